@@ -1,0 +1,3 @@
+from ecdigest.cli import main
+
+main()

@@ -1,0 +1,267 @@
+"""The archive on disk: a folder with `ecdigest.toml` and one TOML file per issue below it.
+
+Found from `--archive PATH`, else `$ECDIGEST_ARCHIVE`, else `./issues`. Reads need no lock
+(writes are atomic renames); every read-modify-write happens under the archive's lock
+(`.ecdigest/lock`), re-reading the file inside it, so concurrent commands lose nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .codec import FieldProblem, decode_issue, decode_settings, encode_issue, encode_settings, toml_error_line
+from .errors import ConflictError, EcdigestError, InputError, NotFoundError
+from .fileio import FileLock, atomic_write, decode_utf8, is_temp_file, read_bytes
+from .model import Issue, Newsletter
+
+ENV_VAR = "ECDIGEST_ARCHIVE"
+DEFAULT_DIR = "issues"
+SETTINGS_FILE = "ecdigest.toml"
+STATE_DIR = ".ecdigest"
+GITIGNORE = f"{STATE_DIR}/\n"
+
+
+def resolve_root(option: str | Path | None = None) -> Path:
+    """`--archive`, else `$ECDIGEST_ARCHIVE`, else `./issues`."""
+    value = option if option not in (None, "") else os.environ.get(ENV_VAR) or DEFAULT_DIR
+    return Path(value)
+
+
+@dataclass(frozen=True)
+class IssueFile:
+    """An issue and the file it was read from."""
+
+    path: Path
+    issue: Issue
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a lenient read of one file found: the issue (if it parsed) and its problems."""
+
+    path: Path
+    issue: Issue | None
+    problems: tuple[FieldProblem, ...]
+
+
+def parse_toml(text: str, path: Path) -> dict[str, object]:
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, message = toml_error_line(exc)
+        raise InputError(f"invalid TOML: {message}", path=path, line=line, hint="fix the syntax") from None
+    except RecursionError:
+        raise InputError("invalid TOML: nested too deeply", path=path) from None
+
+
+class Archive:
+    def __init__(self, root: Path, settings: Newsletter) -> None:
+        self.root = root
+        self.settings = settings
+        self._lock = FileLock(root / STATE_DIR / "lock")
+
+    # ------------------------------------------------------------------ opening, creating
+
+    @classmethod
+    def open(cls, root: Path) -> Archive:
+        settings_path = root / SETTINGS_FILE
+        if not settings_path.is_file():
+            if root.is_dir():
+                raise NotFoundError(
+                    f"not an ecdigest archive ({SETTINGS_FILE} is missing)",
+                    path=root,
+                    hint=f"run `ecdigest init {root}` or pass --archive PATH",
+                )
+            raise NotFoundError(
+                "no archive here",
+                path=root,
+                hint=f"run `ecdigest init {root}`, pass --archive PATH or set {ENV_VAR}",
+            )
+        text = decode_utf8(read_bytes(settings_path), settings_path)
+        data = parse_toml(text, settings_path)
+        try:
+            settings = decode_settings(data, text)
+        except InputError as exc:
+            exc.path = str(settings_path)
+            raise
+        return cls(root, settings)
+
+    @classmethod
+    def create(cls, root: Path, settings: Newsletter) -> Archive:
+        if (root / SETTINGS_FILE).exists():
+            raise ConflictError(
+                "an archive already exists here", path=root / SETTINGS_FILE, hint="nothing was changed"
+            )
+        archive = cls(root, settings)
+        with archive.locked():
+            if (root / SETTINGS_FILE).exists():
+                raise ConflictError("an archive already exists here", path=root / SETTINGS_FILE)
+            gitignore = root / ".gitignore"
+            if not gitignore.exists():
+                atomic_write(gitignore, GITIGNORE.encode())
+            atomic_write(root / SETTINGS_FILE, encode_settings(settings).encode("utf-8"))
+        return archive
+
+    # ------------------------------------------------------------------ locking
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive lock for read-modify-write; re-entrant within one process."""
+        with self._lock.held():
+            yield
+
+    # ------------------------------------------------------------------ finding files
+
+    def issue_paths(self) -> list[Path]:
+        """Every issue file below the root, sorted; hidden folders and temp files skipped."""
+        found: list[Path] = []
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in files:
+                if name.endswith(".toml") and not name.startswith(".") and not is_temp_file(name):
+                    path = Path(folder) / name
+                    if path.parent == self.root and name == SETTINGS_FILE:
+                        continue
+                    found.append(path)
+        return sorted(found)
+
+    def _check_inside(self, path: Path) -> None:
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(self.root.resolve()):
+                raise InputError(
+                    f"is a symlink to {target}, outside the archive; refusing to follow it",
+                    path=path,
+                    hint="replace the link with the file itself",
+                )
+
+    # ------------------------------------------------------------------ reading
+
+    def read_lenient(self, path: Path) -> LoadResult:
+        """Read one file, reporting every structural problem instead of stopping at one.
+
+        Unreadable files and invalid TOML still raise InputError: nothing else can be known.
+        """
+        self._check_inside(path)
+        text = decode_utf8(read_bytes(path), path)
+        data = parse_toml(text, path)
+        issue, problems = decode_issue(data, text)
+        return LoadResult(path, issue, tuple(problems))
+
+    def read(self, path: Path) -> IssueFile:
+        """Read one issue file; the first structural problem is an InputError with its line."""
+        result = self.read_lenient(path)
+        if result.problems:
+            first = result.problems[0]
+            more = len(result.problems) - 1
+            raise InputError(
+                first.message,
+                path=path,
+                line=first.line,
+                hint=f"{more} more problem(s); run `ecdigest validate`" if more else "fix the file",
+            )
+        assert result.issue is not None
+        return IssueFile(path, result.issue)
+
+    def issues(self) -> list[IssueFile]:
+        """Every issue, strictly read; two files with one id are an error."""
+        loaded = [self.read(path) for path in self.issue_paths()]
+        seen: dict[str, Path] = {}
+        for item in loaded:
+            other = seen.get(item.issue.id)
+            if other is not None:
+                raise InputError(
+                    f"issue id {item.issue.id!r} is also used by {other}",
+                    path=item.path,
+                    hint="give each issue file its own id",
+                )
+            seen[item.issue.id] = item.path
+        return sorted(loaded, key=_issue_order)
+
+    def get(self, issue_id: str) -> IssueFile:
+        """The issue with this id; NotFoundError lists the ids that exist."""
+        for path in self.issue_paths():
+            if path.stem == issue_id:
+                item = self.read(path)
+                if item.issue.id == issue_id:
+                    return item
+        for item in self.issues():
+            if item.issue.id == issue_id:
+                return item
+        raise NotFoundError(f"no issue {issue_id!r} in {self.root}", hint=self._known_ids_hint())
+
+    def _known_ids_hint(self) -> str:
+        ids = [item.issue.id for item in self.issues()]
+        if not ids:
+            return "the archive has no issues yet; create one with `ecdigest new`"
+        shown = ", ".join(ids[-10:])
+        return f"issues: {'…, ' if len(ids) > 10 else ''}{shown}"
+
+    def latest(self, *, status: str | None = None) -> IssueFile:
+        """The newest issue (by date, then id), optionally of one status."""
+        candidates = [i for i in self.issues() if status is None or i.issue.status == status]
+        if not candidates:
+            what = f"{status} issue" if status else "issue"
+            raise NotFoundError(f"no {what} in {self.root}", hint="create one with `ecdigest new`")
+        return candidates[-1]
+
+    def resolve(self, issue_id: str | None, *, default_status: str | None = None) -> IssueFile:
+        """An issue by id, or the newest one (of `default_status`) when no id is given."""
+        if issue_id:
+            return self.get(issue_id)
+        return self.latest(status=default_status)
+
+    # ------------------------------------------------------------------ writing
+
+    def path_for(self, issue: Issue) -> Path:
+        """Where a new issue goes: `ARCHIVE/YYYY/ID.toml` (undated: `ARCHIVE/ID.toml`)."""
+        folder = self.root / f"{issue.date.year:04d}" if issue.date else self.root
+        return folder / f"{issue.id}.toml"
+
+    def write(self, path: Path, issue: Issue) -> None:
+        """Save atomically. Callers hold `locked()` around their read-modify-write."""
+        self._check_inside(path)
+        if path.is_symlink():
+            path = path.resolve()
+        atomic_write(path, encode_issue(issue).encode("utf-8"))
+
+    def taken_article_ids(self, prefix: str, *, exclude: Path | None = None) -> list[str]:
+        """Article ids starting with `prefix` in files other than `exclude` (cheap text scan)."""
+        import re
+
+        pattern = re.compile(rf'^\s*id\s*=\s*"({re.escape(prefix)}[^"]*)"', re.MULTILINE)
+        found: list[str] = []
+        for path in self.issue_paths():
+            if exclude is not None and path == exclude:
+                continue
+            try:
+                text = path.read_text("utf-8", errors="replace")
+            except OSError:
+                continue
+            found += pattern.findall(text)
+        return found
+
+
+def _issue_order(item: IssueFile) -> tuple[str, str]:
+    return (item.issue.date.isoformat() if item.issue.date else "", item.issue.id)
+
+
+def open_archive(option: str | Path | None = None) -> Archive:
+    return Archive.open(resolve_root(option))
+
+
+def check_issue_id(value: str) -> str:
+    from .model import is_valid_id
+
+    if not is_valid_id(value):
+        raise EcdigestError(
+            f"invalid issue id {value!r}",
+            hint="use letters, digits, '.', '_' and '-', starting with a letter or digit",
+        )
+    return value

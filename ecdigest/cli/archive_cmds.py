@@ -1,0 +1,273 @@
+"""Everyday commands: init, new, add, list, show."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .app import app, state, stdin_is_terminal, stdout_is_terminal
+from .output import FormatOption, TextOrJson, emit_json, note, table, write_stdout
+
+if TYPE_CHECKING:
+    from ..model import Newsletter
+    from ..operations import ArticleDraft
+
+
+@app.command()
+def init(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(metavar="[DIR]", help="Folder for the new archive (default: the --archive path)."),
+    ] = None,
+    *,
+    title: Annotated[str | None, typer.Option(help="Newsletter title.")] = None,
+    editor: Annotated[str | None, typer.Option(help="Editorial office, e.g. 《电子商务动态》编辑部.")] = None,
+    link: Annotated[str | None, typer.Option(help="Web site the feed points at.")] = None,
+    ctx: typer.Context,
+) -> None:
+    """Create a new archive.
+
+    Example: ecdigest init ~/ecd --link https://example.org/ecd/
+
+    Writes ecdigest.toml (the four sections of the newsletter by default) and a
+    .gitignore for the search index; refuses to touch an existing archive.
+    """
+    from ..archive import SETTINGS_FILE, resolve_root
+    from ..operations import init_archive
+
+    root = directory if directory is not None else resolve_root(state(ctx).archive_option)
+    init_archive(root, title=title, editor=editor, link=link)
+    note(f"created {root / SETTINGS_FILE}")
+    note(f"next: ecdigest --archive {root} new --date today")
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    *,
+    issue_id: Annotated[
+        str | None, typer.Option("--id", metavar="ID", help="Issue id (default: YYYY-MM of the date).")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Publication date: 2023-07-05, '2023 年 07 月 05 日', today (default).")
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option(help="Issue title (default: '<newsletter> YYYY 年 M 月').")
+    ] = None,
+) -> None:
+    """Start a draft issue.
+
+    Example: ecdigest new --id 2023-07 --date 2023-07-05
+
+    Written to ARCHIVE/YYYY/ID.toml; an existing id is refused. Prints the new id.
+    """
+    from ..operations import new_issue
+
+    archive = state(ctx).archive()
+    created = new_issue(archive, issue_id=issue_id, date=date, title=title)
+    write_stdout(created.issue.id + "\n")
+    if stdout_is_terminal():
+        note(f"created {created.path}")
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    issue: Annotated[
+        str | None, typer.Argument(metavar="[ISSUE]", help="Issue id (default: the newest draft).")
+    ] = None,
+    *,
+    title: Annotated[str | None, typer.Option(help="Headline.")] = None,
+    section: Annotated[str | None, typer.Option(help="One of the archive's sections, e.g. 行业资讯.")] = None,
+    source: Annotated[str | None, typer.Option(help="Outlet as printed: 《人民日报》 or “央广网”.")] = None,
+    compiled_by: Annotated[
+        str | None,
+        typer.Option(
+            help="Who compiled it (default: the editorial office for outside sources; '' for none)."
+        ),
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Attribution date: 2023-05-31, '2023 年 05 月 31 日', today.")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="Link to the original (http/https).")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeat for several.")] = None,
+    body: Annotated[str | None, typer.Option(help="Body text; paragraphs separated by a blank line.")] = None,
+    body_file: Annotated[
+        str | None, typer.Option(metavar="PATH|-", help="Read the body from a UTF-8 file, or - for stdin.")
+    ] = None,
+    edit: Annotated[
+        bool, typer.Option("--edit", help="Write the article in $EDITOR (VISUAL, EDITOR, else vi).")
+    ] = False,
+) -> None:
+    """Add one article to an issue and print its id.
+
+    Example: printf '第一段。\\n\\n第二段。\\n' | ecdigest add 2023-07 --title 测试 --section 行业资讯 --source 《人民日报》 --date 2023-07-01 --body-file -
+
+    Missing fields are asked for on a terminal; from a script (stdin not a terminal)
+    they are an error (exit 2) that names each one. The id is ISSUE-NNN, never reused.
+    """
+    from ..errors import UsageError
+    from ..operations import ArticleDraft, add_article
+
+    archive = state(ctx).archive()
+    sources = [name for name, value in (("--body", body), ("--body-file", body_file)) if value is not None]
+    if len(sources) > 1:
+        raise UsageError("give the body once: --body or --body-file, not both")
+    draft = ArticleDraft(
+        title=title,
+        section=section,
+        source=source,
+        compiled_by=compiled_by,
+        date=date,
+        url=url,
+        tags=list(tag or []),
+        body=body if body is not None else _read_body_file(body_file) if body_file is not None else None,
+    )
+    if edit:
+        draft = _edit(draft, archive.settings)
+    elif draft.missing() and stdin_is_terminal() and body_file != "-":
+        draft = _prompt(draft, archive.settings)
+    updated, article = add_article(archive, issue, draft)
+    write_stdout(article.id + "\n")
+    if stdout_is_terminal():
+        note(f"added to {updated.issue.id} ({updated.path}), {len(updated.issue.articles)} articles")
+
+
+def _read_body_file(path: str) -> str:
+    from ..fileio import decode_utf8, read_bytes
+
+    return decode_utf8(read_bytes(path), "<stdin>" if path == "-" else path)
+
+
+def _prompt(draft: ArticleDraft, settings: Newsletter) -> ArticleDraft:
+    """Ask for each missing field (only called when stdin is a terminal)."""
+    from ..errors import UsageError
+
+    if not draft.title:
+        draft.title = typer.prompt("Title")
+    if not draft.section:
+        for number, name in enumerate(settings.sections, start=1):
+            typer.echo(f"  {number}. {name}", err=True)
+        choice = typer.prompt("Section (number or name)").strip()
+        if choice.isdigit() and 1 <= int(choice) <= len(settings.sections):
+            choice = settings.sections[int(choice) - 1]
+        draft.section = choice
+    if not draft.source:
+        draft.source = typer.prompt("Source (as printed, e.g. 《人民日报》)", default=settings.editor)
+    if not draft.date:
+        draft.date = typer.prompt("Date", default="today")
+    if not draft.body:
+        typer.echo("Body: paragraphs separated by a blank line; end with Ctrl-D.", err=True)
+        import sys
+
+        draft.body = sys.stdin.read()
+        if not draft.body.strip():
+            raise UsageError("the body is empty")
+    return draft
+
+
+def _edit(draft: ArticleDraft, settings: Newsletter) -> ArticleDraft:
+    """Open $EDITOR on a template (split with shlex, run without a shell) and read it back."""
+    import shlex
+    import subprocess
+    import tempfile
+
+    from ..errors import UsageError
+    from ..operations import edit_template, parse_template
+
+    command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    argv = shlex.split(command)
+    if not argv:
+        raise UsageError("$EDITOR is empty", hint="set EDITOR, e.g. EDITOR=nano")
+    with tempfile.TemporaryDirectory(prefix="ecdigest-") as folder:
+        path = Path(folder) / "article.txt"
+        path.write_text(edit_template(draft, settings), encoding="utf-8")
+        try:
+            result = subprocess.run([*argv, str(path)], check=False)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot run the editor {argv[0]!r}: {exc.strerror}", hint="set EDITOR"
+            ) from None
+        if result.returncode != 0:
+            raise UsageError(f"the editor exited with code {result.returncode}; nothing was added")
+        edited = parse_template(path.read_text(encoding="utf-8"))
+    if not edited.body:
+        raise UsageError("the body is empty; nothing was added")
+    return edited
+
+
+@app.command(name="list")
+def list_issues(ctx: typer.Context, *, format: FormatOption = TextOrJson.text) -> None:
+    """List the issues: id, date, status, articles per section.
+
+    Example: ecdigest list --format json
+    """
+    archive = state(ctx).archive()
+    items = archive.issues()
+    sections = archive.settings.sections
+    if format is TextOrJson.json:
+        emit_json(
+            [
+                {
+                    "id": item.issue.id,
+                    "title": item.issue.title,
+                    "date": item.issue.date.isoformat() if item.issue.date else None,
+                    "status": item.issue.status,
+                    "path": str(item.path),
+                    "articles": len(item.issue.articles),
+                    "sections": item.issue.section_counts(sections),
+                }
+                for item in items
+            ]
+        )
+        return
+    if not items:
+        note(f"no issues in {archive.root} yet; create one with `ecdigest new`")
+        return
+    rows = [
+        [
+            item.issue.id,
+            item.issue.date.isoformat() if item.issue.date else "-",
+            item.issue.status,
+            str(len(item.issue.articles)),
+            " ".join(f"{name} {count}" for name, count in item.issue.section_counts(sections).items()),
+        ]
+        for item in items
+    ]
+    table(["id", "date", "status", "articles", "sections"], rows)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    issue: Annotated[
+        str | None, typer.Argument(metavar="[ISSUE]", help="Issue id (default: the newest issue).")
+    ] = None,
+    *,
+    format: FormatOption = TextOrJson.text,
+    width: Annotated[
+        int | None,
+        typer.Option(min=20, max=1000, help="Wrap at this many columns (default: terminal width)."),
+    ] = None,
+) -> None:
+    """Show an issue as an editor reads it: sections, articles, attribution lines.
+
+    Example: ecdigest show 2023-06 --width 72
+    """
+    archive = state(ctx).archive()
+    item = archive.resolve(issue)
+    if format is TextOrJson.json:
+        from ..export.jsonout import issue_dict
+
+        emit_json(issue_dict(item.issue))
+        return
+    from ..export import text
+
+    if width is None:
+        import shutil
+
+        width = min(shutil.get_terminal_size((80, 24)).columns, 100) if stdout_is_terminal() else 80
+    write_stdout(text.render([item.issue], archive.settings, width=width))

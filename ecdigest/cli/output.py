@@ -1,0 +1,82 @@
+"""Output shared by every command: formats, JSON, `-o FILE|-`, tables on a terminal."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import color_enabled
+
+
+class TextOrJson(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[
+    TextOrJson,
+    typer.Option("--format", "-f", help="text for people, json for scripts.", case_sensitive=False),
+]
+
+OutputOption = Annotated[
+    str,
+    typer.Option("--output", "-o", metavar="FILE|-", help="Write to FILE (atomically) or - for stdout."),
+]
+
+
+def write_stdout(data: str | bytes) -> None:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    sys.stdout.buffer.write(raw)
+    sys.stdout.buffer.flush()
+
+
+def emit(data: str | bytes, output: str = "-") -> bool:
+    """Send output to stdout or, atomically and only if changed, to a file.
+
+    Returns True when a file was (re)written.
+    """
+    if output == "-":
+        write_stdout(data)
+        return False
+    from ..fileio import write_if_changed
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return write_if_changed(Path(output), raw)
+
+
+def emit_json(value: object, output: str = "-") -> None:
+    from ..export.jsonout import dumps
+
+    emit(dumps(value), output)
+
+
+def note(message: str) -> None:
+    """A human remark on stderr (stdout stays clean for scripts)."""
+    typer.echo(message, err=True)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A rich table on a terminal, aligned plain text (by display width) elsewhere."""
+    if color_enabled():
+        from rich.console import Console
+        from rich.table import Table
+
+        grid = Table(*headers, header_style="bold")
+        for row in rows:
+            grid.add_row(*row)
+        Console().print(grid)
+        return
+    from ..textwrap_cjk import display_width, ljust
+
+    widths = [display_width(h) for h in headers]
+    for row in rows:
+        widths = [max(w, display_width(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = []
+    for row in [list(headers), *rows]:
+        lines.append("  ".join(ljust(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    write_stdout("\n".join(lines) + "\n")

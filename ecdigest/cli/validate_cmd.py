@@ -1,0 +1,3 @@
+"""Placeholder: filled in by its issue in this session."""
+
+from __future__ import annotations

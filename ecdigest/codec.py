@@ -1,0 +1,431 @@
+"""The file formats: issue files and `ecdigest.toml` <-> model, and back, byte-stable.
+
+Decoding never trusts the file: every key is type-checked, unknown keys are refused (a
+save would otherwise drop them), and each problem carries the line it sits on. Encoding is
+hand-ordered and deterministic (same data, same bytes) so files diff and merge well in git.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .dates import DateError, parse_date
+from .errors import InputError, UsageError
+from .model import STATUSES, Article, Issue, Newsletter, article_number, is_valid_id
+
+ISSUE_KEYS = ("id", "title", "date", "status", "last_article_number", "articles")
+ARTICLE_KEYS = ("id", "section", "title", "source", "compiled_by", "date", "url", "tags", "body")
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """Something structurally wrong in an issue file, with where it is.
+
+    `kind` is one of: toml, type, unknown-key, date, value, id.
+    `article` is the index of the `[[articles]]` table (None for the issue itself).
+    """
+
+    kind: str
+    field: str
+    message: str
+    line: int | None = None
+    article: int | None = None
+    article_id: str | None = None
+
+
+# --------------------------------------------------------------------------- locating keys
+
+
+class KeyLines:
+    """Line numbers of the keys of an issue file, found by a light scan of its text.
+
+    tomllib reports no positions for valid documents, so wrong types and bad values are
+    located by finding `key =` at the top level or inside the n-th `[[articles]]` table.
+    """
+
+    _HEADER = re.compile(r"^\s*\[\[\s*articles\s*\]\]")
+    _TABLE = re.compile(r"^\s*\[")
+    _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+
+    def __init__(self, text: str | None) -> None:
+        self._lines: dict[tuple[int | None, str], int] = {}
+        self._tables: dict[int, int] = {}
+        if text:
+            self._scan(text)
+
+    def _scan(self, text: str) -> None:
+        table: int | None = None
+        other_table = False
+        closing: str | None = None
+        for number, line in enumerate(text.splitlines(), start=1):
+            if closing is not None:
+                if _count_delimiters(line, closing) % 2 == 1:
+                    closing = None
+                continue
+            if self._HEADER.match(line):
+                table = 0 if table is None else table + 1
+                self._tables[table] = number
+                other_table = False
+                continue
+            if self._TABLE.match(line):
+                other_table = True
+                continue
+            match = self._KEY.match(line)
+            if match and not other_table:
+                key = match.group(1).strip("\"'")
+                self._lines.setdefault((table, key), number)
+                rest = line[match.end() :]
+                for delimiter in ('"""', "'''"):
+                    if _count_delimiters(rest, delimiter) % 2 == 1:
+                        closing = delimiter
+                        break
+
+    def line(self, key: str | None, article: int | None = None) -> int | None:
+        if key is not None and (article, key) in self._lines:
+            return self._lines[(article, key)]
+        if article is not None:
+            return self._tables.get(article)
+        return None
+
+
+def _count_delimiters(text: str, delimiter: str) -> int:
+    return len(re.findall(r'(?<!\\)"""' if delimiter == '"""' else "'''", text))
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def toml_error_line(exc: Exception) -> tuple[int | None, str]:
+    """(line, message without position) from a `tomllib.TOMLDecodeError`."""
+    message = str(exc)
+    match = re.search(r"\s*\(at line (\d+), column \d+\)", message)
+    if match:
+        return int(match.group(1)), message[: match.start()] + message[match.end() :]
+    match = re.search(r"\s*\(at end of document\)", message)
+    if match:
+        return None, message[: match.start()] + " at end of file"
+    return None, message
+
+
+class _Decoder:
+    def __init__(self, lines: KeyLines) -> None:
+        self.lines = lines
+        self.problems: list[FieldProblem] = []
+
+    def problem(self, kind: str, key: str, message: str, article: int | None, article_id: str | None) -> None:
+        self.problems.append(
+            FieldProblem(kind, key, message, self.lines.line(key, article), article, article_id)
+        )
+
+    def text(self, table: Mapping[str, Any], key: str, article: int | None, aid: str | None) -> str | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            where = f"article {aid}" if aid else "the issue"
+            self.problem(
+                "type",
+                key,
+                f"{key} of {where} must be a string, not {_toml_type(value)}",
+                article,
+                aid,
+            )
+            return None
+        return value
+
+    def date(
+        self, table: Mapping[str, Any], key: str, article: int | None, aid: str | None
+    ) -> dt.date | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            self.problem(
+                "type",
+                key,
+                f"{key} must be a date like 2023-06-05, not a date and time",
+                article,
+                aid,
+            )
+            return None
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return parse_date(value, relative=False)
+            except DateError as exc:
+                self.problem("date", key, f"{key}: {exc.message}", article, aid)
+                return None
+        self.problem(
+            "type", key, f"{key} must be a date like 2023-06-05, not {_toml_type(value)}", article, aid
+        )
+        return None
+
+    def unknown(
+        self, table: Mapping[str, Any], known: tuple[str, ...], article: int | None, aid: str | None
+    ) -> None:
+        for key in table:
+            if key not in known:
+                self.problem(
+                    "unknown-key",
+                    key,
+                    f"unknown key {key!r} (known keys: {', '.join(known)})",
+                    article,
+                    aid,
+                )
+
+
+def _toml_type(value: object) -> str:
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+        dt.datetime: "a date-time",
+        dt.date: "a date",
+        dt.time: "a time",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def decode_issue(data: Mapping[str, Any], text: str | None = None) -> tuple[Issue, list[FieldProblem]]:
+    """The issue in `data` (as tomllib returns it) and every structural problem found.
+
+    Missing or empty fields are not problems here (validation reports them); wrong types,
+    unknown keys, unreadable dates and invalid ids are. Bad values are left empty.
+    """
+    d = _Decoder(KeyLines(text))
+    d.unknown(data, ISSUE_KEYS, None, None)
+    issue_id = d.text(data, "id", None, None) or ""
+    if issue_id and not is_valid_id(issue_id):
+        d.problem(
+            "id",
+            "id",
+            f"invalid issue id {issue_id!r}: use letters, digits, '.', '_' and '-' only",
+            None,
+            None,
+        )
+    status = d.text(data, "status", None, None) or "draft"
+    if status not in STATUSES:
+        d.problem("value", "status", f"status must be 'draft' or 'published', not {status!r}", None, None)
+        status = "draft"
+    last = data.get("last_article_number", 0)
+    if not isinstance(last, int) or isinstance(last, bool) or last < 0:
+        d.problem(
+            "type", "last_article_number", "last_article_number must be a whole number >= 0", None, None
+        )
+        last = 0
+
+    raw_articles = data.get("articles", [])
+    articles: list[Article] = []
+    if not isinstance(raw_articles, list) or not all(isinstance(a, dict) for a in raw_articles):
+        d.problem("type", "articles", "articles must be [[articles]] tables", None, None)
+        raw_articles = []
+    for index, table in enumerate(raw_articles):
+        articles.append(_decode_article(d, table, index))
+
+    numbers = [n for a in articles if (n := article_number(issue_id, a.id)) is not None]
+    issue = Issue(
+        id=issue_id,
+        title=d.text(data, "title", None, None) or "",
+        date=d.date(data, "date", None, None),
+        status=status,
+        articles=tuple(articles),
+        last_article_number=max([last, *numbers]),
+    )
+    return issue, d.problems
+
+
+def _decode_article(d: _Decoder, table: Mapping[str, Any], index: int) -> Article:
+    raw_id = table.get("id")
+    aid = raw_id if isinstance(raw_id, str) else None
+    d.unknown(table, ARTICLE_KEYS, index, aid)
+    article_id = d.text(table, "id", index, aid) or ""
+    if article_id and not is_valid_id(article_id):
+        d.problem(
+            "id",
+            "id",
+            f"invalid article id {article_id!r}: use letters, digits, '.', '_' and '-' only",
+            index,
+            aid,
+        )
+    tags: list[str] = []
+    raw_tags = table.get("tags", [])
+    if isinstance(raw_tags, list) and all(isinstance(t, str) for t in raw_tags):
+        tags = list(raw_tags)
+    else:
+        d.problem("type", "tags", "tags must be an array of strings", index, aid)
+    return Article(
+        id=article_id,
+        section=d.text(table, "section", index, aid) or "",
+        title=d.text(table, "title", index, aid) or "",
+        source=d.text(table, "source", index, aid) or "",
+        compiled_by=d.text(table, "compiled_by", index, aid),
+        date=d.date(table, "date", index, aid),
+        url=d.text(table, "url", index, aid),
+        tags=tuple(tags),
+        body=d.text(table, "body", index, aid) or "",
+    )
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def _check_text(field: str, value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"{field} contains text that is not valid Unicode (a lone surrogate or broken bytes)",
+            hint="check the input's encoding",
+        ) from None
+    return value
+
+
+def _value(key: str, value: object, *, multiline: bool = False) -> str:
+    import tomli_w
+
+    if isinstance(value, str):
+        _check_text(key, value)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(key, str(item))
+    return tomli_w.dumps({key: value}, multiline_strings=multiline)
+
+
+def encode_issue(issue: Issue) -> str:
+    """The issue file's text. Deterministic: equal issues give identical bytes."""
+    parts = [
+        _value("id", issue.id),
+        _value("title", issue.title),
+    ]
+    if issue.date is not None:
+        parts.append(_value("date", issue.date))
+    parts.append(_value("status", issue.status))
+    numbers = [n for a in issue.articles if (n := article_number(issue.id, a.id)) is not None]
+    # Only needed once the highest number is no longer in the file (an article was removed).
+    if issue.last_article_number > max(numbers, default=0):
+        parts.append(_value("last_article_number", issue.last_article_number))
+    out = "".join(parts)
+    for article in issue.articles:
+        out += "\n[[articles]]\n" + encode_article_body(article)
+    return out
+
+
+def encode_article_body(article: Article) -> str:
+    """The `key = value` lines of one `[[articles]]` table, in a fixed order."""
+    parts = [
+        _value("id", article.id),
+        _value("section", article.section),
+        _value("title", article.title),
+        _value("source", article.source),
+    ]
+    if article.compiled_by is not None:
+        parts.append(_value("compiled_by", article.compiled_by))
+    if article.date is not None:
+        parts.append(_value("date", article.date))
+    if article.url is not None:
+        parts.append(_value("url", article.url))
+    if article.tags:
+        parts.append(_value("tags", list(article.tags)))
+    parts.append(_value("body", article.body, multiline="\n" in article.body))
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- settings
+
+_SETTINGS_LAYOUT: dict[str, dict[str, str]] = {
+    # table -> {key in the file: Newsletter field}
+    "newsletter": {
+        "title": "title",
+        "editor": "editor",
+        "language": "language",
+        "timezone": "timezone",
+        "description": "description",
+        "link": "link",
+        "feed_url": "feed_url",
+        "sections": "sections",
+    },
+    "email": {"from": "email_from", "to": "email_to"},
+    "validate": {"max_article_age_days": "max_article_age_days", "known_sources": "known_sources"},
+}
+
+
+def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newsletter:
+    """`ecdigest.toml` -> Newsletter; raises InputError (with its line) on the first problem."""
+    defaults = Newsletter()
+    types: dict[str, Callable[[object], bool]] = {
+        "sections": _is_str_list,
+        "known_sources": _is_str_list,
+        "max_article_age_days": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    }
+    values: dict[str, Any] = {}
+    lines = text.splitlines() if text else []
+
+    def line_of(key: str) -> int | None:
+        for number, line in enumerate(lines, start=1):
+            if re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", line):
+                return number
+        return None
+
+    for table, value in data.items():
+        if table not in _SETTINGS_LAYOUT:
+            raise InputError(
+                f"unknown table [{table}]",
+                line=line_of(table),
+                hint=f"known tables: {', '.join(_SETTINGS_LAYOUT)}",
+            )
+        if not isinstance(value, dict):
+            raise InputError(f"{table} must be a table: [{table}]", line=line_of(table))
+        for key, item in value.items():
+            field = _SETTINGS_LAYOUT[table].get(key)
+            if field is None:
+                raise InputError(
+                    f"unknown key {key!r} in [{table}]",
+                    line=line_of(key),
+                    hint=f"known keys: {', '.join(_SETTINGS_LAYOUT[table])}",
+                )
+            check = types.get(field, _is_str)
+            if not check(item):
+                raise InputError(
+                    f"[{table}] {key} has the wrong type ({_toml_type(item)})", line=line_of(key)
+                )
+            values[field] = tuple(item) if isinstance(item, list) else item
+    settings = Newsletter(
+        **{f.name: values.get(f.name, getattr(defaults, f.name)) for f in fields(Newsletter)}
+    )
+    if not settings.sections:
+        raise InputError("[newsletter] sections must name at least one section", line=line_of("sections"))
+    return settings
+
+
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_str_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def encode_settings(settings: Newsletter) -> str:
+    """A commented `ecdigest.toml`, as `init` writes it."""
+    nl = _SETTINGS_LAYOUT["newsletter"]
+    out = ["# ecdigest archive settings. See `ecdigest --help`.\n", "[newsletter]\n"]
+    out += [_value(key, _plain(getattr(settings, field))) for key, field in nl.items()]
+    out.append("\n[email]\n")
+    out += [_value(key, _plain(getattr(settings, field))) for key, field in _SETTINGS_LAYOUT["email"].items()]
+    out.append("\n[validate]\n# Warn when an article is this many days older than its issue.\n")
+    out.append(_value("max_article_age_days", settings.max_article_age_days))
+    out.append('# Outlets as printed, e.g. "《人民日报》"; empty: no check.\n')
+    out.append(_value("known_sources", list(settings.known_sources)))
+    return "".join(out)
+
+
+def _plain(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value

@@ -1,0 +1,50 @@
+"""JSON: the stable machine interface (schema in DESIGN.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..model import Article, Issue, Newsletter
+
+NAME = "json"
+EXTENSION = ".json"
+MEDIA_TYPE = "application/json"
+
+
+def article_dict(article: Article) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "section": article.section,
+        "title": article.title,
+        "source": article.source,
+        "compiled_by": article.compiled_by,
+        "date": article.date.isoformat() if article.date else None,
+        "url": article.url,
+        "tags": list(article.tags),
+        "paragraphs": list(article.paragraphs),
+    }
+
+
+def issue_dict(issue: Issue) -> dict[str, Any]:
+    return {
+        "id": issue.id,
+        "title": issue.title,
+        "date": issue.date.isoformat() if issue.date else None,
+        "status": issue.status,
+        "articles": [article_dict(a) for a in issue.articles],
+    }
+
+
+def dumps(value: object) -> str:
+    """Pretty, UTF-8 (never \\u escapes for Chinese), newline-terminated."""
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+def render(issues: Sequence[Issue], settings: Newsletter, *, as_list: bool = False) -> str:
+    """One issue as an object, or (`as_list`) every issue as an array."""
+    if as_list:
+        return dumps([issue_dict(i) for i in issues])
+    (issue,) = issues
+    return dumps(issue_dict(issue))

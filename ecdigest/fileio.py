@@ -1,0 +1,230 @@
+"""Safe file I/O: atomic writes, write-only-if-changed, locks, and bounded reads.
+
+A write goes to a temporary file in the target's folder, is fsynced, then renamed over
+the target (and the folder fsynced), so a reader or a kill at any moment sees either the
+old bytes or the new ones. Temporary files carry the writer's pid; ones left behind by a
+killed process are swept on the next write to the same folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import EcdigestError, InputError, WriteError
+
+MAX_READ_BYTES = 64 * 1024 * 1024
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
+
+
+def _describe(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device"
+    if exc.errno == errno.EDQUOT:
+        return "disk quota exceeded"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only"
+    return exc.strerror or str(exc)
+
+
+def temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def is_temp_file(name: str) -> bool:
+    return bool(_TEMP.match(name))
+
+
+def sweep_temp_files(folder: Path, *, max_age: float = 86400.0) -> None:
+    """Remove temporary files of writers that died (pid gone, or older than a day)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMP.match(entry.name)
+        if not match:
+            continue
+        pid = int(match["pid"])
+        stale = pid != os.getpid() and not _alive(pid)
+        with contextlib.suppress(OSError):
+            if stale or time.time() - entry.stat().st_mtime > max_age:
+                os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically; on failure the old file is untouched."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"cannot create the folder: {_describe(exc)}", path=folder) from None
+    sweep_temp_files(folder)
+    tmp = temp_path(path)
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise WriteError(
+            f"cannot write: {_describe(exc)}; the previous file is unchanged", path=path
+        ) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write atomically unless the file already holds exactly `data`. True if written."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(len(data) + 1) == data:
+                return False
+    except OSError:
+        pass
+    atomic_write(path, data)
+    return True
+
+
+def read_bytes(path: Path | str, *, limit: int = MAX_READ_BYTES) -> bytes:
+    """A file's bytes, or one clear InputError; `-` reads stdin."""
+    import sys
+
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+        where: Path | str = "<stdin>"
+    else:
+        where = path
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(limit + 1)
+        except FileNotFoundError:
+            raise InputError("no such file", path=path) from None
+        except IsADirectoryError:
+            raise InputError("is a folder, not a file", path=path) from None
+        except OSError as exc:
+            raise InputError(f"cannot read: {_describe(exc)}", path=path) from None
+    if len(data) > limit:
+        raise InputError(f"larger than {limit // (1024 * 1024)} MB; refusing to read it", path=where)
+    return data
+
+
+def decode_utf8(data: bytes, path: Path | str) -> str:
+    """Strict UTF-8 (a BOM is allowed); the error names the line of the first bad byte."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            path=path,
+            line=line,
+            hint="save the file as UTF-8",
+        ) from None
+
+
+class FileLock:
+    """An exclusive `flock` on a file; the kernel drops it when the holder dies."""
+
+    def __init__(self, path: Path, *, timeout: float | None = None) -> None:
+        self.path = path
+        if timeout is None:
+            timeout = float(os.environ.get("ECDIGEST_LOCK_TIMEOUT", "60"))
+        self.timeout = timeout
+        self._fd: int | None = None
+        self._depth = 0
+
+    def acquire(self) -> None:
+        import fcntl
+
+        if self._depth:
+            self._depth += 1
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise WriteError(f"cannot write here: {_describe(exc)}", path=self.path.parent.parent) from None
+        deadline = time.monotonic() + self.timeout
+        delay = 0.005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise EcdigestError(
+                        f"another ecdigest command has held the lock for {self.timeout:.0f} s",
+                        path=self.path,
+                        hint="wait for it to finish, or raise ECDIGEST_LOCK_TIMEOUT",
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+        self._fd = fd
+        self._depth = 1
+
+    def release(self) -> None:
+        import fcntl
+
+        if not self._depth:
+            return
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()

@@ -1,0 +1,134 @@
+"""The data model: newsletter settings, issues and articles. Pure: no I/O, no printing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+DEFAULT_SECTIONS: tuple[str, ...] = ("行业资讯", "政策法规", "数据观察", "专家视点")
+DEFAULT_TITLE = "电子商务动态"
+DEFAULT_EDITOR = "《电子商务动态》编辑部"
+STATUSES: tuple[str, ...] = ("draft", "published")
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\u3000]*\n")
+
+
+def is_valid_id(value: str) -> bool:
+    """Issue and article ids: `[A-Za-z0-9][A-Za-z0-9._-]*`, so they are safe file names too."""
+    return bool(ID_PATTERN.match(value)) and len(value) <= 100
+
+
+@dataclass(frozen=True)
+class Newsletter:
+    """The archive's settings (`ecdigest.toml`)."""
+
+    title: str = DEFAULT_TITLE
+    editor: str = DEFAULT_EDITOR
+    language: str = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+    description: str = "《电子商务动态》：电子商务行业资讯、政策法规、数据观察与专家视点。"
+    link: str = "https://example.org/ecd/"
+    feed_url: str = "https://example.org/ecd/feed.xml"
+    sections: tuple[str, ...] = DEFAULT_SECTIONS
+    email_from: str = "《电子商务动态》编辑部 <editor@example.org>"
+    email_to: str = "subscribers@example.org"
+    max_article_age_days: int = 31
+    known_sources: tuple[str, ...] = ()
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_paragraphs(body: str) -> tuple[str, ...]:
+    """Paragraphs are separated by one blank line; surrounding whitespace is not content."""
+    text = normalize_newlines(body)
+    return tuple(p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip())
+
+
+def join_paragraphs(paragraphs: Iterable[str]) -> str:
+    return "\n\n".join(p.strip() for p in paragraphs if p.strip())
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article. `body` is kept exactly as stored; `paragraphs` is derived from it."""
+
+    id: str
+    section: str = ""
+    title: str = ""
+    source: str = ""
+    date: dt.date | None = None
+    compiled_by: str | None = None
+    url: str | None = None
+    tags: tuple[str, ...] = ()
+    body: str = ""
+
+    def __post_init__(self) -> None:
+        # A CR LF pair is a line ending, not content: TOML stores bodies with LF only.
+        if "\r" in self.body:
+            object.__setattr__(self, "body", normalize_newlines(self.body))
+        object.__setattr__(self, "tags", tuple(self.tags))
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return split_paragraphs(self.body)
+
+
+@dataclass(frozen=True)
+class Issue:
+    id: str
+    title: str = ""
+    date: dt.date | None = None
+    status: str = "draft"
+    articles: tuple[Article, ...] = ()
+    # Highest article number ever handed out in this issue, so a deleted article's id
+    # (and with it its RSS guid) is never given to another article.
+    last_article_number: int = 0
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+    def by_section(self, sections: Iterable[str]) -> Iterator[tuple[str, list[Article]]]:
+        """Articles grouped by section: configured order first, then unknown sections."""
+        order = list(sections)
+        for article in self.articles:
+            if article.section not in order:
+                order.append(article.section)
+        for name in order:
+            group = [a for a in self.articles if a.section == name]
+            if group:
+                yield name, group
+
+    def section_counts(self, sections: Iterable[str]) -> dict[str, int]:
+        return {name: len(group) for name, group in self.by_section(sections)}
+
+    def with_article(self, article: Article, number: int) -> Issue:
+        return replace(
+            self,
+            articles=(*self.articles, article),
+            last_article_number=max(self.last_article_number, number),
+        )
+
+
+def article_number(issue_id: str, article_id: str) -> int | None:
+    """The NNN of `{issue_id}-{NNN}`, or None when the id is not of that form."""
+    prefix = f"{issue_id}-"
+    if article_id.startswith(prefix) and article_id[len(prefix) :].isdigit():
+        return int(article_id[len(prefix) :])
+    return None
+
+
+def next_article_id(issue: Issue, taken: Iterable[str] = ()) -> tuple[str, int]:
+    """The next `{issue id}-{NNN}`: above every number used now or before, in any issue."""
+    numbers = [issue.last_article_number]
+    for article_id in (*(a.id for a in issue.articles), *taken):
+        number = article_number(issue.id, article_id)
+        if number is not None:
+            numbers.append(number)
+    number = max(numbers) + 1
+    return f"{issue.id}-{number:03d}", number

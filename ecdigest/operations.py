@@ -1,0 +1,229 @@
+"""The editor's everyday operations on an archive: init, new issue, add an article.
+
+Pure logic over `Archive`: no prompts, no printing. The CLI gathers values (flags,
+prompts, $EDITOR) into an `ArticleDraft` and hands it here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .archive import Archive, IssueFile, check_issue_id
+from .dates import parse_date, today
+from .errors import ConflictError, UsageError
+from .model import Article, Issue, Newsletter, join_paragraphs, next_article_id, split_paragraphs
+
+REQUIRED_FIELDS = ("title", "section", "source", "date", "body")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------- init / new
+
+
+def init_archive(
+    root: Path,
+    *,
+    title: str | None = None,
+    editor: str | None = None,
+    link: str | None = None,
+) -> Archive:
+    defaults = Newsletter()
+    settings = replace(
+        defaults,
+        title=title or defaults.title,
+        editor=editor or defaults.editor,
+        link=link or defaults.link,
+        feed_url=(link.rstrip("/") + "/feed.xml") if link else defaults.feed_url,
+    )
+    if link and not _URL.match(link):
+        raise UsageError(f"--link {link!r} is not an http(s) URL", hint="e.g. https://example.org/ecd/")
+    return Archive.create(root, settings)
+
+
+def default_issue_title(settings: Newsletter, date: dt.date) -> str:
+    return f"{settings.title} {date.year} 年 {date.month} 月"
+
+
+def new_issue(
+    archive: Archive, *, issue_id: str | None = None, date: str | None = None, title: str | None = None
+) -> IssueFile:
+    """A draft issue in `ARCHIVE/YYYY/ID.toml`; the id defaults to `YYYY-MM` of its date."""
+    tz = archive.settings.timezone
+    when = parse_date(date, tz=tz) if date else today(tz)
+    issue_id = check_issue_id(issue_id or f"{when.year:04d}-{when.month:02d}")
+    _check_one_line("--title", title)
+    issue = Issue(id=issue_id, title=title or default_issue_title(archive.settings, when), date=when)
+    with archive.locked():
+        existing = {item.issue.id: item.path for item in archive.issues()}
+        if issue_id in existing:
+            raise ConflictError(
+                f"issue {issue_id!r} already exists",
+                path=existing[issue_id],
+                hint="choose another id with --id",
+            )
+        path = archive.path_for(issue)
+        if path.exists():
+            raise ConflictError("file already exists", path=path, hint="choose another id with --id")
+        archive.write(path, issue)
+    return IssueFile(path, issue)
+
+
+# --------------------------------------------------------------------------- add
+
+
+@dataclass
+class ArticleDraft:
+    """Article fields as gathered from the command line (strings, unparsed)."""
+
+    title: str | None = None
+    section: str | None = None
+    source: str | None = None
+    compiled_by: str | None = None
+    date: str | None = None
+    url: str | None = None
+    tags: list[str] = field(default_factory=list)
+    body: str | None = None
+
+    def missing(self) -> list[str]:
+        return [name for name in REQUIRED_FIELDS if not (getattr(self, name) or "").strip()]
+
+    def merged(self, other: ArticleDraft) -> ArticleDraft:
+        """Fields of `other` fill the ones this draft leaves empty (flags beat parsed text)."""
+        values = {}
+        for name in ("title", "section", "source", "compiled_by", "date", "url", "body"):
+            mine = getattr(self, name)
+            values[name] = mine if mine is not None else getattr(other, name)
+        return ArticleDraft(tags=self.tags or other.tags, **values)
+
+
+def _check_one_line(name: str, value: str | None) -> None:
+    if value is not None and ("\n" in value or "\r" in value):
+        raise UsageError(f"{name} must be a single line")
+
+
+def build_article(draft: ArticleDraft, settings: Newsletter, article_id: str) -> Article:
+    """Check a complete draft and turn it into an Article; UsageError says what is wrong."""
+    missing = draft.missing()
+    if missing:
+        wanted = [f"--{m}" for m in missing if m != "body"]
+        if "body" in missing:
+            wanted.append("the body (--body, --body-file or --edit)")
+        raise UsageError(
+            f"missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}",
+            hint=f"give {', '.join(wanted)}",
+        )
+    for name in ("title", "section", "source", "compiled_by", "url"):
+        _check_one_line(f"--{name.replace('_', '-')}", getattr(draft, name))
+    section = (draft.section or "").strip()
+    if section not in settings.sections:
+        raise UsageError(
+            f"unknown section {section!r}", hint=f"choose one of: {', '.join(settings.sections)}"
+        )
+    url = (draft.url or "").strip() or None
+    if url is not None and not _URL.match(url):
+        raise UsageError(f"--url {url!r} is not an http(s) URL")
+    try:
+        date = parse_date(draft.date or "", tz=settings.timezone)
+    except UsageError as exc:
+        raise UsageError(f"--date: {exc.message}", hint=exc.hint) from None
+    source = (draft.source or "").strip()
+    compiled_by = draft.compiled_by
+    if compiled_by is None:
+        # Articles from other outlets are compiled by the editorial office; its own are not.
+        compiled_by = settings.editor if source != settings.editor else None
+    compiled_by = compiled_by.strip() or None if compiled_by is not None else None
+    body = join_paragraphs(split_paragraphs(draft.body or ""))
+    if not body:
+        raise UsageError("the body is empty", hint="give it with --body, --body-file or --edit")
+    tags = tuple(dict.fromkeys(t.strip() for t in draft.tags if t.strip()))
+    for tag in tags:
+        _check_one_line("--tag", tag)
+    return Article(
+        id=article_id,
+        section=section,
+        title=(draft.title or "").strip(),
+        source=source,
+        compiled_by=compiled_by,
+        date=date,
+        url=url,
+        tags=tags,
+        body=body,
+    )
+
+
+def target_issue(archive: Archive, issue_id: str | None) -> IssueFile:
+    """The named issue, else the newest draft."""
+    if issue_id:
+        return archive.get(issue_id)
+    return archive.latest(status="draft")
+
+
+def add_article(archive: Archive, issue_id: str | None, draft: ArticleDraft) -> tuple[IssueFile, Article]:
+    """Append an article under the archive lock; its id is never one used before."""
+    settings = archive.settings
+    # Check everything that does not depend on the file before taking the lock.
+    build_article(draft, settings, "check")
+    with archive.locked():
+        current = target_issue(archive, issue_id)
+        fresh = archive.read(current.path)  # re-read inside the lock
+        taken = archive.taken_article_ids(f"{fresh.issue.id}-", exclude=fresh.path)
+        article_id, number = next_article_id(fresh.issue, taken)
+        article = build_article(draft, settings, article_id)
+        issue = fresh.issue.with_article(article, number)
+        archive.write(fresh.path, issue)
+    return IssueFile(fresh.path, issue), article
+
+
+# --------------------------------------------------------------------------- $EDITOR template
+
+_TEMPLATE_FIELDS = ("title", "section", "source", "compiled_by", "date", "url", "tags")
+
+
+def edit_template(draft: ArticleDraft, settings: Newsletter) -> str:
+    """The text `add --edit` opens in $EDITOR: `key: value` lines, a blank line, the body."""
+    lines = [
+        "# Fill in the fields, then write the body after the first blank line.",
+        "# Paragraphs are separated by one blank line. Lines starting with '#' are ignored.",
+        f"# section: one of {' '.join(settings.sections)}",
+        "# Save an empty body to cancel.",
+    ]
+    for name in _TEMPLATE_FIELDS:
+        value = ", ".join(draft.tags) if name == "tags" else getattr(draft, name) or ""
+        lines.append(f"{name}: {value}")
+    lines.append("")
+    lines.append(draft.body or "")
+    return "\n".join(lines) + "\n"
+
+
+def parse_template(text: str) -> ArticleDraft:
+    """Read back what the editor saved."""
+    draft = ArticleDraft()
+    lines = text.replace("\r\n", "\n").split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if line.startswith("#"):
+            continue
+        if not line.strip():
+            break
+        key, sep, value = line.partition(":")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in _TEMPLATE_FIELDS:
+            raise UsageError(
+                f"line {index} of the template: expected 'field: value', got {line[:40]!r}",
+                hint=f"fields: {', '.join(_TEMPLATE_FIELDS)}",
+            )
+        value = value.strip()
+        if key == "tags":
+            draft.tags = [t.strip() for t in re.split(r"[,，、]", value) if t.strip()]
+        elif key == "compiled_by":
+            draft.compiled_by = value  # an empty value means "no compiled_by"
+        else:
+            setattr(draft, key, value or None)
+    body = "\n".join(line for line in lines[index:] if not line.startswith("#"))
+    draft.body = body.strip() or None
+    return draft

@@ -1,0 +1,134 @@
+"""Wrapping mixed Chinese/Latin text by display width, with Chinese line-breaking rules.
+
+- Width: East Asian Wide and Fullwidth characters take two columns, and so do the
+  Ambiguous marks that Chinese fonts draw full-width (`“”‘’—…·`); combining marks none.
+- A break may fall between two Chinese characters, between Chinese and Latin, or at a
+  space; never inside a Latin word, a number or a URL.
+- Kinsoku: no line starts with closing punctuation (`。，、）》”` …) and no line ends with
+  opening punctuation (`（《“` …): such marks stick to their neighbour.
+- A single token wider than the line (a long URL) gets a line of its own, unbroken.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Ambiguous-width marks that Chinese fonts draw full-width.
+WIDE_AMBIGUOUS = frozenset("“”‘’—…·")
+# May not start a line.
+NO_START = frozenset(
+    "。，、；：？！）》」』】〕〗〙〛”’…—～·.,;:?!)]}%‰℃°〉>"
+    "ー々〻ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ゠"
+)
+# May not end a line.
+NO_END = frozenset("（《「『【〔〖〘〚“‘〈([{<$￥")
+
+_SPACE = re.compile(r"[ \t\u3000]+")
+
+
+@lru_cache(maxsize=4096)
+def char_width(char: str) -> int:
+    if char in WIDE_AMBIGUOUS:
+        return 2
+    code = ord(char)
+    if code < 32 or 0x7F <= code < 0xA0:
+        return 0
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    return sum(char_width(c) for c in text)
+
+
+def _is_cjk_unit(char: str) -> bool:
+    """Wide characters stand alone as break units; ASCII stays inside its Latin run."""
+    return char_width(char) == 2
+
+
+def _units(word: str) -> list[str]:
+    """Split a space-free run into units: single wide characters and Latin runs."""
+    units: list[str] = []
+    latin = ""
+    for char in word:
+        if _is_cjk_unit(char):
+            if latin:
+                units.append(latin)
+                latin = ""
+            units.append(char)
+        else:
+            latin += char
+    if latin:
+        units.append(latin)
+    return units
+
+
+def _atoms(text: str) -> list[tuple[str, bool]]:
+    """(atom, space_before) pairs; an atom is never split across lines."""
+    atoms: list[tuple[str, bool]] = []
+    for index, word in enumerate(_SPACE.split(text.strip())):
+        if not word:
+            continue
+        space = index > 0
+        units = _units(word)
+        merged: list[str] = []
+        glue_next = False
+        for unit in units:
+            starts_closed = unit[0] in NO_START
+            if merged and (glue_next or starts_closed):
+                merged[-1] += unit
+            else:
+                merged.append(unit)
+            glue_next = unit[-1] in NO_END
+        # A closing mark after a space still may not start a line: attach to the word before.
+        if atoms and merged and merged[0][0] in NO_START and space:
+            previous, prev_space = atoms[-1]
+            atoms[-1] = (previous + " " + merged[0], prev_space)
+            merged = merged[1:]
+            space = False
+        # An opening mark that ends the previous word glues to this one.
+        if atoms and merged and atoms[-1][0][-1] in NO_END:
+            previous, prev_space = atoms[-1]
+            atoms[-1] = (previous + (" " if space else "") + merged[0], prev_space)
+            merged = merged[1:]
+            space = False
+        for position, atom in enumerate(merged):
+            atoms.append((atom, space if position == 0 else False))
+    return atoms
+
+
+def wrap(text: str, width: int, *, indent: str = "", subsequent_indent: str | None = None) -> list[str]:
+    """Lines of at most `width` columns (a lone over-wide token excepted)."""
+    if subsequent_indent is None:
+        subsequent_indent = indent
+    lines: list[str] = []
+    current = indent
+    current_width = display_width(indent)
+    empty = True
+    for atom, space in _atoms(text):
+        atom_width = display_width(atom)
+        gap = 1 if space and not empty else 0
+        if not empty and current_width + gap + atom_width > width:
+            lines.append(current)
+            current = subsequent_indent
+            current_width = display_width(subsequent_indent)
+            empty = True
+            gap = 0
+        current += " " * gap + atom
+        current_width += gap + atom_width
+        empty = False
+    if not empty:
+        lines.append(current)
+    return lines
+
+
+def fill(text: str, width: int, *, indent: str = "", subsequent_indent: str | None = None) -> str:
+    return "\n".join(wrap(text, width, indent=indent, subsequent_indent=subsequent_indent))
+
+
+def ljust(text: str, width: int) -> str:
+    """Pad to `width` display columns."""
+    return text + " " * max(0, width - display_width(text))
