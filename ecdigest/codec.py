@@ -309,9 +309,10 @@ def encode_issue(issue: Issue) -> str:
         parts.append(_value("date", issue.date))
     parts.append(_value("status", issue.status))
     numbers = [n for a in issue.articles if (n := article_number(issue.id, a.id)) is not None]
-    # Only needed once the highest number is no longer in the file (an article was removed).
-    if issue.last_article_number > max(numbers, default=0):
-        parts.append(_value("last_article_number", issue.last_article_number))
+    # Stored so that an article deleted by hand never hands its id (its RSS guid) to another.
+    last = max(issue.last_article_number, *numbers, 0)
+    if last:
+        parts.append(_value("last_article_number", last))
     out = "".join(parts)
     for article in issue.articles:
         out += "\n[[articles]]\n" + encode_article_body(article)

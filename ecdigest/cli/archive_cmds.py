@@ -104,10 +104,14 @@ def add(
 ) -> None:
     """Add one article to an issue and print its id.
 
-    Example: printf '第一段。\\n\\n第二段。\\n' | ecdigest add 2023-07 --title 测试 --section 行业资讯 --source 《人民日报》 --date 2023-07-01 --body-file -
+    \b
+    Example:
+      printf '第一段。\\n\\n第二段。\\n' | ecdigest add 2023-07 --title 测试 \\
+        --section 行业资讯 --source 《人民日报》 --date 2023-07-01 --body-file -
 
     Missing fields are asked for on a terminal; from a script (stdin not a terminal)
-    they are an error (exit 2) that names each one. The id is ISSUE-NNN, never reused.
+    they are an error (exit 2) that names each one. The new id, ISSUE-NNN, is never
+    reused, even after an article is deleted.
     """
     from ..errors import UsageError
     from ..operations import ArticleDraft, add_article
