@@ -46,6 +46,8 @@ class LoadResult:
     path: Path
     issue: Issue | None
     problems: tuple[FieldProblem, ...]
+    # The decoded text, so callers can locate keys (codec.KeyLines) without a second read.
+    text: str | None = None
 
 
 def parse_toml(text: str, path: Path) -> dict[str, object]:
@@ -152,7 +154,7 @@ class Archive:
         text = decode_utf8(read_bytes(path), path)
         data = parse_toml(text, path)
         issue, problems = decode_issue(data, text)
-        return LoadResult(path, issue, tuple(problems))
+        return LoadResult(path, issue, tuple(problems), text)
 
     def read(self, path: Path) -> IssueFile:
         """Read one issue file; the first structural problem is an InputError with its line."""
