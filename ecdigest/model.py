@@ -37,6 +37,14 @@ class Newsletter:
     email_to: str = "subscribers@example.org"
     max_article_age_days: int = 31
     known_sources: tuple[str, ...] = ()
+    # Publishing (export/build). `issue_url` is a template: {link} and {issue} are replaced.
+    issue_url: str = "{link}{issue}.html"
+    # Where atom.xml is served; empty: next to feed_url.
+    atom_url: str = ""
+    # RSS guids / Atom ids are `tag:{tag_authority},{tag_date}:ecd/{article id}` (RFC 4151).
+    # Set once before the first publication and never change: readers key items on them.
+    tag_authority: str = "example.org"
+    tag_date: str = "2023"
 
 
 def normalize_newlines(text: str) -> str:
