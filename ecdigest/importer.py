@@ -309,13 +309,32 @@ def clean_layout(raw: Sequence[str], *, first_number: int = 1) -> Layout:
 
 
 def _is_double_spaced(raw: Sequence[str]) -> bool:
-    """True when (nearly) every non-empty line is followed by an empty one."""
-    followed = total = 0
+    """Are empty lines an artefact (a blank line after every visual line)?
+
+    They are when (nearly) every line is followed by one, including lines that stop in
+    the middle of a sentence: a blank line there cannot be a paragraph break. Text with a
+    blank line between one-line paragraphs has empty lines after every line too, but
+    there they follow complete sentences, and they are real.
+    """
+    followed = total = mid_sentence = 0
     for index, text in enumerate(raw[:-1]):
-        if text != "":
-            total += 1
-            followed += raw[index + 1] == ""
-    return total >= 2 and followed >= 0.75 * total
+        if text == "":
+            continue
+        total += 1
+        if raw[index + 1] != "":
+            continue
+        followed += 1
+        stripped = text.strip(_EDGE_SPACE)
+        if stripped and not ends_sentence(stripped) and not _is_structure(stripped):
+            mid_sentence += 1
+        elif stripped and not _is_structure(stripped):
+            mid_sentence -= 1
+    return total >= 2 and followed >= 0.75 * total and mid_sentence > 0
+
+
+def _is_structure(text: str) -> bool:
+    """Section headers and attribution lines: neither prose nor layout."""
+    return looks_like_attribution(text) or _SECTION_HEADER.match(text) is not None
 
 
 def _tidy_blanks(lines: list[Line]) -> list[Line]:
@@ -757,8 +776,8 @@ def parse_article(
     after it, or a second article, is an InputError: this reads exactly one article.
     """
     decoded = decode(data, encoding=encoding, path=path)
-    text = decoded.text
-    parsed, unplaced, layout, headers = read_articles(text, sections, path=path)
+    layout = clean_layout(read_lines(decoded.text))
+    segments, unplaced, headers = segment(layout, sections, path=path)
     if len(headers) > 1:
         raise InputError(
             "more than one section header: this reads one article",
@@ -767,37 +786,41 @@ def parse_article(
             hint="import a whole issue with `ecdigest import`",
         )
     section = headers[0][1] if headers else None
-    if len(parsed) > 1:
+    if len(segments) > 1:
         raise InputError(
-            f"{len(parsed)} articles (attribution lines) found: this reads one article",
+            f"{len(segments)} attribution lines: this reads one article",
             path=path,
-            line=parsed[1].first_line,
+            line=segments[1].attribution_lines[0].number,
             hint="import a whole issue with `ecdigest import`",
         )
-    if parsed:
-        for item in unplaced:
-            if item.first_line > parsed[0].last_line:
-                raise InputError(
-                    "text after the attribution line",
-                    path=path,
-                    line=item.first_line,
-                    hint="the attribution line ends the article; remove what follows or use `ecdigest import`",
-                )
-        article = parsed[0]
-        return PastedArticle(
-            section, article.title, article.paragraphs, article.attribution, decoded.encoding
-        )
-    # No complete attribution line: an unreadable one is an error; otherwise it is all text.
     for item in unplaced:
         if item.reason.startswith("unreadable attribution line"):
             raise InputError(item.reason, path=path, line=item.last_line, hint="fix the date or the source")
-    lines = [line for line in layout.lines if section_name(line.text) is None]
-    blank_paragraphs = len(_groups(lines)) >= 3
-    title_lines, paragraph_lines = title_and_paragraphs(lines, layout, blank_paragraphs=blank_paragraphs)
+        if segments:
+            where = (
+                "after the attribution line"
+                if item.first_line > segments[0].attribution_lines[-1].number
+                else "before the section header"
+            )
+            raise InputError(
+                f"text {where}",
+                path=path,
+                line=item.first_line,
+                hint="give one article: [【section】] title, paragraphs, attribution line",
+            )
+    if segments:
+        lines: Sequence[Line] = segments[0].lines
+        attribution: Attribution | None = segments[0].attribution
+    else:
+        lines = [line for line in layout.lines if section_name(line.text) is None]
+        attribution = None
+    title_lines, paragraph_lines = title_and_paragraphs(
+        lines, layout, blank_paragraphs=len(_groups(lines)) >= 3
+    )
     return PastedArticle(
         section,
         join_lines(title_lines, layout) if title_lines else None,
         tuple(join_lines(p, layout) for p in paragraph_lines),
-        None,
+        attribution,
         decoded.encoding,
     )

@@ -101,6 +101,15 @@ def add(
     edit: Annotated[
         bool, typer.Option("--edit", help="Write the article in $EDITOR (VISUAL, EDITOR, else vi).")
     ] = False,
+    from_text: Annotated[
+        str | None,
+        typer.Option(
+            "--from-text",
+            metavar="FILE|-",
+            help="Read one article as the newsletter prints it: [【section】,] title, paragraphs, "
+            "attribution line (PDF text too; encoding detected). Flags given beside it win.",
+        ),
+    ] = None,
 ) -> None:
     """Add one article to an issue and print its id.
 
@@ -112,6 +121,9 @@ def add(
     Missing fields are asked for on a terminal; from a script (stdin not a terminal)
     they are an error (exit 2) that names each one. The new id, ISSUE-NNN, is never
     reused, even after an article is deleted.
+
+    --from-text reads a pasted article: ecdigest add 2023-07 --section 行业资讯 --from-text article.txt
+    (--section is needed unless the text starts with 【行业资讯】 or you are asked on a terminal).
     """
     from ..errors import UsageError
     from ..operations import ArticleDraft, add_article
@@ -120,6 +132,8 @@ def add(
     sources = [name for name, value in (("--body", body), ("--body-file", body_file)) if value is not None]
     if len(sources) > 1:
         raise UsageError("give the body once: --body or --body-file, not both")
+    if from_text == "-" and body_file == "-":
+        raise UsageError("stdin (-) can be read only once: --from-text - or --body-file -, not both")
     draft = ArticleDraft(
         title=title,
         section=section,
@@ -130,9 +144,11 @@ def add(
         tags=list(tag or []),
         body=body if body is not None else _read_body_file(body_file) if body_file is not None else None,
     )
+    if from_text is not None:
+        draft = draft.merged(_read_pasted(from_text, archive.settings))
     if edit:
         draft = _edit(draft, archive.settings)
-    elif draft.missing() and stdin_is_terminal() and body_file != "-":
+    elif draft.missing() and stdin_is_terminal() and "-" not in (body_file, from_text):
         draft = _prompt(draft, archive.settings)
     updated, article = add_article(archive, issue, draft)
     write_stdout(article.id + "\n")
@@ -144,6 +160,27 @@ def _read_body_file(path: str) -> str:
     from ..fileio import decode_utf8, read_bytes
 
     return decode_utf8(read_bytes(path), "<stdin>" if path == "-" else path)
+
+
+def _read_pasted(path: str, settings: Newsletter) -> ArticleDraft:
+    """The fields of one article pasted in the newsletter's form (absent ones stay None)."""
+    from ..fileio import read_bytes
+    from ..importer import parse_article
+    from ..operations import ArticleDraft
+
+    pasted = parse_article(
+        read_bytes(path), sections=settings.sections, path="<stdin>" if path == "-" else path
+    )
+    found = pasted.attribution
+    return ArticleDraft(
+        title=pasted.title,
+        section=pasted.section,
+        source=found.source if found else None,
+        # The line says exactly who compiled it: no 编选 means nobody, not the default.
+        compiled_by=(found.compiled_by or "") if found else None,
+        date=found.date.isoformat() if found else None,
+        body=pasted.body or None,
+    )
 
 
 def _prompt(draft: ArticleDraft, settings: Newsletter) -> ArticleDraft:
