@@ -7,6 +7,7 @@
 - Kinsoku: no line starts with closing punctuation (`。，、）》”` …) and no line ends with
   opening punctuation (`（《“` …): such marks stick to their neighbour.
 - A single token wider than the line (a long URL) gets a line of its own, unbroken.
+- Line breaks inside the text are not kept: hard-wrapped input is re-flowed (`join_lines`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ NO_START = frozenset(
 NO_END = frozenset("（《「『【〔〖〘〚“‘〈([{<$￥")
 
 _SPACE = re.compile(r"[ \t\u3000]+")
+# A line break inside a paragraph, with the blanks around it.
+_LINE_BREAK = re.compile(
+    r"[ \t\u3000]*(?:\r\n|[\n\r\v\f\x85\u2028\u2029])[ \t\u3000\r\n\v\f\x85\u2028\u2029]*"
+)
 
 
 @lru_cache(maxsize=4096)
@@ -66,10 +71,23 @@ def _units(word: str) -> list[str]:
     return units
 
 
+def join_lines(text: str) -> str:
+    """One line from a hard-wrapped one: a break between two wide characters disappears
+    (Chinese has no spaces between words), any other break becomes one space."""
+
+    def replace(match: re.Match[str]) -> str:
+        start, end = match.start(), match.end()
+        if start > 0 and end < len(text) and _is_cjk_unit(text[start - 1]) and _is_cjk_unit(text[end]):
+            return ""
+        return " "
+
+    return _LINE_BREAK.sub(replace, text)
+
+
 def _atoms(text: str) -> list[tuple[str, bool]]:
     """(atom, space_before) pairs; an atom is never split across lines."""
     atoms: list[tuple[str, bool]] = []
-    for index, word in enumerate(_SPACE.split(text.strip())):
+    for index, word in enumerate(_SPACE.split(join_lines(text).strip())):
         if not word:
             continue
         space = index > 0

@@ -16,6 +16,9 @@ from ..errors import UsageError
 REGISTRY: dict[str, str] = {
     "json": ".jsonout",
     "text": ".text",
+    "markdown": ".markdown",
+    "rss": ".rss",
+    "email": ".email",
 }
 
 

@@ -1,0 +1,165 @@
+"""What the publishing exporters (Markdown, RSS/Atom, email) share.
+
+Cleaning text that came from anywhere (PDF text, hand typing, a fuzzer), stable
+identifiers, the fixed publication time, and links into the site.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from collections.abc import Sequence
+from urllib.parse import quote, urlsplit
+
+from ..errors import UsageError
+from ..model import Article, Issue, Newsletter
+from ..textwrap_cjk import join_lines
+
+# Issues carry a date, not a time: every timestamp derived from one (RSS pubDate, Atom
+# updated, the email's Date header) is this time of day in the newsletter's timezone, so
+# the same issue always yields the same bytes.
+PUBLISH_TIME = dt.time(8, 0)
+
+# XML 1.0 forbids C0 controls except TAB, LF and CR, lone surrogates, U+FFFE and U+FFFF.
+# C1 controls are allowed by XML but are always debris of a bad conversion in this text.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Line breaks and tabs (with the blanks around them), and runs of ASCII spaces. Other
+# spaces (U+3000, no-break space) are content and stay.
+_BLANKS = re.compile(r"[ \t]*[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029][\s]*| {2,}")
+_TAG_AUTHORITY = re.compile(r"^(?:[a-z0-9._-]+@)?[a-z0-9.-]+$")
+_TAG_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+# RFC 3986 reserved and unreserved characters (but '[]', only valid around IPv6 hosts),
+# plus '%' for escapes already there.
+_URI_SAFE = ":/?#@!$&'()*+,;=-._~%"
+
+
+def clean(text: str) -> str:
+    """`text` without the characters XML 1.0 (and so feeds and mail) cannot carry.
+
+    A CR LF or lone CR becomes LF: line structure survives, the byte form does not matter.
+    """
+    return _FORBIDDEN.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def one_line(text: str) -> str:
+    """A single-line field (title, source, section): cleaned, every run of blanks and
+    line breaks one space, trimmed. A title with CR/LF in it can never start a new line."""
+    return _BLANKS.sub(" ", clean(text)).strip()
+
+
+def paragraph_text(paragraph: str) -> str:
+    """A paragraph as one line: cleaned, hard line breaks joined (none between two
+    Chinese characters, one space elsewhere)."""
+    return one_line(join_lines(clean(paragraph)))
+
+
+def paragraphs(article: Article) -> list[str]:
+    return [text for p in article.paragraphs if (text := paragraph_text(p))]
+
+
+def title_of(article: Article) -> str:
+    return one_line(article.title) or article.id
+
+
+def issue_title(issue: Issue, settings: Newsletter) -> str:
+    return one_line(issue.title) or f"{one_line(settings.title)} {issue.id}"
+
+
+def attribution(article: Article) -> str:
+    """The attribution line as printed, one line."""
+    from .text import attribution_of
+
+    return one_line(attribution_of(article))
+
+
+def published_at(date: dt.date, settings: Newsletter) -> dt.datetime:
+    """The issue's date at PUBLISH_TIME in the newsletter's timezone (aware, with its offset)."""
+    from ..dates import zone
+
+    return dt.datetime.combine(date, PUBLISH_TIME, tzinfo=zone(settings.timezone))
+
+
+def require_date(issue: Issue) -> dt.date:
+    if issue.date is None:
+        raise UsageError(
+            f"issue {issue.id} has no date", hint="set one with `ecdigest publish ISSUE --date YYYY-MM-DD`"
+        )
+    return issue.date
+
+
+def uri(url: str) -> str:
+    """An IRI as a URI that feed validators accept: non-ASCII, blanks and the few ASCII
+    characters URIs forbid are percent-encoded, a non-ASCII host becomes IDNA. Reserved
+    characters and existing `%XX` escapes are kept, so a valid URI comes back unchanged."""
+    url = one_line(url)
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        host = ""
+    if host and not host.isascii():
+        with contextlib.suppress(UnicodeError):
+            url = url.replace(host, host.encode("idna").decode("ascii"), 1)
+    return quote(url, safe=_URI_SAFE)
+
+
+def issue_link(settings: Newsletter, issue_id: str, article_id: str | None = None) -> str:
+    """The issue's page on the site (setting `issue_url`), optionally at an article's anchor."""
+    template = settings.issue_url or "{link}{issue}.html"
+    # str.replace, not str.format: the template comes from a settings file.
+    url = template.replace("{link}", settings.link).replace("{issue}", issue_id)
+    if article_id is not None:
+        url += "#" + article_id
+    return uri(url)
+
+
+def article_link(settings: Newsletter, issue: Issue, article: Article) -> str:
+    """The article's own url, else its anchor on the issue page."""
+    if article.url and one_line(article.url):
+        return uri(article.url)
+    return issue_link(settings, issue.id, article.id)
+
+
+def _tag_base(settings: Newsletter) -> str:
+    if not _TAG_AUTHORITY.match(settings.tag_authority):
+        raise UsageError(
+            f"[newsletter] tag_authority {settings.tag_authority!r} is not a lower-case domain or email",
+            hint='e.g. tag_authority = "example.org" in ecdigest.toml; set it once, never change it',
+        )
+    if not _TAG_DATE.match(settings.tag_date):
+        raise UsageError(
+            f"[newsletter] tag_date {settings.tag_date!r} is not YYYY, YYYY-MM or YYYY-MM-DD",
+            hint='e.g. tag_date = "2023" in ecdigest.toml; set it once, never change it',
+        )
+    return f"tag:{settings.tag_authority},{settings.tag_date}:ecd/"
+
+
+def article_guid(settings: Newsletter, article_id: str) -> str:
+    """The article's permanent id (RFC 4151 tag URI): from the article id and two fixed
+    settings only, so editing the article, adding issues or re-importing never changes it."""
+    return _tag_base(settings) + article_id
+
+
+def issue_guid(settings: Newsletter, issue_id: str) -> str:
+    # Article ids never contain '/', so `issue/…` cannot collide with an article's guid.
+    return _tag_base(settings) + "issue/" + issue_id
+
+
+def feed_guid(settings: Newsletter) -> str:
+    return _tag_base(settings) + "feed"
+
+
+def atom_url(settings: Newsletter) -> str:
+    """Where atom.xml is served: setting `atom_url`, else next to `feed_url`."""
+    if settings.atom_url:
+        return uri(settings.atom_url)
+    base = settings.feed_url.rsplit("/", 1)[0] if "/" in settings.feed_url else settings.feed_url
+    return uri(base + "/atom.xml")
+
+
+def published_newest_first(issues: Sequence[Issue]) -> list[Issue]:
+    """Published issues, newest first (by date, then id); each must have a date."""
+    chosen = [i for i in issues if i.is_published]
+    for issue in chosen:
+        require_date(issue)
+    return sorted(chosen, key=lambda i: (i.date or dt.date.min, i.id), reverse=True)

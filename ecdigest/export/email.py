@@ -1,0 +1,169 @@
+"""The issue as a plain-text email, and as a complete RFC 5322 message (`--eml`).
+
+The text: a header block, a numbered table of contents by section, then the articles
+with their attribution lines, wrapped by display width (`textwrap_cjk`: Chinese
+characters and the marks Chinese fonts draw full-width take two columns, Latin words and
+URLs are never split, no line starts with `。，、）》”` … or ends with `（《“` …).
+
+The message (built with Python's `email` package): UTF-8 text/plain in base64 (safe
+through any mail transport), From/To from `[email]` in ecdigest.toml, Subject = the issue
+title, LF line endings as `sendmail -t` expects. It is byte-identical across runs:
+- Date: the issue's date at 08:00 in the newsletter's timezone (not the time of the run);
+- Message-ID: `<ecd.ISSUE.HASH@DOMAIN>`, HASH from the headers and the text, DOMAIN from
+  the From address: the same issue gives the same id, a corrected issue a new one.
+Header values are single-line by construction (`one_line`), so a title with CR/LF in it
+cannot add headers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..dates import format_cn
+from ..errors import UsageError
+from ..model import Issue, Newsletter
+from ..textwrap_cjk import wrap
+from .common import (
+    attribution,
+    issue_link,
+    issue_title,
+    one_line,
+    paragraphs,
+    published_at,
+    require_date,
+    title_of,
+    uri,
+)
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
+
+NAME = "email"
+EXTENSION = ".txt"
+MEDIA_TYPE = "text/plain; charset=utf-8"
+EML_EXTENSION = ".eml"
+EML_MEDIA_TYPE = "message/rfc822"
+
+DEFAULT_WIDTH = 72
+MIN_WIDTH = 30
+
+
+def _numbered(number: int, digits: int, text: str, width: int) -> list[str]:
+    prefix = f"{number:>{digits}}. "
+    return wrap(text, width, indent=prefix, subsequent_indent=" " * len(prefix))
+
+
+def render_text(issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH) -> str:
+    """The plain-text email body."""
+    if width < MIN_WIDTH:
+        raise UsageError(f"--width must be at least {MIN_WIDTH}")
+    groups = list(issue.by_section(settings.sections))
+    digits = len(str(max(len(issue.articles), 1)))
+    rule, thin = "=" * width, "-" * width
+
+    lines = wrap(issue_title(issue, settings), width)
+    meta = [format_cn(issue.date)] if issue.date else []
+    meta.append(f"共 {len(issue.articles)} 篇")
+    lines += wrap(" · ".join(meta), width)
+    lines += wrap(f"网页版：{issue_link(settings, issue.id)}", width)
+    lines += [rule, "", "目录"]
+    number = 0
+    for name, articles in groups:
+        lines += ["", f"【{one_line(name) or '未分类'}】"]
+        for article in articles:
+            number += 1
+            lines += _numbered(number, digits, title_of(article), width)
+    lines += ["", rule]
+
+    number = 0
+    for name, articles in groups:
+        lines += ["", f"【{one_line(name) or '未分类'}】"]
+        for index, article in enumerate(articles):
+            number += 1
+            if index:
+                lines += ["", thin]
+            lines.append("")
+            lines += _numbered(number, digits, title_of(article), width)
+            for text in paragraphs(article):
+                lines.append("")
+                lines += wrap(text, width)
+            lines.append("")
+            lines += wrap(attribution(article), width)
+            if article.url and one_line(article.url):
+                lines += wrap(f"原文：{uri(article.url)}", width)
+        lines += ["", rule]
+    if not groups:
+        lines += ["", "（本期暂无文章）", "", rule]
+
+    footer = [one_line(settings.editor), f"RSS：{uri(settings.feed_url)}"]
+    for item in footer:
+        if item:
+            lines += wrap(item, width)
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+# --------------------------------------------------------------------------- the message
+
+
+def _addresses(value: str, key: str) -> list[Address]:
+    from email.errors import HeaderParseError
+    from email.headerregistry import Address
+    from email.utils import getaddresses
+
+    value = one_line(value)
+    found: list[Address] = []
+    for name, addr in getaddresses([value]):
+        try:
+            found.append(Address(display_name=one_line(name), addr_spec=addr))
+        except (ValueError, IndexError, HeaderParseError):
+            found = []
+            break
+    if not found or not all(a.username and a.domain for a in found):
+        raise UsageError(
+            f"[email] {key} = {value!r} is not a list of email addresses",
+            path="ecdigest.toml",
+            hint='e.g. from = "《电子商务动态》编辑部 <editor@example.org>"',
+        )
+    return found
+
+
+def message_id(issue: Issue, domain: str, digest_source: str) -> str:
+    digest = hashlib.sha256(digest_source.encode("utf-8")).hexdigest()[:16]
+    safe_id = re.sub(r"[^A-Za-z0-9-]+", "-", issue.id).strip("-") or "issue"
+    return f"<ecd.{safe_id}.{digest}@{domain}>"
+
+
+def render_eml(issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH) -> bytes:
+    """A complete message for `sendmail -t`: headers + the text body, deterministic."""
+    from email import policy
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    text = render_text(issue, settings, width=width)
+    senders = _addresses(settings.email_from, "from")
+    recipients = _addresses(settings.email_to, "to")
+    subject = issue_title(issue, settings)
+    date = format_datetime(published_at(require_date(issue), settings))
+    digest_source = "\n".join([str(senders[0]), ", ".join(map(str, recipients)), subject, date, text])
+
+    msg = EmailMessage(policy=policy.default)
+    msg["From"] = senders[0]
+    msg["To"] = recipients
+    msg["Subject"] = subject
+    msg["Date"] = date
+    msg["Message-ID"] = message_id(issue, senders[0].domain, digest_source)
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    return msg.as_bytes(policy=policy.default)
+
+
+def render(
+    issues: Sequence[Issue], settings: Newsletter, *, width: int = DEFAULT_WIDTH, eml: bool = False
+) -> str | bytes:
+    """One issue: the text body, or (`eml`) the whole message."""
+    (issue,) = issues
+    if eml:
+        return render_eml(issue, settings, width=width)
+    return render_text(issue, settings, width=width)

@@ -1,0 +1,215 @@
+"""RSS 2.0 and Atom feeds with feedgen, over the published issues, newest first.
+
+Byte-stable by construction: nothing depends on the clock or the feedgen version.
+- guid / atom:id: `tag:{tag_authority},{tag_date}:ecd/{article id}`, isPermaLink="false";
+- pubDate: the issue's date at 08:00 in the newsletter's timezone, with its offset;
+- lastBuildDate / atom:updated: the newest published issue's pubDate, never "now";
+- generator: "ecdigest" without a version.
+
+feedgen traps handled here: `add_entry` prepends unless told `order="append"`; it fills
+lastBuildDate and every entry's atom:updated with the current time unless set; naive
+datetimes raise; an RSS `author` without an email is dropped (sources go to dc:creator);
+the channel `<link>` is the last `link()` call (so the self link is added first); and
+lxml refuses control characters, which `common.clean` removes before anything reaches it.
+
+RSS descriptions are HTML by convention, so article text is HTML-escaped before it goes
+in (and lxml then escapes it once more as XML): markup in articles is shown, never run.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import NotFoundError, UsageError
+from ..model import Article, Issue, Newsletter
+from .common import (
+    article_guid,
+    article_link,
+    atom_url,
+    attribution,
+    feed_guid,
+    issue_guid,
+    issue_link,
+    issue_title,
+    one_line,
+    paragraphs,
+    published_at,
+    published_newest_first,
+    require_date,
+    title_of,
+    uri,
+)
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+NAME = "rss"
+EXTENSION = ".xml"
+MEDIA_TYPE = "application/rss+xml"
+ATOM_MEDIA_TYPE = "application/atom+xml"
+
+FORMATS = ("rss", "atom")
+PER = ("article", "issue")
+DEFAULT_LIMIT = 10
+
+
+def _p(text: str) -> str:
+    return f"<p>{html.escape(text, quote=False)}</p>"
+
+
+def article_html(article: Article, settings: Newsletter, issue: Issue) -> str:
+    """The whole article as escaped HTML: paragraphs, then the attribution line."""
+    parts = [_p(text) for text in paragraphs(article)]
+    parts.append(_p(attribution(article)))
+    if article.url and one_line(article.url):
+        href = html.escape(uri(article.url))
+        parts.append(f'<p><a href="{href}">原文链接</a></p>')
+    return "\n".join(parts)
+
+
+def issue_html(issue: Issue, settings: Newsletter) -> str:
+    parts: list[str] = []
+    for name, articles in issue.by_section(settings.sections):
+        parts.append(f"<h2>{html.escape(one_line(name) or '未分类', quote=False)}</h2>")
+        for article in articles:
+            href = html.escape(article_link(settings, issue, article))
+            title = html.escape(title_of(article), quote=False)
+            parts.append(f'<h3><a href="{href}">{title}</a></h3>')
+            parts.append(article_html(article, settings, issue))
+    return "\n".join(parts)
+
+
+def _summary(article: Article) -> str:
+    """The first paragraph as text (the title when the body is empty)."""
+    found = paragraphs(article)
+    return found[0] if found else title_of(article)
+
+
+def _issue_summary(issue: Issue, settings: Newsletter) -> str:
+    counts = "，".join(
+        f"{one_line(n) or '未分类'} {c} 篇" for n, c in issue.section_counts(settings.sections).items()
+    )
+    return f"本期共 {len(issue.articles)} 篇" + (f"：{counts}。" if counts else "。")
+
+
+def _new_feed(settings: Newsletter, newest: dt.datetime, fmt: str) -> Any:
+    from feedgen.feed import FeedGenerator
+
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    title = one_line(settings.title) or "ecdigest"
+    fg.title(title)
+    fg.description(one_line(settings.description) or title)
+    fg.language(one_line(settings.language) or "zh-CN")
+    fg.generator("ecdigest")
+    fg.updated(newest)
+    if fmt == "atom":
+        fg.id(feed_guid(settings))
+        fg.author({"name": one_line(settings.editor) or title})
+        fg.link(href=atom_url(settings), rel="self", type=ATOM_MEDIA_TYPE)
+        fg.link(href=uri(settings.link), rel="alternate", type="text/html")
+    else:
+        # The self link first: RSS's channel <link> is whichever link() came last.
+        fg.link(href=uri(settings.feed_url), rel="self", type=MEDIA_TYPE)
+        fg.link(href=uri(settings.link), rel="alternate")
+    return fg
+
+
+def _add_entry(
+    fg: Any,
+    fmt: str,
+    *,
+    guid: str,
+    title: str,
+    link: str,
+    summary: str,
+    content: str,
+    when: dt.datetime,
+    creator: str,
+    category: str | None,
+) -> None:
+    entry = fg.add_entry(order="append")
+    entry.guid(guid, permalink=False)
+    entry.title(title)
+    entry.link(href=link, rel="alternate")
+    entry.published(when)
+    entry.updated(when)
+    if fmt == "atom":
+        entry.summary(summary)
+        entry.content(content, type="html")
+        if creator:
+            entry.author({"name": creator})
+    else:
+        entry.description(html.escape(summary, quote=False))
+        entry.content(content, type="html")
+        if creator:
+            entry.dc.dc_creator(creator)
+    if category:
+        entry.category({"term": category})
+
+
+def render(
+    issues: Sequence[Issue],
+    settings: Newsletter,
+    *,
+    format: str = "rss",
+    per: str = "article",
+    limit: int | None = DEFAULT_LIMIT,
+) -> bytes:
+    """The feed over the `limit` newest published issues of `issues` (None: all).
+
+    `per="article"`: one item per article; `per="issue"`: one item per issue.
+    Raises NotFoundError when no issue is published (an empty feed helps nobody).
+    """
+    if format not in FORMATS:
+        raise UsageError(f"unknown feed format {format!r}", hint="use rss or atom")
+    if per not in PER:
+        raise UsageError(f"--per must be article or issue, not {per!r}")
+    if limit is not None and limit < 1:
+        raise UsageError("--limit must be at least 1")
+    chosen = published_newest_first(issues)
+    if not chosen:
+        raise NotFoundError(
+            "no published issue to put in the feed", hint="publish one with `ecdigest publish ISSUE`"
+        )
+    if limit is not None:
+        chosen = chosen[:limit]
+    newest = published_at(require_date(chosen[0]), settings)
+    fg = _new_feed(settings, newest, format)
+    for issue in chosen:
+        when = published_at(require_date(issue), settings)
+        if per == "issue":
+            _add_entry(
+                fg,
+                format,
+                guid=issue_guid(settings, issue.id),
+                title=issue_title(issue, settings),
+                link=issue_link(settings, issue.id),
+                summary=_issue_summary(issue, settings),
+                content=issue_html(issue, settings),
+                when=when,
+                creator=one_line(settings.editor),
+                category=None,
+            )
+            continue
+        for _, articles in issue.by_section(settings.sections):
+            for article in articles:
+                _add_entry(
+                    fg,
+                    format,
+                    guid=article_guid(settings, article.id),
+                    title=title_of(article),
+                    link=article_link(settings, issue, article),
+                    summary=_summary(article),
+                    content=article_html(article, settings, issue),
+                    when=when,
+                    creator=one_line(article.source),
+                    category=one_line(article.section) or None,
+                )
+    if format == "atom":
+        data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    else:
+        data = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return data
