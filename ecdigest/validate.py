@@ -46,7 +46,7 @@ Codes (stable: scripts and editors rely on them; never reuse a retired code)
 | W702 | warning | layout residue: an attribution line (`来源：… 2023 年 05 月 31 日`) in a body | |
 | W703 | warning | layout residue: a section header (`【行业资讯】`) in a body | |
 | W704 | warning | layout residue: a hard line break inside a paragraph (or a title) | |
-| W801 | warning | half-width `, : ; ! ?` between Chinese, `( )` around Chinese | fix: full-width |
+| W801 | warning | half-width `, : ; ! ?` next to Chinese (other side Chinese or a digit), `( )` around Chinese | fix: full-width |
 | W802 | warning | no space between Chinese and Latin letters or digits (`2023年` -> `2023 年`) | fix |
 | W803 | warning | doubled space, tab, full-width or no-break space inside a line | fix: one space |
 | W804 | warning | space next to full-width punctuation (`能力， 让`) | fix: removed |
@@ -177,8 +177,14 @@ class _Rule:
     message: Callable[[re.Match[str], str], str]
 
 
-def _punct_replace(m: re.Match[str], text: str) -> str:
-    return _FULL[m.group(1)]
+def _punct_replace(m: re.Match[str], text: str) -> str | None:
+    # One side must be Chinese; the other may be a digit (`表示,2023 年`, `13%,前`), so that
+    # `1,000` and `10:30` stay as they are.
+    before = text[m.start() - 1] if m.start() > 0 else ""
+    after = text[m.end()] if m.end() < len(text) else ""
+    if re.match(_CN_LEFT, before) or re.match(_CN_RIGHT, after):
+        return _FULL[m.group(1)]
+    return None
 
 
 def _paren_replace(m: re.Match[str], text: str) -> str | None:
@@ -197,9 +203,9 @@ def _paren_replace(m: re.Match[str], text: str) -> str | None:
 _RULES: tuple[_Rule, ...] = (
     _Rule(
         "W801",
-        re.compile(f"(?<={_CN_LEFT})[ \\t]*([,:;!?])[ \\t]*(?={_CN_RIGHT})"),
+        re.compile(f"(?<={_CN_LEFT[:-1]}0-9%])[ \\t]*([,:;!?])[ \\t]*(?={_CN_RIGHT[:-1]}0-9])"),
         _punct_replace,
-        lambda m, t: f"half-width {m.group(1)!r} between Chinese characters: use {_FULL[m.group(1)]!r}",
+        lambda m, t: f"half-width {m.group(1)!r} in Chinese text: use {_FULL[m.group(1)]!r}",
     ),
     _Rule(
         "W801",
@@ -254,7 +260,7 @@ def _matches(rule: _Rule, text: str) -> list[tuple[re.Match[str], str]]:
     urls = [(u.start(), u.end()) for u in _URL.finditer(text)]
     found: list[tuple[re.Match[str], str]] = []
     for m in rule.pattern.finditer(text):
-        if any(a < m.start() < b or a < m.end() < b for a, b in urls):
+        if urls and any(a < m.start() < b or a < m.end() < b for a, b in urls):
             continue
         new = rule.replace(m, text)
         if new is not None and new != m.group(0):
@@ -268,13 +274,27 @@ def _edit(rule: _Rule, m: re.Match[str], new: str, text: str) -> Edit:
     return Edit(rule.code, m.start(), text[left:right], after, rule.message(m, text))
 
 
-def copyedit(text: str) -> tuple[str, list[Edit]]:
-    """Apply every copy-editing rule in turn: (fixed text, the edits made).
+@dataclass(frozen=True)
+class CopyEdit:
+    """The result of the copy-editing rules on one text.
+
+    `edits` describes at most `limit` spots per code (a 10 MB body may have a million);
+    `counts` has the true number per code.
+    """
+
+    text: str
+    edits: list[Edit]
+    counts: Counter[str]
+
+
+def copyedit(text: str, limit: int | None = None) -> CopyEdit:
+    """Apply every copy-editing rule in turn: the fixed text and the edits made.
 
     Each rule runs on the text the rules before it left, so the edits describe the steps.
     No rule adds or removes a line break, so every offset keeps its line number.
     """
     edits: list[Edit] = []
+    counts: Counter[str] = Counter()
     for rule in _RULES:
         found = _matches(rule, text)
         if not found:
@@ -282,26 +302,49 @@ def copyedit(text: str) -> tuple[str, list[Edit]]:
         pieces: list[str] = []
         last = 0
         for m, new in found:
-            edits.append(_edit(rule, m, new, text))
+            counts[rule.code] += 1
+            if limit is None or counts[rule.code] <= limit:
+                edits.append(_edit(rule, m, new, text))
             pieces += [text[last : m.start()], new]
             last = m.end()
         pieces.append(text[last:])
         text = "".join(pieces)
-    return text, edits
+    return CopyEdit(text, edits, counts)
 
 
-def copyedit_findings(text: str) -> list[Edit]:
-    """What `copyedit` would change, described on the original text, each spot once."""
-    taken: list[tuple[int, int]] = []
-    findings: list[Edit] = []
+def copyedit_findings(text: str, limit: int | None = None) -> CopyEdit:
+    """What `copyedit` would change, described on the original text, each spot once.
+
+    `edits` holds the first `limit` spots per code (by position), `text` is unchanged.
+    """
+    import bisect
+
+    # Disjoint spans already claimed by earlier rules, sorted by start.
+    starts: list[int] = []
+    ends: list[int] = []
+    kept: dict[str, list[tuple[int, _Rule, re.Match[str], str]]] = defaultdict(list)
+    counts: Counter[str] = Counter()
     for rule in _RULES:
+        fresh: list[tuple[int, int]] = []
         for m, new in _matches(rule, text):
-            start, end = m.start(), m.end()
-            if any((a < end and start < b) or a < start < b for a, b in taken):
+            start, end = m.start(), max(m.end(), m.start() + 1)
+            i = bisect.bisect_right(starts, start) - 1
+            if (i >= 0 and ends[i] > start) or (i + 1 < len(starts) and starts[i + 1] < end):
                 continue
-            taken.append((start, max(end, start + 1)))
-            findings.append(_edit(rule, m, new, text))
-    return sorted(findings, key=lambda e: e.offset)
+            fresh.append((start, end))
+            counts[rule.code] += 1
+            spots = kept[rule.code]
+            if limit is None or len(spots) < limit or start < spots[-1][0]:
+                spots.append((start, rule, m, new))
+                spots.sort(key=lambda spot: spot[0])
+                if limit is not None:
+                    del spots[limit:]
+        if fresh:
+            spans = sorted([*zip(starts, ends, strict=True), *fresh])
+            starts = [a for a, _ in spans]
+            ends = [b for _, b in spans]
+    edits = [_edit(rule, m, new, text) for spots in kept.values() for _, rule, m, new in spots]
+    return CopyEdit(text, sorted(edits, key=lambda e: e.offset), counts)
 
 
 # --------------------------------------------------------------------------- residue
@@ -491,7 +534,11 @@ def _check_file(item: _Loaded, settings: Newsletter, today: dt.date) -> list[Pro
         if fp.kind in _STRUCTURAL:
             code = _STRUCTURAL[fp.kind]
             hint = "; remove it or correct its spelling" if fp.kind == "unknown-key" else ""
-            message = f"{where}{fp.message}{hint}"
+            text = fp.message
+            if fp.article is not None:
+                # The codec says "of the issue" when the article has no readable id.
+                text = text.replace(" of the issue must", " must")
+            message = f"{where}{text}{hint}"
         elif fp.kind == "date":
             code = "E105" if fp.article is None else "E301"
             message = f"{where}{fp.message} (write it as a TOML date: {fp.field} = 2023-06-05)"
@@ -651,9 +698,9 @@ def _check_article(
     for name, value in (("title", article.title), ("body", article.body)):
         if not value or not ok(name):
             continue
+        edited = copyedit_findings(value, MAX_PER_FIELD)
         findings = [
-            _Finding(e.code, e.offset, f"{e.message}: {e.before!r} -> {e.after!r}")
-            for e in copyedit_findings(value)
+            _Finding(e.code, e.offset, f"{e.message}: {e.before!r} -> {e.after!r}") for e in edited.edits
         ]
         if name == "body":
             findings += residue(value, settings.sections)
@@ -662,7 +709,9 @@ def _check_article(
                 _Finding("W704", value.index("\n"), "line break inside the title: join the lines")
             )
         counts: Counter[str] = Counter()
-        totals = Counter(f.code for f in findings)
+        totals = Counter(f.code for f in findings) + edited.counts
+        for code in edited.counts:
+            totals[code] -= sum(1 for e in edited.edits if e.code == code)
         for finding in sorted(findings, key=lambda f: (f.offset, f.code)):
             counts[finding.code] += 1
             if counts[finding.code] > MAX_PER_FIELD:
@@ -922,8 +971,13 @@ class FileFix:
     issue: str | None
     old_text: str
     new_text: str
-    changes: tuple[Change, ...] = ()
+    changes: tuple[Change, ...] = ()  # at most MAX_PER_FIELD per code in each field
     skipped: str | None = None
+    total: int = 0  # every fix, listed or not
+
+    @property
+    def unlisted(self) -> int:
+        return self.total - len(self.changes)
 
     def diff(self) -> str:
         """A unified diff from the old text to the new one (empty when nothing changes)."""
@@ -947,6 +1001,7 @@ def _fix_one(archive: Archive, path: Path) -> FileFix | None:
     issue = item.issue
     checker = _Checker(item, archive.settings)
     changes: list[Change] = []
+    total = 0
     articles: list[Article] = []
     bad = {(fp.article, fp.field) for fp in item.structural}
     for index, article in enumerate(issue.articles):
@@ -955,11 +1010,12 @@ def _fix_one(archive: Archive, path: Path) -> FileFix | None:
             value: str = getattr(article, name)
             if (index, name) in bad or not value:
                 continue
-            fixed, edits = copyedit(value)
-            if fixed == value:
+            edited = copyedit(value, MAX_PER_FIELD)
+            if edited.text == value:
                 continue
-            updates[name] = fixed
-            for edit in edits:
+            updates[name] = edited.text
+            total += sum(edited.counts.values())
+            for edit in edited.edits:
                 changes.append(
                     Change(
                         edit.code,
@@ -983,6 +1039,7 @@ def _fix_one(archive: Archive, path: Path) -> FileFix | None:
             item.text,
             tuple(changes),
             skipped="has structural errors; fix them first",
+            total=total,
         )
     fixed_issue = replace(issue, articles=tuple(articles))
     new_text = _rewrite(item.text, issue, fixed_issue)
@@ -994,8 +1051,9 @@ def _fix_one(archive: Archive, path: Path) -> FileFix | None:
             item.text,
             tuple(changes),
             skipped="its strings are not written the way ecdigest writes them; fix these by hand",
+            total=total,
         )
-    return FileFix(path, issue.id, item.text, new_text, tuple(changes))
+    return FileFix(path, issue.id, item.text, new_text, tuple(changes), total=total)
 
 
 def _rewrite(text: str, old: Issue, new: Issue) -> str | None:

@@ -79,8 +79,8 @@ def _exit_code(report: Report, strict: bool) -> int:
     return 1 if report.errors or (strict and report.warnings) else 0
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def _render(report: Report) -> str:
@@ -121,11 +121,13 @@ def _print_changes(fixes: list[FileFix], *, to_stderr: bool) -> None:
         if fix.skipped:
             continue
         files += 1
+        changes += fix.total
         for change in fix.changes:
-            changes += 1
             where = f"{fix.path}:{change.line}" if change.line else str(fix.path)
             subject = " ".join(x for x in (change.article, change.field) if x)
             lines.append(f"{where}: {change.code} fixed [{subject}] {change.before!r} -> {change.after!r}")
+        if fix.unlisted:
+            lines.append(f"{fix.path}: and {_plural(fix.unlisted, 'more fix', 'more fixes')} like these")
     if changes:
         lines.append(f"fixed {_plural(changes, 'problem')} in {_plural(files, 'file')}")
     else:
@@ -140,4 +142,4 @@ def _print_changes(fixes: list[FileFix], *, to_stderr: bool) -> None:
 def _note_skipped(fixes: list[FileFix]) -> None:
     for fix in fixes:
         if fix.skipped:
-            note(f"ecdigest: {fix.path}: not fixed ({len(fix.changes)} fixable problems): {fix.skipped}")
+            note(f"ecdigest: {fix.path}: not fixed ({fix.total} fixable problems): {fix.skipped}")
