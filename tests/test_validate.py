@@ -215,7 +215,9 @@ def test_missing_archive_exits_2(tmp_path: Path) -> None:
     assert b"Traceback" not in done.stderr
 
 
-def test_future_means_the_newsletter_timezone(tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_future_means_the_newsletter_timezone(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = build("E302", tmp_path / "case")  # the article is dated 2023-07-11
     # 20:00 UTC on the 10th is already 04:00 on the 11th in Shanghai: not the future there.
     monkeypatch.setenv("ECDIGEST_NOW", "2023-07-10T20:00:00+00:00")
