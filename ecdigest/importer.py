@@ -311,12 +311,19 @@ def clean_layout(raw: Sequence[str], *, first_number: int = 1) -> Layout:
 def _is_double_spaced(raw: Sequence[str]) -> bool:
     """Are empty lines an artefact (a blank line after every visual line)?
 
-    They are when (nearly) every line is followed by one, including lines that stop in
-    the middle of a sentence: a blank line there cannot be a paragraph break. Text with a
-    blank line between one-line paragraphs has empty lines after every line too, but
-    there they follow complete sentences, and they are real.
+    They are when (nearly) every line is followed by one and the text shows what single
+    spacing cannot: a whitespace-only line (a real blank) followed by an empty line, or
+    full-width lines that stop mid-sentence followed by an empty line (a blank line
+    cannot break a paragraph in the middle of a sentence). Text with a blank line between
+    one-line paragraphs has an empty line after every line too, but those follow whole
+    sentences and titles, and there they are real.
     """
-    followed = total = mid_sentence = 0
+    prose = [text.strip(_EDGE_SPACE) for text in raw]
+    widths = [display_width(t) for t in prose if t and not _is_structure(t)]
+    if not widths:
+        return False
+    widest = max(widths)
+    followed = total = blank_pairs = wrapped = 0
     for index, text in enumerate(raw[:-1]):
         if text == "":
             continue
@@ -324,12 +331,16 @@ def _is_double_spaced(raw: Sequence[str]) -> bool:
         if raw[index + 1] != "":
             continue
         followed += 1
-        stripped = text.strip(_EDGE_SPACE)
-        if stripped and not ends_sentence(stripped) and not _is_structure(stripped):
-            mid_sentence += 1
-        elif stripped and not _is_structure(stripped):
-            mid_sentence -= 1
-    return total >= 2 and followed >= 0.75 * total and mid_sentence > 0
+        stripped = prose[index]
+        if not stripped:
+            blank_pairs += 1
+        elif (
+            not _is_structure(stripped)
+            and not ends_sentence(stripped)
+            and display_width(stripped) >= 0.9 * widest
+        ):
+            wrapped += 1
+    return total >= 2 and followed >= 0.75 * total and (blank_pairs > 0 or wrapped >= 2)
 
 
 def _is_structure(text: str) -> bool:
@@ -367,7 +378,14 @@ def _measure(lines: list[Line], double: bool, furniture: tuple[int, ...]) -> Lay
     tolerance = max(4, measure // 6)
     full = [line for line in text_lines if line.width >= measure - tolerance]
     mid_sentence = sum(not ends_sentence(line.text) for line in full)
-    marked = sum(line.trailing_space for line in text_lines)
+    # Paragraph-end marks: a trailing space on lines that end a sentence or stop short.
+    # They carry meaning only where lines that end a sentence without one are rarer.
+    marked = unmarked = 0
+    for line in text_lines:
+        if line.trailing_space and (ends_sentence(line.text) or line.width < measure - tolerance):
+            marked += 1
+        elif not line.trailing_space and ends_sentence(line.text):
+            unmarked += 1
     spaced = unspaced = 0
     for line in text_lines:
         for match in _HAN_LATIN.finditer(line.text):
@@ -381,7 +399,7 @@ def _measure(lines: list[Line], double: bool, furniture: tuple[int, ...]) -> Lay
         furniture=furniture,
         measure=measure,
         tolerance=tolerance,
-        trailing_marks=marked >= max(2, len(text_lines) // 10),
+        trailing_marks=marked >= 2 and marked > unmarked,
         wrapped=mid_sentence * 2 >= len(full),
         spaced_scripts=spaced >= unspaced,
     )
