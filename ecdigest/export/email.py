@@ -39,7 +39,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
-    from email.headerregistry import Address
+    from email.policy import Policy
 
 NAME = "email"
 EXTENSION = ".txt"
@@ -108,26 +108,82 @@ def render_text(issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDT
 # --------------------------------------------------------------------------- the message
 
 
-def _addresses(value: str, key: str) -> list[Address]:
+def _addresses(value: str, key: str) -> list[tuple[str, str]]:
+    """(display name, address) pairs from a setting; UsageError unless every one is a
+    plain ASCII address (the message stays 7-bit: no SMTPUTF8 needed anywhere)."""
     from email.errors import HeaderParseError
     from email.headerregistry import Address
     from email.utils import getaddresses
 
     value = one_line(value)
-    found: list[Address] = []
-    for name, addr in getaddresses([value]):
-        try:
-            found.append(Address(display_name=one_line(name), addr_spec=addr))
-        except (ValueError, IndexError, HeaderParseError):
-            found = []
-            break
-    if not found or not all(a.username and a.domain for a in found):
+    found: list[tuple[str, str]] = []
+    try:
+        for name, addr in getaddresses([value]):
+            parsed = Address(addr_spec=addr)
+            if not (parsed.username and parsed.domain and addr.isascii()):
+                raise ValueError(addr)
+            found.append((one_line(name), parsed.addr_spec))
+    except (ValueError, IndexError, HeaderParseError):
+        found = []
+    if not found:
         raise UsageError(
             f"[email] {key} = {value!r} is not a list of email addresses",
             path="ecdigest.toml",
             hint='e.g. from = "《电子商务动态》编辑部 <editor@example.org>"',
         )
     return found
+
+
+class _Folded(str):
+    """A header value folded here, which the `email` package writes out as it is.
+
+    Python's own folder (3.11) can emit an empty line inside a long header, ending the
+    header block, and drops the quotes of a long quoted display name, turning it into a
+    group: free text (subject, display names) is therefore always written as RFC 2047
+    encoded words by `email.header.Header`, pure ASCII, at most 78 columns a line.
+    """
+
+    name: str
+    folded: str
+
+    def __new__(cls, name: str, value: str, folded: str) -> _Folded:
+        self = super().__new__(cls, value)
+        self.name = name
+        self.folded = folded
+        return self
+
+    def fold(self, *, policy: Policy) -> str:
+        return f"{self.name}: {self.folded}{policy.linesep}"
+
+
+def _encoded(text: str, name: str) -> str:
+    from email.header import Header
+
+    return Header(text, "utf-8", header_name=name).encode(linesep="\n")
+
+
+def _text_header(name: str, text: str) -> _Folded:
+    return _Folded(name, text, _encoded(text, name).replace("\n", LINESEP))
+
+
+def _address_header(name: str, addresses: list[tuple[str, str]]) -> _Folded:
+    parts = []
+    for display, addr in addresses:
+        if not display:
+            parts.append(addr)
+            continue
+        encoded = _encoded(display, name)
+        last = encoded.rsplit("\n", 1)[-1]
+        glue = (
+            " " if len(last) + len(addr) + 3 <= 78 - (len(name) + 2 if "\n" not in encoded else 0) else "\n "
+        )
+        parts.append(f"{encoded}{glue}<{addr}>")
+    folded = ",\n ".join(parts).replace("\n", LINESEP)
+    value = ", ".join(f"{d} <{a}>" if d else a for d, a in addresses)
+    return _Folded(name, value, folded)
+
+
+LINESEP = "\n"  # the local convention `sendmail -t` reads
 
 
 def message_id(issue: Issue, domain: str, digest_source: str) -> str:
@@ -143,20 +199,21 @@ def render_eml(issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH
     from email.utils import format_datetime
 
     text = render_text(issue, settings, width=width)
-    senders = _addresses(settings.email_from, "from")
+    sender = _addresses(settings.email_from, "from")[0]
     recipients = _addresses(settings.email_to, "to")
     subject = issue_title(issue, settings)
     date = format_datetime(published_at(require_date(issue), settings))
-    digest_source = "\n".join([str(senders[0]), ", ".join(map(str, recipients)), subject, date, text])
+    digest_source = "\n".join([repr(sender), repr(recipients), subject, date, text])
 
-    msg = EmailMessage(policy=policy.default)
-    msg["From"] = senders[0]
-    msg["To"] = recipients
-    msg["Subject"] = subject
+    mail_policy = policy.default.clone(linesep=LINESEP)
+    msg = EmailMessage(policy=mail_policy)
+    msg["From"] = _address_header("From", [sender])
+    msg["To"] = _address_header("To", recipients)
+    msg["Subject"] = _text_header("Subject", subject)
     msg["Date"] = date
-    msg["Message-ID"] = message_id(issue, senders[0].domain, digest_source)
+    msg["Message-ID"] = message_id(issue, sender[1].rsplit("@", 1)[1], digest_source)
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
-    return msg.as_bytes(policy=policy.default)
+    return msg.as_bytes(policy=mail_policy)
 
 
 def render(
