@@ -15,7 +15,7 @@ The layout rules, learnt from PDF-to-text output such as tests/data/ecd-2023-06.
   artefact and only whitespace-only lines (or runs of empty lines) are real blank lines.
 - A page break is a line that follows the previous one with no empty line between; the tool
   puts one space in front of it, which is removed. Page numbers (`- 20 -`, `第 20 页`) belong to
-  no article and are removed without leaving a blank line (they may fall inside a paragraph).
+  no article and are removed with the blank lines around them (they may fall inside a paragraph).
 - Paragraphs. A blank line always ends one; when an article separates its paragraphs by blank
   lines, those are the only boundaries. Otherwise, when the text marks paragraph ends with a
   trailing space (PDF text does), a line ends its paragraph iff it has a trailing space after
@@ -239,7 +239,6 @@ class Line:
     text: str  # without edge whitespace; inner runs of spaces are one space
     indent: int = 0  # display columns of leading whitespace (artefacts removed)
     trailing_space: bool = False
-    page_break: bool = False
 
     @property
     def is_blank(self) -> bool:
@@ -267,19 +266,19 @@ class Layout:
         return line.width < self.measure - self.tolerance
 
 
-def clean_layout(raw: Sequence[str], *, first_number: int = 1) -> Layout:
+def clean_layout(raw: Sequence[str]) -> Layout:
     """Raw lines -> text lines and real blanks, page furniture removed, layout measured."""
     double = _is_double_spaced(raw)
     lines: list[Line] = []
     furniture: list[int] = []
     empty_run = 0
     previous_content = False
-    for offset, text in enumerate(raw):
-        number = first_number + offset
+    after_furniture = False  # blank lines around a page number are part of the page furniture
+    for number, text in enumerate(raw, start=1):
         if text == "":
             empty_run += 1
-            if not double or empty_run == 2:  # in double spacing, a second empty line is real
-                lines.append(Line(number, ""))
+            if (not double or empty_run == 2) and not after_furniture:
+                lines.append(Line(number, ""))  # in double spacing, a second empty line is real
             previous_content = False
             continue
         after_content = previous_content
@@ -287,11 +286,16 @@ def clean_layout(raw: Sequence[str], *, first_number: int = 1) -> Layout:
         previous_content = True
         stripped = text.strip(_EDGE_SPACE)
         if not stripped:
-            lines.append(Line(number, ""))
+            if not after_furniture:
+                lines.append(Line(number, ""))
             continue
         if _PAGE_NUMBER.match(stripped):
             furniture.append(number)
+            while lines and lines[-1].is_blank:
+                lines.pop()
+            after_furniture = True
             continue
+        after_furniture = False
         page_break = text.startswith("\f") or (double and after_content)
         lead = text[: len(text) - len(text.lstrip(_EDGE_SPACE))].replace("\f", "")
         if page_break and double and lead.startswith(" "):
@@ -302,7 +306,6 @@ def clean_layout(raw: Sequence[str], *, first_number: int = 1) -> Layout:
                 _INNER_SPACES.sub(" ", stripped),
                 indent=display_width(lead.replace("\t", "    ")),
                 trailing_space=text != text.rstrip(_EDGE_SPACE),
-                page_break=page_break,
             )
         )
     return _measure(_tidy_blanks(lines), double, tuple(furniture))

@@ -876,15 +876,26 @@ def test_unspaced_texts_are_joined_unspaced() -> None:
     assert separator(_line("达到5亿元，比2019"), _line("年达到"), layout) == ""
 
 
-def test_page_numbers_inside_a_paragraph_leave_no_break() -> None:
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        "\n\n - 12 - \n\n ",  # as in the sample: its own visual line, then a page break
+        "\n\n\n\n - 12 - \n\n\n\n ",  # pdftotext-style extra empty lines around a footer
+        "\n\n第 12 页\n\n\f",  # a form feed starts the next page
+    ],
+)
+def test_page_numbers_inside_a_paragraph_leave_no_break(furniture: str) -> None:
     text = (
-        "【行业资讯】\n\n标题 \n\n \n\n这是一行很长的正文，用来测试页码出现在段落中间的时候不会把段落切\n\n"
-        " - 12 - \n\n 开。下一行也很长很长很长很长很长很长很长很长很长很长很长很长很长的句子。 \n\n"
+        "【行业资讯】\n\n标题 \n\n \n\n这是一行很长的正文，用来测试页码出现在段落中间的时候不会把段落切"
+        + furniture
+        + "开。下一行也很长很长很长很长很长很长很长很长很长很长很长很长很长的句子。 \n\n"
         "来源：《人民日报》 2023 年 05 月 31 日 \n"
     )
     result = parse_issue(text.encode())
     (item,) = result.issue.articles
+    assert item.title == "标题"
     assert item.paragraphs == (
         "这是一行很长的正文，用来测试页码出现在段落中间的时候不会把段落切开。下一行也很长很长很长很长很长很长很长很长很长很长很长很长很长的句子。",
     )
-    assert result.layout.furniture == (9,)
+    (number,) = result.layout.furniture
+    assert text.split("\n")[number - 1].strip() in ("- 12 -", "第 12 页")
