@@ -25,7 +25,7 @@ def import_(
     files: Annotated[
         list[str],
         typer.Argument(
-            metavar="FILE|-...",
+            metavar="FILE...",
             help="Text of a back issue (PDF-to-text output, or typed in the newsletter's form); - reads stdin.",
         ),
     ],
