@@ -39,6 +39,7 @@ Nothing is silently dropped: text that cannot be placed in an article comes back
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
 import itertools
 import re
@@ -738,32 +739,32 @@ def to_article(parsed: ParsedArticle, article_id: str) -> Article:
     )
 
 
-def import_issues(archive: Archive, issues: Sequence[Issue]) -> list[IssueFile]:
+def import_issues(archive: Archive, issues: Sequence[Issue], *, dry_run: bool = False) -> list[IssueFile]:
     """Write new issues under one archive lock; an existing id or file refuses them all.
 
     Importing never merges into an existing issue: that would renumber or duplicate
-    articles whose ids (and RSS guids) are already out in the world.
+    articles whose ids (and RSS guids) are already out in the world. `dry_run` checks
+    the same and writes nothing.
     """
-    written: list[IssueFile] = []
-    with archive.locked():
+    planned = [IssueFile(archive.path_for(issue), issue) for issue in issues]
+    # Reads need no lock (writes are atomic renames): a dry run leaves no trace at all.
+    with contextlib.nullcontext() if dry_run else archive.locked():
         existing = {item.issue.id: item.path for item in archive.issues()}
-        for issue in issues:
-            if issue.id in existing:
+        for item in planned:
+            if item.issue.id in existing:
                 raise ConflictError(
-                    f"issue {issue.id!r} already exists; import never merges into an issue",
-                    path=existing[issue.id],
+                    f"issue {item.issue.id!r} already exists; import never merges into an issue",
+                    path=existing[item.issue.id],
                     hint="import under another id with --id",
                 )
-            path = archive.path_for(issue)
-            if path.exists():
+            if item.path.exists():
                 raise ConflictError(
-                    "file already exists", path=path, hint="import under another id with --id"
+                    "file already exists", path=item.path, hint="import under another id with --id"
                 )
-        for issue in issues:
-            path = archive.path_for(issue)
-            archive.write(path, issue)
-            written.append(IssueFile(path, issue))
-    return written
+        if not dry_run:
+            for item in planned:
+                archive.write(item.path, item.issue)
+    return planned
 
 
 # --------------------------------------------------------------------------- one pasted article

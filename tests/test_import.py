@@ -417,7 +417,7 @@ def test_dry_run_writes_nothing(invoke: Invoke, archive_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "would import" in result.stdout and "nothing was written" in result.stdout
     assert "53 articles" in result.stdout
-    assert list(archive_dir.rglob("*.toml")) == [archive_dir / "ecdigest.toml"]
+    assert sorted(p.name for p in archive_dir.rglob("*")) == [".gitignore", "ecdigest.toml"]
 
 
 def test_options_override_the_defaults(invoke: Invoke, archive_dir: Path) -> None:
@@ -445,6 +445,8 @@ def test_an_existing_issue_id_is_refused(invoke: Invoke, archive_dir: Path) -> N
     assert "issue '2023-06' already exists" in again.stderr
     assert "--id" in again.stderr
     assert path.read_bytes() == before
+    dry = invoke("import", str(SAMPLE), "--dry-run")
+    assert dry.exit_code == 2 and "already exists" in dry.stderr  # a dry run checks the same
     assert invoke("import", str(SAMPLE), "--id", "2023-06b").exit_code == 0
 
 

@@ -121,12 +121,8 @@ def import_(
             f"{left_out} passage{'s' if left_out > 1 else ''} of text fit in no article; nothing was imported",
             hint="fix the text, or import without --strict",
         )
-    paths: list[str | None] = [None] * len(results)
-    if not dry_run:
-        written = import_issues(archive, [result.issue for _, result in results])
-        paths = [str(item.path) for item in written]
-    else:
-        paths = [str(archive.path_for(result.issue)) for _, result in results]
+    planned = import_issues(archive, [result.issue for _, result in results], dry_run=dry_run)
+    paths = [str(item.path) for item in planned]
     if format is TextOrJson.json:
         emit_json([_summary_dict(w, r, p, dry_run) for (w, r), p in zip(results, paths, strict=True)])
         return
@@ -154,7 +150,7 @@ def _progress(files: list[str]) -> Any:
     return track(files, description="importing", transient=True)
 
 
-def _summary_dict(where: str, result: ImportResult, path: str | None, dry_run: bool) -> dict[str, Any]:
+def _summary_dict(where: str, result: ImportResult, path: str, dry_run: bool) -> dict[str, Any]:
     issue = result.issue
     return {
         "file": where,
