@@ -1,3 +1,137 @@
-"""Placeholder: filled in by its issue in this session."""
+"""`ecdigest publish` (mark an issue published) and `ecdigest build` (the cron job)."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .app import app, state, stdout_is_terminal
+from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..build import BuildResult, Progress
+    from ..validate import Problem
+
+
+def _problem_line(problem: Problem) -> str:
+    where = f"{problem.path}:{problem.line}" if problem.line else f"{problem.path}"
+    subject = " ".join(x for x in (problem.article, problem.field) if x)
+    subject = f"[{subject}] " if subject else ""
+    return f"{where}: {problem.code} {problem.severity}: {subject}{problem.message}"
+
+
+def _report(problems: list[Problem]) -> None:
+    for problem in problems:
+        note(_problem_line(problem))
+
+
+@app.command()
+def publish(
+    ctx: typer.Context,
+    issue: Annotated[str, typer.Argument(metavar="ISSUE", help="Issue id to publish.")],
+    *,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            help="Publication date: 2023-07-05, '2023 年 07 月 05 日', today (default: the issue's date)."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Publish even if validation finds errors.")] = False,
+) -> None:
+    """Validate an issue, then mark it published (it goes into the feed at the next build).
+
+    Example: ecdigest publish 2023-07 --date 2023-07-05
+
+    Refuses (exit 1, file unchanged) when `ecdigest validate ISSUE` finds errors, unless
+    --force; warnings are shown but do not stop it. The date defaults to the issue's own
+    date (today if it has none); dates in the future are refused. Runs under the archive
+    lock and re-reads the file inside it.
+    """
+    from ..publish import PublishRefused, publish_issue
+
+    archive = state(ctx).archive()
+    try:
+        result = publish_issue(archive, issue, date=date, force=force)
+    except PublishRefused as refused:
+        _report(refused.problems)
+        raise
+    _report(result.problems)
+    when = result.issue.date.isoformat() if result.issue.date else "?"
+    if result.changed:
+        count = len(result.issue.articles)
+        write_stdout(f"published {result.issue.id} ({when}, {count} article{'' if count == 1 else 's'})\n")
+        if stdout_is_terminal():
+            note(f"updated {result.path}; next: ecdigest build")
+    else:
+        write_stdout(f"{result.issue.id} was already published ({when}); nothing changed\n")
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+@app.command()
+def build(
+    ctx: typer.Context,
+    *,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="Output folder (default: ./site).")
+    ] = Path("site"),
+    format: FormatOption = TextOrJson.text,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing when nothing changed.")] = False,
+) -> None:
+    """Validate, then write the feeds, the Markdown pages and the latest email: the cron job.
+
+    Example: ecdigest --archive issues build -o site
+
+    Writes DIR/feed.xml (RSS 2.0), DIR/atom.xml, DIR/ISSUE.md for each published issue
+    and DIR/email/ISSUE.txt + .eml for the latest one; each file atomically and only when
+    its bytes changed, so running it again changes nothing. Errors in published issues:
+    exit 1, nothing written. Prints one summary line (--format json for scripts).
+    """
+    from ..build import BuildRefused
+    from ..build import build as run_build
+
+    archive = state(ctx).archive()
+    try:
+        if _stderr_is_terminal():
+            result = _with_progress(lambda progress: run_build(archive, output, progress=progress))
+        else:
+            result = run_build(archive, output)
+    except BuildRefused as refused:
+        _report(refused.problems)
+        raise
+    if format is TextOrJson.json:
+        emit_json(result.to_dict())
+    elif not (quiet and not result.written):
+        write_stdout(result.summary() + "\n")
+
+
+def _with_progress(job: Callable[[Progress], BuildResult]) -> BuildResult:
+    """Run `job` with a rich progress bar on stderr (only called when stderr is a terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+    from rich.progress import Progress as ProgressBar
+
+    with ProgressBar(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[label]}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("building", total=None, label="")
+
+        def advance(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, label=label)
+
+        return job(advance)

@@ -1,0 +1,255 @@
+"""`ecdigest build`: validate, then write only what changed, atomically, inside DIR."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from _publishing import FIXTURE_ARCHIVE, copy_fixture, email_problems, w3c_rss_problems
+from conftest import REPO, SHIPPED_ARCHIVE, Invoke, run_cli
+
+from ecdigest.build import SiteFile, target, write_site
+from ecdigest.errors import WriteError
+
+EXPECTED = ["2023-05.md", "2023-06.md", "atom.xml", "email/2023-06.eml", "email/2023-06.txt", "feed.xml"]
+
+
+def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
+    """Every output file's bytes and modification time (ns), the lock file aside."""
+    return {
+        p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.name != ".ecdigest-build.lock"
+    }
+
+
+def test_build_writes_everything_then_nothing(invoke: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = invoke("build", "-o", str(out), archive=FIXTURE_ARCHIVE)
+    assert first.exit_code == 0, first.output
+    assert first.stdout == f"{out}: 6 written, 0 unchanged (2 published issues)\n"
+    before = snapshot(out)
+    assert sorted(before) == EXPECTED
+    second = invoke("build", "-o", str(out), archive=FIXTURE_ARCHIVE)
+    assert second.exit_code == 0, second.output
+    assert second.stdout == f"{out}: 0 written, 6 unchanged (2 published issues)\n"
+    assert snapshot(out) == before  # same bytes, mtimes untouched
+    assert second.stderr == ""  # no progress bar off a terminal
+
+
+def test_build_rewrites_only_what_changed(invoke: Invoke, tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path)
+    out = tmp_path / "site"
+    assert invoke("build", "-o", str(out), archive=root).exit_code == 0
+    before = snapshot(out)
+    path = root / "2023" / "2023-05.toml"
+    path.write_text(path.read_text("utf-8").replace("占社会消费品零售总额", "占社零总额"), "utf-8")
+    result = invoke("build", "-o", str(out), "--format", "json", archive=root)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["written"] == ["feed.xml", "atom.xml", "2023-05.md"]
+    assert report["unchanged"] == ["2023-06.md", "email/2023-06.txt", "email/2023-06.eml"]
+    after = snapshot(out)
+    for name in report["unchanged"]:
+        assert after[name] == before[name]
+    for name in report["written"]:
+        assert after[name][0] != before[name][0]
+
+
+def test_build_outputs_are_valid(invoke: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    assert invoke("build", "-o", str(out), archive=FIXTURE_ARCHIVE).exit_code == 0
+    problems = w3c_rss_problems((out / "feed.xml").read_bytes(), "https://example.org/ecd/feed.xml")
+    assert [p for p in problems if "title contains HTML" not in p] == []
+    assert email_problems((out / "email" / "2023-06.txt").read_text("utf-8"), 72) == []
+
+
+def test_validation_errors_write_nothing(invoke: Invoke, tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path)
+    path = root / "2023" / "2023-06.toml"
+    path.write_text(
+        path.read_text("utf-8").replace('source = "《经济日报》"', 'source = "《经济日报"'), "utf-8"
+    )
+    out = tmp_path / "site"
+    result = invoke("build", "-o", str(out), archive=root)
+    assert result.exit_code == 1
+    assert "E401" in result.stderr  # unbalanced marks, from validate
+    assert "nothing was written" in result.stderr
+    assert not out.exists()
+
+
+def test_errors_in_a_draft_do_not_block_the_build(invoke: Invoke, tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path)
+    draft = root / "2023" / "2023-07.toml"
+    draft.write_text(draft.read_text("utf-8").replace('title = "草稿不会出现在输出中"', "title = 5"), "utf-8")
+    assert invoke("validate", archive=root).exit_code == 1
+    result = invoke("build", "-o", str(tmp_path / "site"), archive=root)
+    assert result.exit_code == 0, result.output
+
+
+def test_unreadable_file_blocks_the_build(invoke: Invoke, tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path)
+    (root / "2023" / "broken.toml").write_text('id = "2023-09"\ntitle = \n', "utf-8")
+    result = invoke("build", "-o", str(tmp_path / "site"), archive=root)
+    assert result.exit_code == 1
+    assert "E003" in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def test_no_published_issue_builds_nothing(invoke: Invoke, tmp_path: Path) -> None:
+    assert invoke("new", "--id", "2023-07", "--date", "2023-07-05").exit_code == 0
+    out = tmp_path / "site"
+    result = invoke("build", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "0 written" in result.stdout
+    assert not out.exists()
+
+
+def test_quiet_prints_nothing_when_nothing_changed(invoke: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    assert invoke("build", "-o", str(out), "-q", archive=FIXTURE_ARCHIVE).stdout != ""
+    assert invoke("build", "-o", str(out), "-q", archive=FIXTURE_ARCHIVE).stdout == ""
+
+
+# --------------------------------------------------------------------------- where files go
+
+
+def test_target_stays_inside_the_folder(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    assert target(out, "email/2023-06.txt") == out / "email" / "2023-06.txt"
+    for name in ("../evil.md", "/etc/passwd", "email/../../x", ""):
+        with pytest.raises(WriteError):
+            target(out, name)
+
+
+def test_symlinked_subfolder_pointing_outside_is_refused(invoke: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "email").symlink_to(elsewhere)
+    result = invoke("build", "-o", str(out), archive=FIXTURE_ARCHIVE)
+    assert result.exit_code == 2
+    assert "outside" in result.stderr
+    assert list(elsewhere.iterdir()) == []
+    assert not (out / "feed.xml").exists()  # every path is checked before the first write
+
+
+def test_output_that_is_a_file_is_refused(invoke: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.write_text("not a folder")
+    result = invoke("build", "-o", str(out), archive=FIXTURE_ARCHIVE)
+    assert result.exit_code == 2
+    assert "not a folder" in result.stderr
+
+
+def test_write_site_is_atomic_per_file(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = write_site(out, [SiteFile("a.txt", b"one"), SiteFile("sub/b.txt", b"two")], 1)
+    assert result.written == ["a.txt", "sub/b.txt"]
+    leftovers = [p.name for p in out.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+# --------------------------------------------------------------------------- real processes
+
+
+def test_concurrent_builds_do_not_corrupt_each_other(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    env = {"ECDIGEST_NOW": "2023-07-10T09:00:00+08:00"}
+    exe = [
+        sys.executable,
+        "-m",
+        "ecdigest",
+        "--archive",
+        str(FIXTURE_ARCHIVE),
+        "build",
+        "-o",
+        str(out),
+        "-f",
+        "json",
+    ]
+    full_env = {**{k: v for k, v in os.environ.items() if not k.startswith("ECDIGEST_")}, **env}
+    procs = [
+        subprocess.Popen(exe, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env) for _ in range(4)
+    ]
+    reports = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr.decode()
+        reports.append(json.loads(stdout))
+    # each file was written by exactly one of them, the others found it unchanged
+    for name in EXPECTED:
+        assert sum(name in r["written"] for r in reports) == 1, (name, reports)
+    golden = FIXTURE_ARCHIVE.parent / "built"
+    for name in EXPECTED:
+        assert (out / name).read_bytes() == (golden / name).read_bytes()
+
+
+@pytest.mark.skipif(not (SHIPPED_ARCHIVE / "ecdigest.toml").exists(), reason="shipped archive not there")
+def test_readme_main_job_from_the_repo_root(tmp_path: Path) -> None:
+    """`ecdigest build` from the repository root: ./issues in, ./site out (here: -o tmp)."""
+    out = tmp_path / "site"
+    first = run_cli(["build", "-o", str(out)], cwd=REPO, env={"ECDIGEST_NOW": "2023-07-10T09:00:00+08:00"})
+    assert first.returncode == 0, first.stderr.decode()
+    assert (
+        first.stdout.decode()
+        == f"{out}: 5 written (feed.xml, atom.xml, 2023-06.md, email/2023-06.txt, email/2023-06.eml), 0 unchanged (1 published issue)\n"
+    )
+    before = snapshot(out)
+    second = run_cli(["build", "-o", str(out)], cwd=REPO)  # the real clock: changes nothing
+    assert second.returncode == 0, second.stderr.decode()
+    assert second.stdout.decode() == f"{out}: 0 written, 5 unchanged (1 published issue)\n"
+    assert snapshot(out) == before
+    assert w3c_rss_problems((out / "feed.xml").read_bytes(), "https://example.org/ecd/feed.xml") == []
+
+
+def test_default_output_folder_is_site_in_the_working_directory(tmp_path: Path) -> None:
+    result = run_cli(
+        ["--archive", str(FIXTURE_ARCHIVE), "build"], cwd=tmp_path, env={"ECDIGEST_NOW": "2023-07-10"}
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert sorted(snapshot(tmp_path / "site")) == EXPECTED
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    controller, terminal = pty.openpty()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ECDIGEST_")}, "TERM": "xterm"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ecdigest",
+            "--archive",
+            str(FIXTURE_ARCHIVE),
+            "build",
+            "-o",
+            str(tmp_path / "s"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert proc.returncode == 0
+    assert proc.stdout.decode().startswith(f"{tmp_path / 's'}: 6 written")  # stdout stays plain
+    assert b"building" in shown and b"\x1b[" in shown  # rich drew on the terminal
