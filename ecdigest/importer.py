@@ -11,14 +11,17 @@ One pipeline, one named step each:
 
 The layout rules, learnt from PDF-to-text output such as tests/data/ecd-2023-06.txt:
 
-- Double spacing: when (nearly) every line is followed by an empty line, empty lines are an
-  artefact and only whitespace-only lines (or runs of empty lines) are real blank lines.
+- Double spacing: when (nearly) every line is followed by an empty line, and the text shows
+  what single spacing cannot (a whitespace-only line followed by an empty one, or hard-wrapped
+  lines that stop mid-sentence followed by one), empty lines are an artefact and only
+  whitespace-only lines (or runs of empty lines) are real blank lines.
 - A page break is a line that follows the previous one with no empty line between; the tool
   puts one space in front of it, which is removed. Page numbers (`- 20 -`, `第 20 页`) belong to
   no article and are removed with the blank lines around them (they may fall inside a paragraph).
 - Paragraphs. A blank line always ends one; when an article separates its paragraphs by blank
   lines, those are the only boundaries. Otherwise, when the text marks paragraph ends with a
-  trailing space (PDF text does), a line ends its paragraph iff it has a trailing space after
+  trailing space (PDF text does: such marks outnumber sentence ends without one), a line ends
+  its paragraph iff it has a trailing space after
   sentence-final punctuation, or a trailing space and is clearly shorter than the measure
   (`一是 `, `2022 `, `Inside ` are word spaces inside a paragraph). Without such marks, a line
   ends its paragraph when it is clearly shorter than the measure, or ends a sentence and the
@@ -421,7 +424,7 @@ def section_name(text: str) -> str | None:
     return match["name"] if match else None
 
 
-# --------------------------------------------------------------------------- 5. paragraphs
+# --------------------------------------------------------------------------- paragraphs and joins
 
 
 def ends_paragraph(line: Line, following: Line, layout: Layout) -> bool:
