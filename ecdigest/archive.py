@@ -135,7 +135,14 @@ class Archive:
 
     def _check_inside(self, path: Path) -> None:
         if path.is_symlink():
-            target = path.resolve()
+            try:
+                target = path.resolve()
+            except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
+                raise InputError(
+                    "is a symlink that cannot be resolved (a loop?)",
+                    path=path,
+                    hint="replace the link with the file itself",
+                ) from None
             if not target.is_relative_to(self.root.resolve()):
                 raise InputError(
                     f"is a symlink to {target}, outside the archive; refusing to follow it",

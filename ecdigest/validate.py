@@ -436,6 +436,17 @@ class _Loaded:
 
 
 def _load(archive: Archive, path: Path) -> _Loaded:
+    import os
+    import stat
+
+    try:
+        # A FIFO named *.toml would block the read forever: cron must not hang on it.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            message = "is not a regular file (a FIFO, socket or device)"
+            problem = Problem("E001", ERROR, None, None, None, str(path), None, f"{message} (remove it)")
+            return _Loaded(path, None, None, failure=problem)
+    except OSError:
+        pass  # reported by the read below, with its reason
     try:
         result = archive.read_lenient(path)
     except InputError as exc:
@@ -1007,7 +1018,7 @@ def _fix_one(archive: Archive, path: Path) -> FileFix | None:
     """What the fixes would make of one file; None when there is nothing to fix."""
     item = _load(archive, path)
     if item.failure is not None or item.issue is None or item.text is None:
-        return FileFix(path, None, "", "", skipped="cannot be read; fix the errors first")
+        return None  # the report names the error; there is no text to fix
     issue = item.issue
     checker = _Checker(item, archive.settings)
     changes: list[Change] = []

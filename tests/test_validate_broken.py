@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -113,3 +114,24 @@ def test_oversized_file_is_one_problem(tmp_path: Path, invoke: Invoke) -> None:
         ("giant.toml", "E001"),
     ]
     assert result.exit_code == 1
+
+
+def test_symlink_loops_dangling_links_and_fifos_are_problems(tmp_path: Path) -> None:
+    root = tmp_path / "case"
+    init_archive(root)
+    (root / "a.toml").symlink_to("b.toml")
+    (root / "b.toml").symlink_to("a.toml")
+    (root / "dangling.toml").symlink_to(tmp_path / "nowhere.toml")
+    os.mkfifo(root / "fifo.toml")  # reading it would block forever
+    shutil.copy(DATA / "invalid" / "W803.toml", root / "W803.toml")
+    for args in (["validate", "--format", "json"], ["validate", "--fix", "--format", "json"]):
+        done = run_cli(["--archive", str(root), *args], env=ENV)
+        assert b"Traceback" not in done.stderr and b"internal error" not in done.stderr, done.stderr
+        assert done.returncode == 1
+        problems = json.loads(done.stdout)
+        assert sorted((Path(p["path"]).name, p["code"]) for p in problems if p["code"] != "W803") == [
+            ("a.toml", "E001"),
+            ("b.toml", "E001"),
+            ("dangling.toml", "E001"),
+            ("fifo.toml", "E001"),
+        ]
