@@ -38,7 +38,8 @@ def publish(
     date: Annotated[
         str | None,
         typer.Option(
-            help="Publication date: 2023-07-05, '2023 年 07 月 05 日', today (default: the issue's date)."
+            metavar="DATE",
+            help="Publication date: 2023-07-05, '2023 年 07 月 05 日', today (default: the issue's date).",
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Publish even if validation finds errors.")] = False,
