@@ -153,6 +153,9 @@ _H = f"[{_HAN}]"
 # punctuation) is on both sides of it.
 _CN_LEFT = f"[{_HAN}”’》」』）】]"
 _CN_RIGHT = f"[{_HAN}“‘《「『（【]"
+_CN_LEFT_RE = re.compile(_CN_LEFT)
+_CN_RIGHT_RE = re.compile(_CN_RIGHT)
+_H_RE = re.compile(_H)
 _FULL = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
 _SPACE = "[ \\t\u3000\u00a0]"
 _URL = re.compile(r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef“”‘’《》]+|www\.[A-Za-z0-9.-]+[^\s]*")
@@ -182,7 +185,7 @@ def _punct_replace(m: re.Match[str], text: str) -> str | None:
     # `1,000` and `10:30` stay as they are.
     before = text[m.start() - 1] if m.start() > 0 else ""
     after = text[m.end()] if m.end() < len(text) else ""
-    if re.match(_CN_LEFT, before) or re.match(_CN_RIGHT, after):
+    if _CN_LEFT_RE.match(before) or _CN_RIGHT_RE.match(after):
         return _FULL[m.group(1)]
     return None
 
@@ -191,9 +194,9 @@ def _paren_replace(m: re.Match[str], text: str) -> str | None:
     start, end = m.start(), m.end()
     before = text[start - 1] if start > 0 else ""
     after = text[end] if end < len(text) else ""
-    left_cn = bool(before) and re.match(_CN_LEFT, before) is not None
-    right_cn = bool(after) and re.match(_CN_RIGHT, after) is not None
-    if not (left_cn or right_cn or re.search(_H, m.group(2))):
+    left_cn = _CN_LEFT_RE.match(before) is not None
+    right_cn = _CN_RIGHT_RE.match(after) is not None
+    if not (left_cn or right_cn or _H_RE.search(m.group(2))):
         return None
     lead = "" if left_cn else m.group(1)
     trail = "" if right_cn else m.group(3)
@@ -233,8 +236,10 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         "W802",
-        re.compile(f"(?<={_H})(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?={_H})"),
-        lambda m, t: " ",
+        # Consumes the first of the two characters (one at a time, so `a中b` gets both
+        # spaces): much faster on long texts than a zero-width match with a lookbehind.
+        re.compile(f"{_H}(?=[A-Za-z0-9])|[A-Za-z0-9](?={_H})"),
+        lambda m, t: m.group(0) + " ",
         lambda m, t: (
             "no space between Chinese and Latin letters or digits (the newsletter writes 2023 年, 5G 网络)"
         ),

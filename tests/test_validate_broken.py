@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, Invoke, run_cli
+from conftest import DATA, SAMPLE, Invoke, run_cli
 
 from ecdigest.archive import Archive
 from ecdigest.operations import init_archive
@@ -29,8 +29,10 @@ def corpus_archive(root: Path) -> Path:
 
 
 def ten_megabyte_issue(path: Path) -> None:
-    paragraph = "商务部表示,将推动跨境电商高质量发展2023年。  第二句(含中亚)。\n"
-    body = (paragraph * (10 * 1024 * 1024 // len(paragraph.encode("utf-8")) + 1)).rstrip("\n")
+    """10 MB of the sample's own text, hard-wrapped, with four fixable slips per page."""
+    sample = " ".join(line.strip() for line in SAMPLE.read_text("utf-8").splitlines() if line.strip())
+    page = sample[:1500] + "商务部表示,将推动跨境电商高质量发展2023年。  第二句(含中亚)。\n"
+    body = (page * (10 * 1024 * 1024 // len(page.encode("utf-8")) + 1)).rstrip("\n")
     path.write_text(
         'id = "huge"\ntitle = "电子商务动态 2023 年 6 月"\ndate = 2023-06-05\nstatus = "draft"\n\n'
         '[[articles]]\nid = "huge-001"\nsection = "行业资讯"\ntitle = "十兆字节的正文"\n'
