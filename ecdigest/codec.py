@@ -418,11 +418,24 @@ def _is_str_list(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+_SETTINGS_COMMENTS = {
+    "issue_url": "# Web page of an issue; {link} and {issue} are replaced.\n",
+    "atom_url": "# Where atom.xml is served (empty: next to feed_url).\n",
+    "tag_authority": (
+        "# Feed GUIDs are tag:{tag_authority},{tag_date}:ecd/{article id}. Never change these two\n"
+        "# once the feed is public: readers would see every article again as new.\n"
+    ),
+}
+
+
 def encode_settings(settings: Newsletter) -> str:
     """A commented `ecdigest.toml`, as `init` writes it."""
     nl = _SETTINGS_LAYOUT["newsletter"]
     out = ["# ecdigest archive settings. See `ecdigest --help`.\n", "[newsletter]\n"]
-    out += [_value(key, _plain(getattr(settings, field))) for key, field in nl.items()]
+    for key, field in nl.items():
+        if key in _SETTINGS_COMMENTS:
+            out.append(_SETTINGS_COMMENTS[key])
+        out.append(_value(key, _plain(getattr(settings, field))))
     out.append("\n[email]\n")
     out += [_value(key, _plain(getattr(settings, field))) for key, field in _SETTINGS_LAYOUT["email"].items()]
     out.append("\n[validate]\n# Warn when an article is this many days older than its issue.\n")

@@ -30,16 +30,24 @@ def init_archive(
     editor: str | None = None,
     link: str | None = None,
 ) -> Archive:
+    """A new archive. With `--link`, feed URLs and the GUID authority derive from the site."""
+    from urllib.parse import urlsplit
+
     defaults = Newsletter()
-    settings = replace(
-        defaults,
-        title=title or defaults.title,
-        editor=editor or defaults.editor,
-        link=link or defaults.link,
-        feed_url=(link.rstrip("/") + "/feed.xml") if link else defaults.feed_url,
-    )
-    if link and not _URL.match(link):
-        raise UsageError(f"--link {link!r} is not an http(s) URL", hint="e.g. https://example.org/ecd/")
+    settings = replace(defaults, title=title or defaults.title, editor=editor or defaults.editor)
+    if link:
+        _check_one_line("--link", link)
+        if not _URL.match(link):
+            raise UsageError(f"--link {link!r} is not an http(s) URL", hint="e.g. https://example.org/ecd/")
+        link = link if link.endswith("/") else link + "/"
+        settings = replace(
+            settings,
+            link=link,
+            feed_url=link + "feed.xml",
+            # RFC 4151: a domain the publisher owns, and a date on which it owned it.
+            tag_authority=(urlsplit(link).hostname or defaults.tag_authority).lower(),
+            tag_date=str(today(settings.timezone).year),
+        )
     return Archive.create(root, settings)
 
 

@@ -41,6 +41,8 @@ def test_init_writes_settings_and_refuses_to_overwrite(tmp_path: Path, invoke: I
     assert settings["newsletter"]["title"] == "测试通讯"
     assert settings["newsletter"]["sections"] == ["行业资讯", "政策法规", "数据观察", "专家视点"]
     assert settings["newsletter"]["feed_url"] == "https://news.example.com/feed.xml"
+    assert settings["newsletter"]["tag_authority"] == "news.example.com"
+    assert settings["newsletter"]["tag_date"] == "2023"  # the year of init (clock fixed in conftest)
     assert (target / ".gitignore").read_text() == ".ecdigest/\n"
     before = (target / "ecdigest.toml").read_bytes()
     again = invoke("init", str(target), "--title", "other")
