@@ -36,7 +36,6 @@ Codes (stable: scripts and editors rely on them; never reuse a retired code)
 | E402 | error | `compiled_by` without a `source` | |
 | E501 | error | `url` that is not http(s) | |
 | W101 | warning | issue has no title | |
-| W102 | warning | file name differs from the issue id (`ID.toml` is looked up first) | |
 | W301 | warning | article date more than `max_article_age_days` before the issue date | |
 | W401 | warning | source without `《》`/`“”` marks | |
 | W402 | warning | source not in `known_sources` (when set), with "did you mean" | |
@@ -364,7 +363,9 @@ def copyedit_findings(text: str, limit: int | None = None) -> CopyEdit:
 # --------------------------------------------------------------------------- residue
 
 _PAGE_NUMBER = re.compile(
-    r"^(?:[-—–~]?\s*\d{1,3}\s*[-—–~]?|第\s*\d{1,3}\s*页(?:\s*[/／共]\s*\d{1,3}\s*页?)?|\d{1,3}\s*/\s*\d{1,3})$"
+    r"^(?:[-—–~]?\s*\d{1,3}\s*[-—–~]?|第\s*\d{1,3}\s*页(?:\s*[/／共]\s*\d{1,3}\s*页?)?"
+    r"|\d{1,3}\s*/\s*\d{1,3}|(?:page|p\.)\s*\d{1,3}(?:\s*(?:/|of)\s*\d{1,3})?)$",
+    re.IGNORECASE,
 )
 _ATTRIBUTION_TAIL = re.compile(
     r"来\s*源\s*[:：].{0,80}?\d{4}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2})\s*$"
@@ -581,12 +582,6 @@ def _check_file(item: _Loaded, settings: Newsletter, today: dt.date) -> list[Pro
         c.add("E104", "issue date is missing: add date = YYYY-MM-DD (the publication date)", field="date")
     if not issue.title.strip() and (None, "title") not in bad_fields:
         c.add("W101", 'issue has no title: add title = "电子商务动态 YYYY 年 M 月"', field="title")
-    if issue.id and item.path.stem != issue.id and (None, "id") not in bad_fields:
-        c.add(
-            "W102",
-            f"file name {item.path.name!r} differs from the issue id {issue.id!r}: rename it to {issue.id}.toml",
-            field="id",
-        )
 
     titles: dict[str, str] = {}
     for index, article in enumerate(issue.articles):

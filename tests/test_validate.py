@@ -264,3 +264,12 @@ def test_shipped_archive_has_no_errors() -> None:
     assert {p["code"] for p in problems} <= {"W801", "W804"}
     assert all("parentheses" in p["message"] for p in problems if p["code"] == "W801")
     assert all("'，" in p["message"] or "， " in p["message"] for p in problems if p["code"] == "W804")
+
+
+def test_file_names_need_not_match_issue_ids(tmp_path: Path, invoke: Invoke) -> None:
+    # DESIGN: "one TOML file per issue, anywhere below it"; the id inside is what counts.
+    root = tmp_path / "case"
+    init_archive(root)
+    (root / "back" / "issues").mkdir(parents=True)
+    shutil.copy(INVALID / "W801.toml", root / "back" / "issues" / "june.toml")
+    assert set(codes(invoke("validate", "W801", "--format", "json", archive=root).stdout)) == {"W801"}
