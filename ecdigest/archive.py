@@ -7,6 +7,7 @@ Found from `--archive PATH`, else `$ECDIGEST_ARCHIVE`, else `./issues`. Reads ne
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -134,6 +135,14 @@ class Archive:
         return sorted(found)
 
     def _check_inside(self, path: Path) -> None:
+        """Refuse links out of the archive, and FIFOs/devices (reading them would block cron)."""
+        import stat
+
+        with contextlib.suppress(OSError):  # a missing file is reported by the read itself
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                raise InputError(
+                    "is not a regular file (a FIFO, socket or device)", path=path, hint="remove it"
+                )
         if path.is_symlink():
             try:
                 target = path.resolve()
@@ -247,7 +256,7 @@ class Archive:
         pattern = re.compile(rf'^\s*id\s*=\s*"({re.escape(prefix)}[^"]*)"', re.MULTILINE)
         found: list[str] = []
         for path in self.issue_paths():
-            if exclude is not None and path == exclude:
+            if (exclude is not None and path == exclude) or not path.is_file():
                 continue
             try:
                 text = path.read_text("utf-8", errors="replace")

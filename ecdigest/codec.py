@@ -126,7 +126,9 @@ class _Decoder:
         if value is None:
             return None
         if not isinstance(value, str):
-            where = f"article {aid}" if aid else "the issue"
+            where = (
+                f"article {aid}" if aid else f"article #{article + 1}" if article is not None else "the issue"
+            )
             self.problem(
                 "type",
                 key,

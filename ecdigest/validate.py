@@ -442,17 +442,6 @@ class _Loaded:
 
 
 def _load(archive: Archive, path: Path) -> _Loaded:
-    import os
-    import stat
-
-    try:
-        # A FIFO named *.toml would block the read forever: cron must not hang on it.
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            message = "is not a regular file (a FIFO, socket or device)"
-            problem = Problem("E001", ERROR, None, None, None, str(path), None, f"{message} (remove it)")
-            return _Loaded(path, None, None, failure=problem)
-    except OSError:
-        pass  # reported by the read below, with its reason
     try:
         result = archive.read_lenient(path)
     except InputError as exc:
@@ -560,11 +549,7 @@ def _check_file(item: _Loaded, settings: Newsletter, today: dt.date) -> list[Pro
         if fp.kind in _STRUCTURAL:
             code = _STRUCTURAL[fp.kind]
             hint = "; remove it or correct its spelling" if fp.kind == "unknown-key" else ""
-            text = fp.message
-            if fp.article is not None:
-                # The codec says "of the issue" when the article has no readable id.
-                text = text.replace(" of the issue must", " must")
-            message = f"{where}{text}{hint}"
+            message = f"{where}{fp.message}{hint}"
         elif fp.kind == "date":
             code = "E105" if fp.article is None else "E301"
             message = f"{where}{fp.message} (write it as a TOML date: {fp.field} = 2023-06-05)"
