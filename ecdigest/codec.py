@@ -54,8 +54,9 @@ class KeyLines:
     def __init__(self, text: str | None) -> None:
         self._lines: dict[tuple[int | None, str], int] = {}
         self._tables: dict[int, int] = {}
-        if text:
-            self._scan(text)
+        # Scanned when first asked: most files have no problem to locate, and the scan is
+        # a third of the cost of reading a large archive (the search index reads them all).
+        self._text = text or None
 
     def _scan(self, text: str) -> None:
         table: int | None = None
@@ -85,6 +86,9 @@ class KeyLines:
                         break
 
     def line(self, key: str | None, article: int | None = None) -> int | None:
+        if self._text is not None:
+            text, self._text = self._text, None
+            self._scan(text)
         if key is not None and (article, key) in self._lines:
             return self._lines[(article, key)]
         if article is not None:
