@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .archive import Archive
-from .errors import Failure, InputError, UsageError, WriteError
+from .errors import Failure, UsageError, WriteError
 from .model import Issue, is_valid_id
 from .validate import Problem, validate_report
 
@@ -77,21 +77,15 @@ class BuildRefused(Failure):
 
 def published_issues(archive: Archive) -> tuple[list[Issue], list[Problem]]:
     """The published issues (oldest first) and the validation errors that block a build."""
-    report = validate_report(archive)
+    report = validate_report(archive, warnings=False)  # one read of every file, errors only
     issues: list[Issue] = []
     blocking_paths: set[str] = set()
-    for path in archive.issue_paths():
-        try:
-            loaded = archive.read_lenient(path)
-        except InputError:
-            blocking_paths.add(str(path))  # unreadable: its status is unknown
-            continue
-        if loaded.issue is None:
+    for path, issue in report.issues:
+        if issue is None or issue.is_published:  # unreadable: its status is unknown
             blocking_paths.add(str(path))
-        elif loaded.issue.is_published:
-            blocking_paths.add(str(path))
-            issues.append(loaded.issue)
-    errors = [p for p in report.problems if p.is_error and (p.path is None or p.path in blocking_paths)]
+        if issue is not None and issue.is_published:
+            issues.append(issue)
+    errors = [p for p in report.problems if p.path is None or p.path in blocking_paths]
     issues.sort(key=lambda i: (i.date.isoformat() if i.date else "", i.id))
     return issues, errors
 

@@ -134,6 +134,9 @@ class Report:
 
     problems: list[Problem]
     checked: list[Path]
+    # Every issue file of the archive as read for this report (issue None: unreadable), so
+    # callers such as `build` need not read the files a second time.
+    issues: list[tuple[Path, Issue | None]] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -536,7 +539,9 @@ class _Checker:
 _STRUCTURAL = {"type": "E004", "unknown-key": "E005", "value": "E006"}
 
 
-def _check_file(item: _Loaded, settings: Newsletter, today: dt.date) -> list[Problem]:
+def _check_file(
+    item: _Loaded, settings: Newsletter, today: dt.date, *, warnings: bool = True
+) -> list[Problem]:
     if item.failure is not None:
         return [item.failure]
     assert item.issue is not None
@@ -570,7 +575,7 @@ def _check_file(item: _Loaded, settings: Newsletter, today: dt.date) -> list[Pro
 
     titles: dict[str, str] = {}
     for index, article in enumerate(issue.articles):
-        _check_article(c, issue, article, index, bad_fields, today)
+        _check_article(c, issue, article, index, bad_fields, today, warnings=warnings)
         key = _title_key(article.title)
         if key and article.id:
             if key in titles:
@@ -600,6 +605,8 @@ def _check_article(
     index: int,
     bad_fields: set[tuple[int | None, str]],
     today: dt.date,
+    *,
+    warnings: bool = True,
 ) -> None:
     settings = c.settings
     aid = article.id or None
@@ -699,7 +706,9 @@ def _check_article(
     if article.url is not None and ok("url") and not _is_http_url(article.url):
         add("E501", f"url {article.url!r} is not an http(s) address: use https://… or remove the url", "url")
 
-    # ---- text
+    # ---- text (warnings only, and the costliest rules: skipped when only errors matter)
+    if not warnings:
+        return
     for name, value in (("title", article.title), ("body", article.body)):
         if not value or not ok(name):
             continue
@@ -976,8 +985,15 @@ def _sort_key(p: Problem) -> tuple[str, int, str, str]:
     return (p.path or "", p.line or 0, p.code, p.article or "")
 
 
-def validate_report(archive: Archive, issue_ids: Sequence[str] | None = None) -> Report:
-    """Problems of the named issues (all when None) and the files checked."""
+def validate_report(
+    archive: Archive, issue_ids: Sequence[str] | None = None, *, warnings: bool = True
+) -> Report:
+    """Problems of the named issues (all when None) and the files checked.
+
+    `warnings=False` reports errors only and skips the warning-only rules (copy-editing,
+    layout residue, stories already published), which are most of the work: for `build`
+    and `publish`, which only ask whether anything blocks publication.
+    """
     from .dates import today
 
     loaded = _load_all(archive)
@@ -985,11 +1001,18 @@ def validate_report(archive: Archive, issue_ids: Sequence[str] | None = None) ->
     now = today(archive.settings.timezone)
     problems: list[Problem] = []
     for item in selected:
-        problems += _check_file(item, archive.settings, now)
+        problems += _check_file(item, archive.settings, now, warnings=warnings)
     paths = {str(item.path) for item in selected}
     problems += [p for p in _duplicates(loaded) if p.path in paths]
-    problems += _published_elsewhere(loaded, selected)
-    return Report(sorted(problems, key=_sort_key), [item.path for item in selected])
+    if warnings:
+        problems += _published_elsewhere(loaded, selected)
+    else:
+        problems = [p for p in problems if p.is_error]
+    return Report(
+        sorted(problems, key=_sort_key),
+        [item.path for item in selected],
+        [(item.path, item.issue) for item in loaded],
+    )
 
 
 def validate_archive(archive: Archive, issue_ids: Sequence[str] | None = None) -> list[Problem]:
