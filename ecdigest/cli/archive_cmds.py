@@ -23,9 +23,11 @@ def init(
         typer.Argument(metavar="[DIR]", help="Folder for the new archive (default: the --archive path)."),
     ] = None,
     *,
-    title: Annotated[str | None, typer.Option(help="Newsletter title.")] = None,
-    editor: Annotated[str | None, typer.Option(help="Editorial office, e.g. 《电子商务动态》编辑部.")] = None,
-    link: Annotated[str | None, typer.Option(help="Web site the feed points at.")] = None,
+    title: Annotated[str | None, typer.Option(metavar="TEXT", help="Newsletter title.")] = None,
+    editor: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Editorial office, e.g. 《电子商务动态》编辑部.")
+    ] = None,
+    link: Annotated[str | None, typer.Option(metavar="URL", help="Web site the feed points at.")] = None,
     ctx: typer.Context,
 ) -> None:
     """Create a new archive.
@@ -52,10 +54,13 @@ def new(
         str | None, typer.Option("--id", metavar="ID", help="Issue id (default: YYYY-MM of the date).")
     ] = None,
     date: Annotated[
-        str | None, typer.Option(help="Publication date: 2023-07-05, '2023 年 07 月 05 日', today (default).")
+        str | None,
+        typer.Option(
+            metavar="DATE", help="Publication date: 2023-07-05, '2023 年 07 月 05 日', today (default)."
+        ),
     ] = None,
     title: Annotated[
-        str | None, typer.Option(help="Issue title (default: '<newsletter> YYYY 年 M 月').")
+        str | None, typer.Option(metavar="TEXT", help="Issue title (default: '<newsletter> YYYY 年 M 月').")
     ] = None,
 ) -> None:
     """Start a draft issue.
@@ -80,21 +85,31 @@ def add(
         str | None, typer.Argument(metavar="[ISSUE]", help="Issue id (default: the newest draft).")
     ] = None,
     *,
-    title: Annotated[str | None, typer.Option(help="Headline.")] = None,
-    section: Annotated[str | None, typer.Option(help="One of the archive's sections, e.g. 行业资讯.")] = None,
-    source: Annotated[str | None, typer.Option(help="Outlet as printed: 《人民日报》 or “央广网”.")] = None,
+    title: Annotated[str | None, typer.Option(metavar="TEXT", help="Headline.")] = None,
+    section: Annotated[
+        str | None, typer.Option(metavar="NAME", help="One of the archive's sections, e.g. 行业资讯.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Outlet as printed: 《人民日报》 or “央广网”.")
+    ] = None,
     compiled_by: Annotated[
         str | None,
         typer.Option(
-            help="Who compiled it (default: the editorial office for outside sources; '' for none)."
+            metavar="TEXT",
+            help="Who compiled it (default: the editorial office for outside sources; '' for none).",
         ),
     ] = None,
     date: Annotated[
-        str | None, typer.Option(help="Attribution date: 2023-05-31, '2023 年 05 月 31 日', today.")
+        str | None,
+        typer.Option(metavar="DATE", help="Attribution date: 2023-05-31, '2023 年 05 月 31 日', today."),
     ] = None,
-    url: Annotated[str | None, typer.Option(help="Link to the original (http/https).")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeat for several.")] = None,
-    body: Annotated[str | None, typer.Option(help="Body text; paragraphs separated by a blank line.")] = None,
+    url: Annotated[str | None, typer.Option(metavar="URL", help="Link to the original (http/https).")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", metavar="TAG", help="A tag; repeat for several.")
+    ] = None,
+    body: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Body text; paragraphs separated by a blank line.")
+    ] = None,
     body_file: Annotated[
         str | None, typer.Option(metavar="PATH|-", help="Read the body from a UTF-8 file, or - for stdin.")
     ] = None,
@@ -291,7 +306,9 @@ def show(
     format: FormatOption = TextOrJson.text,
     width: Annotated[
         int | None,
-        typer.Option(min=20, max=1000, help="Wrap at this many columns (default: terminal width)."),
+        typer.Option(
+            min=20, max=1000, metavar="N", help="Wrap at this many columns (default: terminal width)."
+        ),
     ] = None,
 ) -> None:
     """Show an issue as an editor reads it: sections, articles, attribution lines.
