@@ -1,0 +1,580 @@
+"""Search across issues: the query language, filters, ranking, snippets and the two output forms.
+
+What a term matches: an article matches a term when the term, folded, is a substring of the
+article's folded title or body (`--in` narrows that to one of them). Folding is NFKC, then
+case folding, then NFKC again, with every run of whitespace or control characters turned into
+one space and the ends trimmed: `５Ｇ` finds `5G`, `chatgpt` finds `ChatGPT`, and Chinese needs
+no word segmentation because a term is a plain substring. The SQLite index
+(`search_index.py`) answers exactly this question; tests compare it with a brute-force scan.
+
+The query language (all words of the command line are joined with spaces, then parsed):
+- `跨境 电商`: terms separated by spaces must all match (AND);
+- `"supply chain"`: a quoted phrase is one term, spaces included;
+- `-直播` or `-"直播 带货"`: the article must not match the term;
+- `直播 OR 短视频`: either term; OR binds tighter than the implicit AND, so
+  `跨境 直播 OR 短视频` means 跨境 AND (直播 OR 短视频). A literal OR is written `"OR"`.
+
+This module is on the path of every `ecdigest search`, which must start fast: it imports
+nothing beyond the standard library's cheapest modules at load time, and the project's
+errors only when it raises one.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+
+# `typing` costs milliseconds to import and this module is on every search's start-up path.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    from .errors import EcdigestError
+
+WITHIN = ("title", "body", "all")
+SORTS = ("relevance", "date")
+FORMATS = ("text", "json")
+DEFAULT_LIMIT = 20
+# About one terminal line of snippet, in display columns (a Chinese character takes two).
+SNIPPET_COLUMNS = 76
+SNIPPET_BEFORE = 16
+
+# C0/C1 control characters that are not whitespace: folded to a space like whitespace is,
+# so no folded text or term ever contains one (the index relies on that).
+_CONTROLS = dict.fromkeys((*range(0, 32), *range(127, 160)), " ")
+# The compatibility characters of everyday Chinese text (full-width punctuation, the
+# ideographic space), replaced by what NFKC maps them to before asking whether NFKC has
+# anything left to do: that answer is nearly always no, and NFKC itself is the slowest step
+# of building the index (measured 4 s -> 1.3 s per 22 million characters).
+_COMMON_COMPAT = [(chr(c), chr(c - 0xFEE0)) for c in map(ord, "，：；（）！？％")] + [("\u3000", " ")]
+
+
+def _error(kind: str, message: str, hint: str | None = None) -> EcdigestError:
+    from . import errors
+
+    cls: type[EcdigestError] = getattr(errors, kind)
+    return cls(message, hint=hint)
+
+
+# --------------------------------------------------------------------------- folding
+
+
+def fold(text: str) -> str:
+    """The form both texts and terms are compared in: NFKC, case-folded, NFKC again.
+
+    Every run of whitespace and control characters becomes one space; the ends are trimmed.
+    """
+    nfkc = text
+    if not unicodedata.is_normalized("NFKC", nfkc):
+        for compat, plain in _COMMON_COMPAT:
+            nfkc = nfkc.replace(compat, plain)
+        if not unicodedata.is_normalized("NFKC", nfkc):
+            nfkc = unicodedata.normalize("NFKC", nfkc)
+    folded = nfkc.casefold()
+    if folded != nfkc and not unicodedata.is_normalized("NFKC", folded):
+        # Case folding can leave text that NFKC changes again (e.g. a decomposed `ǰ`).
+        folded = unicodedata.normalize("NFKC", folded)
+    result = " ".join(folded.split())
+    if not result.isprintable():
+        result = " ".join(result.translate(_CONTROLS).split())
+    return result
+
+
+# --------------------------------------------------------------------------- the query
+
+
+class Query:
+    """Parsed query: every group must match (a group is terms joined by OR); no excluded may."""
+
+    __slots__ = ("excluded", "groups", "text")
+
+    def __init__(self, text: str, groups: tuple[tuple[str, ...], ...], excluded: tuple[str, ...]) -> None:
+        self.text = text
+        self.groups = groups
+        self.excluded = excluded
+
+    @property
+    def positive_terms(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for group in self.groups:
+            for term in group:
+                seen.setdefault(term, None)
+        return tuple(seen)
+
+    def __repr__(self) -> str:
+        return f"Query(groups={self.groups!r}, excluded={self.excluded!r})"
+
+
+_OR_HINT = 'write terms on both sides of OR; to search for the word itself, quote it: "OR"'
+
+
+def parse_query(words: str | Sequence[str]) -> Query:
+    """Parse the query language; UsageError (exit 2) for a query that cannot mean anything."""
+    text = words if isinstance(words, str) else " ".join(words)
+    source = unicodedata.normalize("NFKC", text)
+    tokens = _lex(source)
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    pending_or = False
+    last_was_positive = False
+    for negated, quoted, raw in tokens:
+        if raw == "OR" and not quoted and not negated:
+            if not last_was_positive or pending_or:
+                raise _error("UsageError", "OR must stand between two terms", _OR_HINT)
+            pending_or = True
+            continue
+        term = fold(raw)
+        if not term:
+            shown = f'"{raw}"' if quoted else repr(raw)
+            raise _error(
+                "UsageError", f"the term {shown} is empty", "remove it or put text inside the quotes"
+            )
+        if negated:
+            if pending_or:
+                raise _error(
+                    "UsageError",
+                    f"an excluded term cannot be part of OR (-{raw})",
+                    "put exclusions outside the OR: 直播 OR 短视频 -广告",
+                )
+            excluded.append(term)
+            last_was_positive = False
+            continue
+        if pending_or:
+            groups[-1].append(term)
+            pending_or = False
+        else:
+            groups.append([term])
+        last_was_positive = True
+    if pending_or:
+        raise _error("UsageError", "OR must stand between two terms", _OR_HINT)
+    if not groups:
+        raise _error(
+            "UsageError",
+            "nothing to search for: give at least one term that is not excluded",
+            "e.g. ecdigest search 跨境 电商 -直播",
+        )
+    return Query(text, tuple(tuple(dict.fromkeys(g)) for g in groups), tuple(dict.fromkeys(excluded)))
+
+
+def _lex(text: str) -> list[tuple[bool, bool, str]]:
+    """(negated, quoted, text) for each token: `-` prefix, `"…"` phrases, bare words."""
+    tokens: list[tuple[bool, bool, str]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        negated = False
+        if text[i] == "-" and i + 1 < n and not text[i + 1].isspace():
+            negated = True
+            i += 1
+        if text[i] == '"':
+            end = text.find('"', i + 1)
+            if end < 0:
+                raise _error(
+                    "UsageError",
+                    f"unbalanced quote in the query: {text[i:][:30]}",
+                    'close the phrase with a second ": "跨境 电商"',
+                )
+            tokens.append((negated, True, text[i + 1 : end]))
+            i = end + 1
+            continue
+        end = i
+        while end < n and not text[end].isspace():
+            end += 1
+        tokens.append((negated, False, text[i:end]))
+        i = end
+    return tokens
+
+
+# --------------------------------------------------------------------------- options and results
+
+
+class SearchOptions:
+    """What to search for and how to present it; values as the command line gave them."""
+
+    __slots__ = ("issues", "limit", "query", "sections", "since", "sort", "sources", "until", "within")
+
+    def __init__(
+        self,
+        query: Query,
+        *,
+        sections: Sequence[str] = (),
+        sources: Sequence[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+        issues: Sequence[str] = (),
+        within: str = "all",
+        limit: int = DEFAULT_LIMIT,
+        sort: str = "relevance",
+    ) -> None:
+        if within not in WITHIN:
+            raise _error("UsageError", f"--in must be one of {', '.join(WITHIN)}, not {within!r}")
+        if sort not in SORTS:
+            raise _error("UsageError", f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        if limit < 0:
+            raise _error("UsageError", f"--limit must be 0 (no limit) or more, not {limit}")
+        self.query = query
+        self.sections = tuple(sections)
+        self.sources = tuple(sources)
+        self.since = since
+        self.until = until
+        self.issues = tuple(issues)
+        self.within = within
+        self.limit = limit
+        self.sort = sort
+
+
+class Hit:
+    """One matching article, ready to print."""
+
+    __slots__ = (
+        "article",
+        "date",
+        "issue",
+        "score",
+        "section",
+        "snippet",
+        "snippet_terms",
+        "source",
+        "title",
+        "title_terms",
+    )
+
+    def __init__(
+        self,
+        *,
+        issue: str,
+        article: str,
+        title: str,
+        date: str | None,
+        section: str,
+        source: str,
+        score: float,
+        snippet: str,
+        title_terms: tuple[str, ...] = (),
+        snippet_terms: tuple[str, ...] = (),
+    ) -> None:
+        self.issue = issue
+        self.article = article
+        self.title = title
+        self.date = date
+        self.section = section
+        self.source = source
+        self.score = score
+        self.snippet = snippet
+        self.title_terms = title_terms
+        self.snippet_terms = snippet_terms
+
+    def title_spans(self) -> list[tuple[int, int]]:
+        """Where the title shows a match: (start, end) offsets to highlight."""
+        return find_spans(self.title, self.title_terms)
+
+    def snippet_spans(self) -> list[tuple[int, int]]:
+        return find_spans(self.snippet, self.snippet_terms)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "issue": self.issue,
+            "article": self.article,
+            "title": self.title,
+            "date": self.date,
+            "section": self.section,
+            "source": self.source,
+            # Six significant digits: bm25 of a term in most articles is tiny, not zero.
+            "score": float(f"{self.score:.6g}"),
+            "snippet": self.snippet,
+        }
+
+
+class SearchResult:
+    """The hits shown (at most `limit`), how many matched in all, and warnings about the archive."""
+
+    __slots__ = ("hits", "total", "warnings")
+
+    def __init__(self, hits: list[Hit], total: int, warnings: list[str]) -> None:
+        self.hits = hits
+        self.total = total
+        self.warnings = warnings
+
+
+# --------------------------------------------------------------------------- running a search
+
+
+def search(root: str, options: SearchOptions) -> SearchResult:
+    """Bring the archive's index up to date and answer `options` from it."""
+    from . import search_index
+
+    for attempt in (1, 2):
+        index = search_index.open_index(root)
+        try:
+            filters = _resolve_filters(index, options)
+            rows, total = index.query(
+                options.query,
+                within=options.within,
+                sort=options.sort,
+                limit=options.limit,
+                **filters,
+            )
+            hits = [_hit(row, options) for row in rows]
+            return SearchResult(hits, total, index.warnings())
+        except search_index.Corrupt as exc:
+            # Damaged on disk (a crash, a bad copy): the index is a cache, so rebuild it once.
+            if attempt == 2:
+                raise _error("InputError", f"the search index is damaged: {exc.place}", "delete it") from None
+            search_index.discard(exc.place)
+        finally:
+            index.close()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _resolve_filters(index: Any, options: SearchOptions) -> dict[str, Any]:
+    """Command-line filter values -> exact values for the index; UsageError for unknown ones."""
+    sections: list[str] = []
+    if options.sections:
+        known = list(index.settings_sections())
+        for name in index.sections_in_use():
+            if name not in known:
+                known.append(name)
+        by_fold = {fold(name): name for name in known}
+        for wanted in options.sections:
+            found = by_fold.get(fold(wanted))
+            if found is None:
+                raise _error(
+                    "UsageError",
+                    f"unknown section {wanted!r}",
+                    f"sections: {', '.join(known)}" if known else "the archive has no articles yet",
+                )
+            sections.append(found)
+    issues: list[str] = []
+    for issue_id in options.issues:
+        if not index.has_issue(issue_id):
+            raise _error("NotFoundError", f"no issue {issue_id!r} in the archive", "see `ecdigest list`")
+        issues.append(issue_id)
+    tz = None
+    since = until = None
+    if options.since is not None or options.until is not None:
+        tz = index.settings_timezone()
+        since = _date(options.since, "--since", tz)
+        until = _date(options.until, "--until", tz)
+        if since and until and since > until:
+            raise _error("UsageError", f"--since {since} is after --until {until}")
+    return {
+        "sections": sections,
+        "sources": [fold(s) for s in options.sources if fold(s)],
+        "issues": issues,
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+    }
+
+
+def _date(value: str | None, option: str, tz: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    text = value.strip()
+    # The canonical form is parsed here directly: the general parser (dates.parse_date, which
+    # gives the same answer for it) costs a few milliseconds of imports on every search.
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and (text[:4] + text[5:7] + text[8:]).isdigit():
+        import datetime as dt
+
+        try:
+            return dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+        except ValueError:
+            pass
+    from .dates import parse_date
+    from .errors import EcdigestError
+
+    try:
+        return parse_date(text, tz=tz)
+    except EcdigestError as exc:
+        exc.message = f"{option}: {exc.message}"
+        raise
+
+
+# --------------------------------------------------------------------------- snippets
+
+
+def _hit(row: Any, options: SearchOptions) -> Hit:
+    issue, article, title, date, section, source, score, body = row
+    terms = options.query.positive_terms
+    body_terms = terms if options.within != "title" else ()
+    return Hit(
+        issue=issue,
+        article=article,
+        title=title,
+        date=date,
+        section=section,
+        source=source,
+        score=score,
+        snippet=make_snippet(body, body_terms),
+        title_terms=terms if options.within != "body" else (),
+        snippet_terms=body_terms,
+    )
+
+
+def _char_columns(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
+    """`text` folded character by character, and for each folded character its source index.
+
+    Folding one character at a time can differ from folding the whole text around combining
+    marks; that only moves a highlight, never what matches (the index decides that).
+    """
+    out: list[str] = []
+    where: list[int] = []
+    space = True
+    for index, char in enumerate(text):
+        piece = fold(char) if not char.isspace() else ""
+        if not piece:
+            if not space:
+                out.append(" ")
+                where.append(index)
+                space = True
+            continue
+        for folded in piece:
+            out.append(folded)
+            where.append(index)
+        space = False
+    return "".join(out), where
+
+
+def find_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Where the (folded) terms occur in `text`, as merged (start, end) offsets into `text`."""
+    if not terms or not text:
+        return []
+    folded, where = _folded_with_offsets(text)
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        start = folded.find(term)
+        while start >= 0:
+            end = start + len(term)
+            spans.append((where[start], where[end - 1] + 1))
+            start = folded.find(term, start + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _first_match(text: str, terms: Sequence[str]) -> int:
+    """Offset in `text` of the earliest term occurrence, or -1."""
+    best = -1
+    lowered = text.lower()
+    exact = len(lowered) == len(text)
+    missing = []
+    for term in terms:
+        position = lowered.find(term) if exact else -1
+        if position < 0:
+            missing.append(term)
+        elif best < 0 or position < best:
+            best = position
+    if missing:
+        # Full-width forms, compatibility characters and the like (or not in the text at all).
+        whole = fold(text)
+        missing = [term for term in missing if term in whole]
+    if missing:
+        spans = find_spans(text, missing)
+        if spans and (best < 0 or spans[0][0] < best):
+            best = spans[0][0]
+    return best
+
+
+def make_snippet(body: str, terms: Sequence[str]) -> str:
+    """About one line of `body` around the first match of `terms` (its start if none)."""
+    flat = " ".join(body.split())
+    if not flat:
+        return ""
+    first = _first_match(flat, terms) if terms else -1
+    start = 0
+    if first > 0:
+        start = first
+        budget = SNIPPET_BEFORE
+        while start > 0:
+            width = _char_columns(flat[start - 1])
+            if width > budget:
+                break
+            budget -= width
+            start -= 1
+    end = start
+    budget = SNIPPET_COLUMNS
+    while end < len(flat):
+        width = _char_columns(flat[end])
+        if width > budget:
+            break
+        budget -= width
+        end += 1
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(flat) else ""
+    return f"{prefix}{flat[start:end].strip()}{suffix}"
+
+
+# --------------------------------------------------------------------------- output
+
+
+def count_line(result: SearchResult) -> str:
+    shown, total = len(result.hits), result.total
+    if total == 0:
+        return "no articles match"
+    noun = "article matches" if total == 1 else "articles match"
+    if shown < total:
+        return f"{total} {noun}; showing {shown} (--limit 0 shows all)"
+    return f"{total} {noun}"
+
+
+def hit_lines(hit: Hit) -> tuple[str, str, int]:
+    """The head line, the snippet line, and where the title starts in the head line."""
+    head = f"{hit.issue}  {hit.date or '-'}  {hit.section or '-'}  "
+    return head + hit.title, "    " + hit.snippet, len(head)
+
+
+def render_text(result: SearchResult) -> str:
+    """One hit per article: issue, date, section, title; the snippet below; then the count."""
+    lines: list[str] = []
+    for hit in result.hits:
+        head, snippet, _ = hit_lines(hit)
+        lines.append(head)
+        if hit.snippet:
+            lines.append(snippet)
+    lines.append(count_line(result))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(result: SearchResult) -> str:
+    """`[{"issue", "article", "title", "date", "section", "source", "score", "snippet"}]`."""
+    import json
+
+    # The same form as export/jsonout.dumps (UTF-8, indent 2, newline) without its imports.
+    return json.dumps([hit.as_json() for hit in result.hits], ensure_ascii=False, indent=2) + "\n"
+
+
+def render_rich(result: SearchResult, write: Callable[[Any], None]) -> None:
+    """The text form with matches highlighted, through rich (only used on a terminal)."""
+    from rich.text import Text
+
+    for hit in result.hits:
+        head, snippet, title_at = hit_lines(hit)
+        line = Text(head)
+        line.stylize("bold", title_at)
+        for start, end in hit.title_spans():
+            line.stylize("bold yellow", title_at + start, title_at + end)
+        write(line)
+        if hit.snippet:
+            below = Text(snippet)
+            for start, end in hit.snippet_spans():
+                below.stylize("bold yellow", 4 + start, 4 + end)
+            write(below)
+    write(Text(count_line(result), style="dim"))
+
+
+def archive_root(option: str | None) -> str:
+    """`--archive`, else `$ECDIGEST_ARCHIVE`, else `./issues` (as `archive.resolve_root`)."""
+    return option if option not in (None, "") else os.environ.get("ECDIGEST_ARCHIVE") or "issues"
