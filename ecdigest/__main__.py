@@ -1,3 +1,3 @@
-from ecdigest.cli import main
+from ecdigest.launcher import main
 
 main()
