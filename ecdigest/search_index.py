@@ -8,7 +8,9 @@ corrupt file or a different Unicode version is rebuilt silently):
   files whose size or mtime changed (or whose mtime is too close to when they were indexed
   to trust, as git's "racily clean" check) are read again, and re-parsed only when their
   digest changed. Files that disappeared (deleted, renamed) drop out.
-- `articles`: the text as written (titles, bodies for snippets) and the filter columns.
+- `articles`: what filters and ordering need (issue, date, section, source); small rows, so
+  joining thousands of hits to them stays cheap. `texts`: titles and bodies as written, read
+  for the page of hits shown (snippets) and to re-fold an issue being re-indexed.
 - `tri`: FTS5 with the `trigram` tokenizer over the folded title and body: serves terms of
   three or more characters (a phrase of trigrams is exactly a substring) with bm25 ranking.
 - `uni`: FTS5 over the same text with a space between characters (`ascii` tokenizer, so
@@ -19,7 +21,7 @@ corrupt file or a different Unicode version is rebuilt silently):
   against a table of overlapping character pairs: half the build time and 30 % smaller,
   for 2-character queries about 1.5x slower (both tens of milliseconds, spent in bm25).
 
-Both FTS tables are contentless: the folded text is recomputed from `articles` when an
+Both FTS tables are contentless: the folded text is recomputed from `texts` when an
 issue is re-indexed (hence the Unicode and folding versions in `meta`).
 
 Writers (building, updating) hold a lock file next to the database and work in one
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
     from .archive import Archive
     from .search import Query
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Bump when `search.fold` or `unigrams` change what they return: the FTS tables must be rebuilt.
 FOLD_VERSION = "1"
 STATE_DIR = ".ecdigest"
@@ -91,10 +93,9 @@ CREATE TABLE articles(
     date TEXT,
     section TEXT NOT NULL,
     source TEXT NOT NULL,
-    nsource TEXT NOT NULL,
-    title TEXT NOT NULL,
-    body TEXT NOT NULL
+    nsource TEXT NOT NULL
 );
+CREATE TABLE texts(id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL);
 CREATE INDEX articles_file ON articles(file);
 CREATE INDEX articles_issue ON articles(issue);
 CREATE INDEX articles_section ON articles(section);
@@ -292,7 +293,7 @@ class Index:
         """The page of hits as (issue, article, title, date, section, source, score, body), and the total."""
         import sqlite3
 
-        sql, params = compile_query(
+        ranked_sql, count_sql, params = compile_query(
             query,
             within=within,
             sort=sort,
@@ -304,15 +305,19 @@ class Index:
             until=until,
         )
         try:
-            ranked = self.conn.execute(sql, params).fetchall()
+            ranked = self.conn.execute(ranked_sql, params).fetchall()
             if not ranked:
                 return [], 0
+            total = len(ranked)
+            if limit and total == limit:
+                total = self.conn.execute(count_sql, params).fetchone()[0]
             ids = [row[0] for row in ranked]
             marks = ",".join("?" * len(ids))
             details = {
                 row[0]: row[1:]
                 for row in self.conn.execute(
-                    f"SELECT id, issue, article, title, date, section, source, body FROM articles WHERE id IN ({marks})",
+                    "SELECT a.id, a.issue, a.article, t.title, a.date, a.section, a.source, t.body "
+                    f"FROM articles a JOIN texts t ON t.id = a.id WHERE a.id IN ({marks})",
                     ids,
                 )
             }
@@ -321,10 +326,10 @@ class Index:
                 raise Corrupt(self.place) from exc
             raise
         rows = []
-        for article_id, score, _total in ranked:
+        for article_id, score in ranked:
             issue, article, title, date, section, source, body = details[article_id]
             rows.append((issue, article, title, date, section, source, score, body))
-        return rows, ranked[0][2]
+        return rows, total
 
 
 def compile_query(
@@ -338,8 +343,8 @@ def compile_query(
     issues: list[str],
     since: str | None,
     until: str | None,
-) -> tuple[str, dict[str, Any]]:
-    """SQL (with named parameters) returning (article id, score, total) for the page asked."""
+) -> tuple[str, str, dict[str, Any]]:
+    """SQL returning (article id, score) for the page asked, SQL counting all hits, their parameters."""
     params: dict[str, Any] = {}
 
     def param(value: Any) -> str:
@@ -355,7 +360,7 @@ def compile_query(
         tokens = " ".join(term.replace(" ", _SPACE_MARK))
         return "uni", column + '"' + tokens.replace('"', '""') + '"'
 
-    ctes: list[str] = []
+    ctes: list[tuple[str, str, str]] = []  # name, FTS table, MATCH parameter
     inner: list[str] = []
     outer: list[str] = []
     where: list[str] = []
@@ -363,10 +368,7 @@ def compile_query(
 
     def cte(table: str, expression: str) -> str:
         name = f"m{len(ctes)}"
-        ctes.append(
-            f"{name} AS (SELECT rowid AS id, bm25({table}, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS s "
-            f"FROM {table} WHERE {table} MATCH {param(expression)})"
-        )
+        ctes.append((name, table, param(expression)))
         return name
 
     pure: dict[str, list[str]] = {"tri": [], "uni": []}
@@ -393,10 +395,10 @@ def compile_query(
     for term in query.excluded:
         table, expression = phrase(term)
         excluded.setdefault(table, []).append(expression)
-    for table, expressions in excluded.items():
-        where.append(
-            f"a.id NOT IN (SELECT rowid FROM {table} WHERE {table} MATCH {param(' OR '.join(expressions))})"
-        )
+    exclusions = [
+        f"{{key}} NOT IN (SELECT rowid FROM {table} WHERE {table} MATCH {param(' OR '.join(expressions))})"
+        for table, expressions in excluded.items()
+    ]
 
     if sections:
         where.append(f"a.section IN ({', '.join(param(s) for s in sections)})")
@@ -409,25 +411,43 @@ def compile_query(
     if until is not None:
         where.append(f"a.date <= {param(until)}")
 
-    if inner:
-        first, *rest = inner
-        source = f"{first} JOIN articles a ON a.id = {first}.id"
-        source += "".join(f" JOIN {name} ON {name}.id = a.id" for name in rest)
-    else:
-        source = "articles a"
-    source += "".join(f" LEFT JOIN {name} ON {name}.id = a.id" for name in outer)
+    def joined(key: str) -> str:
+        """FROM: the inner CTEs (and `articles a`, unless `key` is the first CTE's id)."""
+        if inner:
+            first, *rest = inner
+            text = first if key != "a.id" else f"{first} JOIN articles a ON a.id = {first}.id"
+            text += "".join(f" JOIN {name} ON {name}.id = {key}" for name in rest)
+        else:
+            text = "articles a"
+        return text + "".join(f" LEFT JOIN {name} ON {name}.id = {key}" for name in outer)
+
+    def condition(key: str) -> str:
+        parts = [*where, *(e.format(key=key) for e in exclusions)]
+        return f" WHERE {' AND '.join(parts)}" if parts else ""
+
+    # Filters on the article need the articles table; counting plain term matches does not.
+    key = "a.id" if (not inner or sections or issues or sources or since or until) else f"{inner[0]}.id"
     score = "-(" + " + ".join(scores) + ")"
     if sort == "date":
         order = "a.date DESC, a.issue DESC, a.pos, score DESC"
     else:
         order = "score DESC, a.date DESC, a.issue DESC, a.pos"
-    sql = (
-        f"WITH {', '.join(ctes)} "
-        f"SELECT a.id, {score} AS score, count(*) OVER () AS total FROM {source}"
-        + (f" WHERE {' AND '.join(where)}" if where else "")
-        + f" ORDER BY {order} LIMIT {param(limit if limit > 0 else -1)}"
+    scored = ", ".join(
+        f"{name} AS (SELECT rowid AS id, bm25({table}, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS s "
+        f"FROM {table} WHERE {table} MATCH {match})"
+        for name, table, match in ctes
     )
-    return sql, params
+    ranked = (
+        f"WITH {scored} SELECT a.id, {score} AS score FROM {joined('a.id')}{condition('a.id')} "
+        f"ORDER BY {order} LIMIT {param(limit if limit > 0 else -1)}"
+    )
+    # Counting needs no bm25, which is most of a ranked query's time.
+    plain = ", ".join(
+        f"{name} AS (SELECT rowid AS id FROM {table} WHERE {table} MATCH {match})"
+        for name, table, match in ctes
+    )
+    count = f"WITH {plain} SELECT count(*) FROM {joined(key)}{condition(key)}"
+    return ranked, count, params
 
 
 # --------------------------------------------------------------------------- opening, updating
@@ -489,13 +509,18 @@ def _ready(place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: st
         conn = _connect(MEMORY)
         _create(conn)
         _update(conn, root, files, stamp, full=True)
-        conn.execute("BEGIN")
+        _begin_reading(conn)
         return Index(conn, place)
     if os.path.isfile(place):
         fresh = _open_if_fresh(place, root, files, stamp)
         if fresh is not None:
             return fresh
     return _ready_locked(place, root, files, stamp)
+
+
+def _begin_reading(conn: sqlite3.Connection) -> None:
+    """Start the read transaction a search runs in (freshness check and query see one state)."""
+    conn.execute("BEGIN")
 
 
 def _open_if_fresh(place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str) -> Index | None:
@@ -507,7 +532,7 @@ def _open_if_fresh(place: str, root: str, files: dict[bytes, tuple[int, int]], s
     except sqlite3.Error:
         return None
     try:
-        conn.execute("BEGIN")
+        _begin_reading(conn)
         if _is_current(conn, root, place) and not _changes(conn, files, stamp):
             return Index(conn, place)
     except sqlite3.DatabaseError:
@@ -561,7 +586,7 @@ def _ready_locked(place: str, root: str, files: dict[bytes, tuple[int, int]], st
             if isinstance(exc, OSError) or _code(exc) in _CANNOT_WRITE:
                 raise Unusable(f"{place}: {exc}") from None
             raise
-        conn.execute("BEGIN")
+        _begin_reading(conn)
         return Index(conn, place)
     finally:
         lock.release()
@@ -897,8 +922,12 @@ class _Writer:
         self.next_id += len(prepared.articles)
         ids = range(first, self.next_id)
         self.conn.executemany(
-            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(i, file_id, *row) for i, row in zip(ids, prepared.articles, strict=True)],
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(i, file_id, *row[:-2]) for i, row in zip(ids, prepared.articles, strict=True)],
+        )
+        self.conn.executemany(
+            "INSERT INTO texts VALUES (?, ?, ?)",
+            [(i, *row[-2:]) for i, row in zip(ids, prepared.articles, strict=True)],
         )
         self.conn.executemany(
             "INSERT INTO tri(rowid, title, body) VALUES (?, ?, ?)",
@@ -911,7 +940,10 @@ class _Writer:
 
     def _drop_articles(self, file_id: int) -> None:
         """Remove a file's articles; contentless FTS needs the folded text it was given."""
-        rows = self.conn.execute("SELECT id, title, body FROM articles WHERE file = ?", (file_id,)).fetchall()
+        rows = self.conn.execute(
+            "SELECT t.id, t.title, t.body FROM articles a JOIN texts t ON t.id = a.id WHERE a.file = ?",
+            (file_id,),
+        ).fetchall()
         tri, uni = [], []
         for article_id, title, body in rows:
             ft, fb = fold(title), fold(body)
@@ -919,4 +951,7 @@ class _Writer:
             uni.append((article_id, unigrams(ft), unigrams(fb)))
         self.conn.executemany("INSERT INTO tri(tri, rowid, title, body) VALUES('delete', ?, ?, ?)", tri)
         self.conn.executemany("INSERT INTO uni(uni, rowid, title, body) VALUES('delete', ?, ?, ?)", uni)
+        self.conn.execute(
+            "DELETE FROM texts WHERE id IN (SELECT id FROM articles WHERE file = ?)", (file_id,)
+        )
         self.conn.execute("DELETE FROM articles WHERE file = ?", (file_id,))
