@@ -51,9 +51,35 @@ class LoadResult:
     text: str | None = None
 
 
+# tomllib's time grows with the square of a dotted key's depth (`a.b.c… = 1`, `[a.b.c…]`):
+# one key of 100,000 parts, some 200 KB, takes minutes to parse. No ecdigest file nests
+# deeper than a few levels, so a chain of this many parts after a key's start is refused.
+MAX_KEY_PARTS = 64
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\\\n]*"|'[^'\n]*')"""
+_DEEP_KEY = rf"(?m)(?:^|[\[{{,])[ \t]*(?:{_KEY_PART}[ \t]*\.[ \t]*){{{MAX_KEY_PARTS - 1}}}"
+
+
+def _deep_key_line(text: str) -> int | None:
+    """The line of a dotted key with MAX_KEY_PARTS parts or more, if any (cheap when none)."""
+    if text.count(".") < MAX_KEY_PARTS - 1:
+        return None
+    import re
+
+    found = re.search(_DEEP_KEY, text)
+    return text.count("\n", 0, found.start()) + 1 if found else None
+
+
 def parse_toml(text: str, path: Path) -> dict[str, object]:
     import tomllib
 
+    deep = _deep_key_line(text)
+    if deep is not None:
+        raise InputError(
+            f"invalid TOML: a dotted key nested {MAX_KEY_PARTS} or more levels deep",
+            path=path,
+            line=deep,
+            hint="ecdigest files nest keys a few levels at most",
+        )
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
