@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .app import app, state, stdin_is_terminal, stdout_is_terminal
+from .app import app, printable, state, stdin_is_terminal, stdout_is_terminal
 from .output import FormatOption, TextOrJson, emit_json, note, table, write_stdout
 
 if TYPE_CHECKING:
@@ -328,4 +328,4 @@ def show(
         import shutil
 
         width = min(shutil.get_terminal_size((80, 24)).columns, 100) if stdout_is_terminal() else 80
-    write_stdout(text.render([item.issue], archive.settings, width=width))
+    write_stdout(printable(text.render([item.issue], archive.settings, width=width)))

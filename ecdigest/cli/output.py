@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .app import color_enabled
+from .app import color_enabled, printable
 
 
 class TextOrJson(enum.StrEnum):
@@ -57,18 +57,20 @@ def emit_json(value: object, output: str = "-") -> None:
 
 def note(message: str) -> None:
     """A human remark on stderr (stdout stays clean for scripts)."""
-    typer.echo(message, err=True)
+    typer.echo(printable(message), err=True)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """A rich table on a terminal, aligned plain text (by display width) elsewhere."""
+    rows = [[printable(cell, one_line=True) for cell in row] for row in rows]
     if color_enabled():
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         grid = Table(*headers, header_style="bold")
         for row in rows:
-            grid.add_row(*row)
+            grid.add_row(*(escape(cell) for cell in row))  # content is text, never rich markup
         Console().print(grid)
         return
     from ..textwrap_cjk import display_width, ljust

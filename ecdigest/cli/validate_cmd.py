@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .app import app, color_enabled, state
+from .app import app, color_enabled, printable, state
 from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
 
 if TYPE_CHECKING:
@@ -93,14 +93,15 @@ def _render(report: Report) -> str:
         key = problem.path or ""
         if key not in groups:
             groups[key] = []
-            headers[key] = f"{problem.issue}  {key}" if problem.issue else key
+            headers[key] = printable(f"{problem.issue}  {key}" if problem.issue else key)
         where = f"{problem.path}:{problem.line}" if problem.line else f"{problem.path}"
         label = f"{problem.code} {problem.severity}"
         if colour:
             label = typer.style(label, fg="red" if problem.is_error else "yellow", bold=problem.is_error)
         subject = " ".join(x for x in (problem.article, problem.field) if x)
         subject = f"[{subject}] " if subject else ""
-        groups[key].append(f"  {where}: {label}: {subject}{problem.message}")
+        # Messages quote article text: escape its control characters, not our colours.
+        groups[key].append(f"  {printable(where)}: {label}: {printable(subject + problem.message)}")
     for key, lines in groups.items():
         header = typer.style(headers[key], bold=True) if colour else headers[key]
         out.append(header)
@@ -136,7 +137,7 @@ def _print_changes(fixes: list[FileFix], *, to_stderr: bool) -> None:
     if to_stderr:
         note(text.rstrip("\n"))
     else:
-        write_stdout(text + "\n")
+        write_stdout(printable(text) + "\n")
 
 
 def _note_skipped(fixes: list[FileFix]) -> None:
