@@ -113,11 +113,18 @@ def issue_link(settings: Newsletter, issue_id: str, article_id: str | None = Non
     return uri(url)
 
 
+def web_url(url: str | None) -> str | None:
+    """`url` as a URI if it is an http(s) link, else None. An article's url comes from the
+    article's text: a `javascript:` or `data:` url must never become a link a reader follows."""
+    if not url:
+        return None
+    value = uri(url)
+    return value if re.match(r"(?i)^https?://[^/?#\s]", value) else None
+
+
 def article_link(settings: Newsletter, issue: Issue, article: Article) -> str:
-    """The article's own url, else its anchor on the issue page."""
-    if article.url and one_line(article.url):
-        return uri(article.url)
-    return issue_link(settings, issue.id, article.id)
+    """The article's own (web) url, else its anchor on the issue page."""
+    return web_url(article.url) or issue_link(settings, issue.id, article.id)
 
 
 def _tag_base(settings: Newsletter) -> str:

@@ -36,6 +36,7 @@ from .common import (
     require_date,
     title_of,
     uri,
+    web_url,
 )
 
 if TYPE_CHECKING:
@@ -92,8 +93,9 @@ def render_text(issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDT
                 lines += wrap(text, width)
             lines.append("")
             lines += wrap(attribution(article), width)
-            if article.url and one_line(article.url):
-                lines += wrap(f"原文：{uri(article.url)}", width)
+            link = web_url(article.url)
+            if link:
+                lines += wrap(f"原文：{link}", width)
         lines += ["", rule]
     if not groups:
         lines += ["", "（本期暂无文章）", "", rule]
@@ -202,7 +204,13 @@ def render_eml(issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH
     sender = _addresses(settings.email_from, "from")[0]
     recipients = _addresses(settings.email_to, "to")
     subject = issue_title(issue, settings)
-    date = format_datetime(published_at(require_date(issue), settings))
+    when = require_date(issue)
+    if when.year < 1900:  # else the Date header comes out empty
+        raise UsageError(
+            f"issue {issue.id} is dated {when.isoformat()}: a mail's Date needs a year from 1900 on (RFC 5322)",
+            hint="fix the issue's date",
+        )
+    date = format_datetime(published_at(when, settings))
     digest_source = "\n".join([repr(sender), repr(recipients), subject, date, text])
 
     mail_policy = policy.default.clone(linesep=LINESEP)

@@ -40,6 +40,7 @@ from .common import (
     require_date,
     title_of,
     uri,
+    web_url,
 )
 
 if TYPE_CHECKING:
@@ -63,8 +64,9 @@ def article_html(article: Article, settings: Newsletter, issue: Issue) -> str:
     """The whole article as escaped HTML: paragraphs, then the attribution line."""
     parts = [_p(text) for text in paragraphs(article)]
     parts.append(_p(attribution(article)))
-    if article.url and one_line(article.url):
-        href = html.escape(uri(article.url))
+    link = web_url(article.url)
+    if link:
+        href = html.escape(link)
         parts.append(f'<p><a href="{href}">原文链接</a></p>')
     return "\n".join(parts)
 
