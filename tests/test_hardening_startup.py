@@ -1,0 +1,106 @@
+"""Start-up: each command loads only what it uses.
+
+Extends tests/test_archive_io.py's check (heavy libraries stay out of --help/--version) in
+two ways: --help and --version load nothing outside the standard library but typer and its
+own small dependencies (an allow-list, so a new import anywhere is caught), and the everyday
+commands load none of the heavy libraries they do not need. Timings are in
+bench/bench_startup.py, not here: the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from importlib.metadata import requires
+from pathlib import Path
+
+import pytest
+from _hardening import SHIPPED_ARCHIVE, cli_env
+
+HEAVY = {
+    "rich",
+    "feedgen",
+    "lxml",
+    "dateutil",
+    "tomli_w",
+    "sqlite3",
+    "_sqlite3",
+    "charset_normalizer",
+    "pydantic",
+}
+
+PROBE = (
+    "import sys, runpy\n"
+    "sys.argv = ['ecdigest', *sys.argv[1:]]\n"
+    "try:\n    runpy.run_module('ecdigest', run_name='__main__')\n"
+    "except SystemExit:\n    pass\n"
+    "import json\n"
+    "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n"
+)
+
+
+def loaded_by(*args: str) -> set[str]:
+    """Top-level modules loaded when `ecdigest ARGS` runs to its end (stdout not a terminal)."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=False, env=cli_env()
+    )
+    return set(json.loads(result.stderr.strip().splitlines()[-1]))
+
+
+def _typer_own_dependencies() -> set[str]:
+    """typer's declared dependencies as module names, less rich (typer imports it lazily)."""
+    names = set()
+    for line in requires("typer") or []:
+        if "extra ==" in line:
+            continue
+        name = line.split(";")[0].split("[")[0].strip()
+        for sep in "<>=!~ ":
+            name = name.split(sep)[0]
+        names.add(name.lower().replace("-", "_"))
+    return names - {"rich"}
+
+
+def _site_hooks(name: str) -> bool:
+    """Modules the interpreter's site setup loads before our code (editable installs, pip)."""
+    return name in {"__main__", "_distutils_hack"} or name.startswith(("__editable__", "_sysconfigdata"))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["list", "--help"], ["export", "--help"]])
+def test_help_and_version_load_only_the_stdlib_and_typer(args: list[str]) -> None:
+    allowed = {"ecdigest", "typer", *_typer_own_dependencies()}
+    extra = {
+        m
+        for m in loaded_by(*args)
+        if m not in sys.stdlib_module_names and m not in allowed and not _site_hooks(m)
+    }
+    assert not extra, f"ecdigest {' '.join(args)} loads {sorted(extra)}"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shipped archive with a warm search index (search writes ARCHIVE/.ecdigest)."""
+    root = tmp_path_factory.mktemp("startup") / "archive"
+    shutil.copytree(SHIPPED_ARCHIVE, root, ignore=shutil.ignore_patterns(".ecdigest"))
+    loaded_by("--archive", str(root), "search", "跨境")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("args", "forbidden"),
+    [
+        (["list"], HEAVY),
+        (["list", "--format", "json"], HEAVY),
+        (["show", "2023-06"], HEAVY),
+        (["export", "json", "2023-06"], HEAVY),
+        (["validate"], HEAVY),
+        (["search", "跨境"], HEAVY - {"sqlite3", "_sqlite3"}),
+        (["search", "跨境", "--format", "json"], HEAVY - {"sqlite3", "_sqlite3"}),
+        (["export", "markdown", "2023-06"], HEAVY),
+    ],
+)
+def test_commands_load_only_what_they_use(archive: Path, args: list[str], forbidden: set[str]) -> None:
+    loaded = loaded_by("--archive", str(archive), *args)
+    assert "ecdigest" in loaded
+    assert not loaded & forbidden, f"ecdigest {' '.join(args)} loads {sorted(loaded & forbidden)}"
