@@ -205,6 +205,7 @@ def run_search(
         SearchOptions,
         archive_root,
         parse_query,
+        printable,
         render_json,
         render_rich,
         render_text,
@@ -232,7 +233,7 @@ def run_search(
     )
     result = search(archive_root(archive_option), options)
     for warning in result.warnings:
-        sys.stderr.write(f"ecdigest: warning: {warning}\n")
+        sys.stderr.write(f"ecdigest: warning: {printable(warning)}\n")
     sys.stderr.flush()
     if values.get("format") == "json":
         _write(render_json(result))

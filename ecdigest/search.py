@@ -520,6 +520,21 @@ def make_snippet(body: str, terms: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- output
 
 
+# C0 and C1 control characters except TAB (and LF unless one line): a terminal acts on
+# them, and article text from the web can carry any of them. The same rule as the CLI's
+# `printable`, written without `re` (a few milliseconds of every search's start-up).
+_TERMINAL_CONTROLS = [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]
+_VISIBLE = {c: f"\\x{c:02x}" for c in _TERMINAL_CONTROLS}
+_VISIBLE_ONE_LINE = {**_VISIBLE, 0x0A: "\\x0a"}
+
+
+def printable(text: str, *, one_line: bool = True) -> str:
+    """`text` for a terminal: control characters shown as `\\xNN` escapes instead of acting."""
+    if text.isprintable():
+        return text
+    return text.translate(_VISIBLE_ONE_LINE if one_line else _VISIBLE)
+
+
 def count_line(result: SearchResult) -> str:
     shown, total = len(result.hits), result.total
     if total == 0:
@@ -532,8 +547,8 @@ def count_line(result: SearchResult) -> str:
 
 def hit_lines(hit: Hit) -> tuple[str, str, int]:
     """The head line, the snippet line, and where the title starts in the head line."""
-    head = f"{hit.issue}  {hit.date or '-'}  {hit.section or '-'}  "
-    return head + hit.title, "    " + hit.snippet, len(head)
+    head = f"{printable(hit.issue)}  {hit.date or '-'}  {printable(hit.section) or '-'}  "
+    return head + printable(hit.title), "    " + printable(hit.snippet), len(head)
 
 
 def render_text(result: SearchResult) -> str:
@@ -564,13 +579,17 @@ def render_rich(result: SearchResult, write: Callable[[Any], None]) -> None:
         head, snippet, title_at = hit_lines(hit)
         line = Text(head)
         line.stylize("bold", title_at)
-        for start, end in hit.title_spans():
-            line.stylize("bold yellow", title_at + start, title_at + end)
+        # Highlights are offsets into the text as stored: shown only where escaping
+        # control characters did not move them.
+        if printable(hit.title) == hit.title:
+            for start, end in hit.title_spans():
+                line.stylize("bold yellow", title_at + start, title_at + end)
         write(line)
         if hit.snippet:
             below = Text(snippet)
-            for start, end in hit.snippet_spans():
-                below.stylize("bold yellow", 4 + start, 4 + end)
+            if printable(hit.snippet) == hit.snippet:
+                for start, end in hit.snippet_spans():
+                    below.stylize("bold yellow", 4 + start, 4 + end)
             write(below)
     write(Text(count_line(result), style="dim"))
 

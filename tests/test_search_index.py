@@ -150,6 +150,15 @@ def test_index_stays_exact_through_edits(first: tuple[Any, Any], second: tuple[A
         conn.close()
 
 
+def test_leftovers_of_a_killed_build_are_removed(small: Path) -> None:
+    search_ids(small, "直播")
+    state = small / ".ecdigest"
+    (state / "search.sqlite3.99999999.tmp").write_bytes(b"half a database")
+    (state / "search.sqlite3").write_bytes(b"damaged")
+    search_ids(small, "直播")
+    assert sorted(p.name for p in state.iterdir()) == ["lock", "search.sqlite3", "search.sqlite3.lock"]
+
+
 def test_short_terms_at_the_edges(tmp_path: Path) -> None:
     """One- and two-character terms at the start and end of a text, and texts shorter than a trigram."""
     root = tmp_path / "a"
