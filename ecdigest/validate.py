@@ -817,15 +817,22 @@ class NearTitles:
     The answer is exact: candidates are verified with the real similarity.
     """
 
-    def __init__(self, gram_sets: Sequence[set[str]], threshold: float = NEAR_TITLE) -> None:
+    def __init__(
+        self, gram_sets: Sequence[set[str]], threshold: float = NEAR_TITLE, *, index_all: bool = True
+    ) -> None:
         self.threshold = threshold
         self._jaccard = threshold / (2 - threshold) - 1e-9
         self._sets = list(gram_sets)
         self._frequency: Counter[str] = Counter(g for grams in self._sets for g in grams)
         self._postings: dict[str, list[int]] = defaultdict(list)
-        for number, grams in enumerate(self._sets):
-            for gram in self._prefix(grams):
-                self._postings[gram].append(number)
+        if index_all:
+            for number in range(len(self._sets)):
+                self.add(number)
+
+    def add(self, number: int) -> None:
+        """Make set `number` findable (with `index_all=False`, sets join one by one)."""
+        for gram in self._prefix(self._sets[number]):
+            self._postings[gram].append(number)
 
     def _prefix(self, grams: set[str]) -> list[str]:
         import math
@@ -853,72 +860,105 @@ def _order(item: _Loaded) -> tuple[str, str]:
 
 
 def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list[Problem]:
-    """W601: a title that an earlier published issue already ran (identical or nearly)."""
-    published = [i for i in loaded if i.issue is not None and i.issue.is_published]
-    entries: list[tuple[_Loaded, Article, tuple[str, str]]] = []
-    exact: dict[str, list[int]] = defaultdict(list)
+    """W601: a title that an earlier published issue already ran (identical or nearly).
+
+    The titles of published issues join the lookups issue by issue, oldest first, and each
+    published issue is checked just before its own titles join: it meets only earlier
+    issues, never itself. (Looking everything up in one index and discarding the issue's own
+    titles afterwards was quadratic: an issue of 100,000 similar titles took hours.) Drafts
+    are checked against every published issue.
+    """
+    published = sorted((i for i in loaded if i.issue is not None and i.issue.is_published), key=_order)
+    entries: list[tuple[_Loaded, Article]] = []
+    first_entry: dict[int, int] = {}  # id(published item) -> its first entries index
     near_sets: list[set[str]] = []
-    near_entry: list[int] = []  # NearTitles number -> entries index
+    near_of_entry: dict[int, int] = {}  # entries index -> NearTitles number
     for item in published:
         assert item.issue is not None
-        order = _order(item)
+        first_entry[id(item)] = len(entries)
         for article in item.issue.articles:
             key = _title_key(article.title)
             if not key:
                 continue
-            number = len(entries)
-            entries.append((item, article, order))
-            exact[key].append(number)
             if len(key) >= _MIN_NEAR:
+                near_of_entry[len(entries)] = len(near_sets)
                 near_sets.append(_bigrams(key))
-                near_entry.append(number)
-    near = NearTitles(near_sets)
+            entries.append((item, article))
+    near = NearTitles(near_sets, index_all=False)
+    near_entry = {number: entry for entry, number in near_of_entry.items()}
+    exact: dict[str, list[int]] = defaultdict(list)
+
+    def index(upto: int, start: int) -> None:
+        for number in range(start, upto):
+            exact[_title_key(entries[number][1].title)].append(number)
+            if number in near_of_entry:
+                near.add(near_of_entry[number])
+
+    chosen = {id(item) for item in selected if item.issue is not None}
     problems: list[Problem] = []
+    indexed = 0
+    position = 0
+    while position < len(published):
+        # Issues of one date and id (two files with one id) are checked before any joins.
+        group_end = position
+        while group_end < len(published) and _order(published[group_end]) == _order(published[position]):
+            group_end += 1
+        for item in published[position:group_end]:
+            if id(item) in chosen:
+                problems += _check_titles(item, entries, exact, near, near_entry)
+        upto = first_entry[id(published[group_end])] if group_end < len(published) else len(entries)
+        index(upto, indexed)
+        indexed, position = upto, group_end
     for item in selected:
-        if item.issue is None:
+        if item.issue is not None and not item.issue.is_published:
+            problems += _check_titles(item, entries, exact, near, near_entry)
+    return problems
+
+
+def _check_titles(
+    item: _Loaded,
+    entries: list[tuple[_Loaded, Article]],
+    exact: dict[str, list[int]],
+    near: NearTitles,
+    near_entry: dict[int, int],
+) -> list[Problem]:
+    """W601 for one issue's titles against the titles indexed so far (other issues only)."""
+    assert item.issue is not None
+    issue = item.issue
+
+    def other(number: int) -> bool:
+        found, _ = entries[number]
+        return found is not item and found.issue_id != issue.id
+
+    problems = []
+    for index, article in enumerate(issue.articles):
+        key = _title_key(article.title)
+        if not key:
             continue
-        issue = item.issue
-        lines = item.lines
-        own_order = _order(item)
-
-        def earlier(
-            number: int, item: _Loaded = item, issue: Issue = issue, own: tuple[str, str] = own_order
-        ) -> bool:
-            other, _, other_order = entries[number]
-            if other is item or other.issue_id == issue.id:
-                return False
-            return not issue.is_published or other_order < own
-
-        for index, article in enumerate(issue.articles):
-            key = _title_key(article.title)
-            if not key:
-                continue
-            best = next((n for n in exact.get(key, []) if earlier(n)), None)
-            if best is None and len(key) >= _MIN_NEAR:
-                scored = [
-                    (score, near_entry[n])
-                    for score, n in near.matches(_bigrams(key))
-                    if earlier(near_entry[n])
-                ]
-                if scored:
-                    best = max(scored, key=lambda s: (s[0], -s[1]))[1]
-            if best is None:
-                continue
-            other_item, other, _ = entries[best]
-            how = "already" if _title_key(other.title) == key else "nearly the same story already"
-            problems.append(
-                Problem(
-                    "W601",
-                    WARNING,
-                    item.issue_id,
-                    article.id or None,
-                    "title",
-                    str(item.path),
-                    lines.line("title", index),
-                    f"{_article_label(article.id or None, index)}{how} in {other_item.issue_id} as "
-                    f"{other.id}: “{other.title}”; drop it unless it is a new development",
-                )
+        best = next((n for n in exact.get(key, []) if other(n)), None)
+        if best is None and len(key) >= _MIN_NEAR:
+            scored = [
+                (score, near_entry[n]) for score, n in near.matches(_bigrams(key)) if other(near_entry[n])
+            ]
+            if scored:
+                best = max(scored, key=lambda s: (s[0], -s[1]))[1]
+        if best is None:
+            continue
+        other_item, found = entries[best]
+        how = "already" if _title_key(found.title) == key else "nearly the same story already"
+        problems.append(
+            Problem(
+                "W601",
+                WARNING,
+                item.issue_id,
+                article.id or None,
+                "title",
+                str(item.path),
+                item.lines.line("title", index),
+                f"{_article_label(article.id or None, index)}{how} in {other_item.issue_id} as "
+                f"{found.id}: “{found.title}”; drop it unless it is a new development",
             )
+        )
     return problems
 
 
