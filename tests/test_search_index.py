@@ -145,7 +145,7 @@ def test_index_stays_exact_through_edits(first: tuple[Any, Any], second: tuple[A
         search_ids(root, "a")  # the queries may all have been refused: make sure an index exists
         conn = sqlite3.connect(root / ".ecdigest" / "search.sqlite3")
         conn.execute("INSERT INTO tri(tri) VALUES('integrity-check')")
-        conn.execute("INSERT INTO uni(uni) VALUES('integrity-check')")
+        conn.execute("INSERT INTO bi(bi) VALUES('integrity-check')")
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         conn.close()
 
