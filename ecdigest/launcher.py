@@ -237,6 +237,11 @@ def run_search(
     sys.stderr.flush()
     if values.get("format") == "json":
         _write(render_json(result))
+        if len(result.hits) < result.total:
+            # The array has no room for the count; a person piping it to jq still wants it.
+            sys.stderr.write(
+                f"ecdigest: {len(result.hits)} of {result.total} hits shown; --limit 0 shows all\n"
+            )
     elif color:
         from rich.console import Console
 

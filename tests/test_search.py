@@ -405,6 +405,7 @@ def test_filters_and_json(invoke: Invoke, archive_dir: Path) -> None:
     assert ids("--limit", "1", "--sort", "date") == ["2023-02-001"]
 
     result = invoke("search", "直播", "--format", "json", "--limit", "1", archive=archive_dir)
+    assert result.stderr == "ecdigest: 1 of 4 hits shown; --limit 0 shows all\n"
     (hit,) = json.loads(result.stdout)
     assert list(hit) == ["issue", "article", "title", "date", "section", "source", "score", "snippet"]
     assert isinstance(hit["score"], float) and hit["score"] > 0
