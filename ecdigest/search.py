@@ -14,6 +14,16 @@ The query language (all words of the command line are joined with spaces, then p
 - `直播 OR 短视频`: either term; OR binds tighter than the implicit AND, so
   `跨境 直播 OR 短视频` means 跨境 AND (直播 OR 短视频). A literal OR is written `"OR"`.
 
+Filters: `--section` (a section's name; several: any of them), `--source` (text in the
+outlet as printed, `央广网` finds `“央广网”`), `--since`/`--until` (inclusive, on the issue's
+date, or the article's when the issue has none), `--issue` (ids), `--in`. Ranking: bm25
+with titles weighted 3x, equal scores newest first; `--sort date` puts newest issues first.
+`--limit` (default 20, 0 for all) applies to both output forms; the total is always counted.
+An issue file that cannot be read (bad TOML, not UTF-8) is skipped with a warning on
+stderr naming file and line, on every search until it is fixed; one with field problems is
+indexed as far as it could be read, with a warning too. The search still succeeds (exit 0):
+one broken file must not hide the rest of twenty years; `ecdigest validate` is the check.
+
 This module is on the path of every `ecdigest search`, which must start fast: it imports
 nothing beyond the standard library's cheapest modules at load time, and the project's
 errors only when it raises one.

@@ -30,9 +30,10 @@ issue is re-indexed (hence the Unicode and folding versions in `meta`).
 Writers (building, updating) hold a lock file next to the database and work in one
 transaction; readers check freshness and query inside one read transaction, so two
 searches at once on a stale index do the update once and never see half of it. A cold
-build goes to a temporary file renamed into place, parsing the next files in a thread while
-SQLite indexes the current one. When the archive's folder cannot be written, the index
-lives in the user's cache folder, else in memory.
+build goes to a temporary file renamed into place; on a large archive a forked worker
+process reads and folds the next files while this one indexes (a thread would not help:
+the GIL changes hands at every row SQLite inserts). When the archive's folder cannot be
+written, the index lives in the user's cache folder, else in memory.
 """
 
 from __future__ import annotations
