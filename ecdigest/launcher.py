@@ -280,7 +280,11 @@ def _fast_search(argv: Sequence[str]) -> int | None:
 
 def main() -> None:
     """Console-script entry point."""
-    code = _fast_search(sys.argv[1:])
+    from .fastpaths import fast_path  # --version and `list` off a terminal, also without Typer
+
+    code = fast_path(sys.argv[1:])
+    if code is None:
+        code = _fast_search(sys.argv[1:])
     if code is not None:
         sys.exit(code)
     from .cli import main as cli_main

@@ -104,3 +104,45 @@ def test_commands_load_only_what_they_use(archive: Path, args: list[str], forbid
     loaded = loaded_by("--archive", str(archive), *args)
     assert "ecdigest" in loaded
     assert not loaded & forbidden, f"ecdigest {' '.join(args)} loads {sorted(loaded & forbidden)}"
+
+
+def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess[bytes]:
+    from _hardening import ecdigest_argv
+
+    return subprocess.run(
+        [*ecdigest_argv(), *args], capture_output=True, check=False, env=cli_env(**env), timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["list"],
+        ["list", "--format", "json"],
+        ["list", "-f", "JSON"],
+        ["list", "--format=json"],
+        ["list", "--format", "text"],
+    ],
+)
+def test_the_fast_paths_print_what_the_typer_app_prints(archive: Path, args: list[str]) -> None:
+    """`--version` and `list` off a terminal skip Typer (ecdigest/fastpaths.py); the bytes
+    must be the app's own (ECDIGEST_DEBUG=1 turns the fast paths off)."""
+    full = args if args == ["--version"] else ["--archive", str(archive), *args]
+    fast, slow = _cli(full), _cli(full, ECDIGEST_DEBUG="1")
+    assert fast.returncode == slow.returncode == 0, (fast.stderr, slow.stderr)
+    assert fast.stdout == slow.stdout and fast.stderr == slow.stderr
+    if args == ["--version"] or args[-1] == "text" or args == ["list"]:
+        assert "typer" not in loaded_by(*full)
+
+
+def test_the_fast_list_path_leaves_errors_and_odd_command_lines_to_the_app(tmp_path: Path) -> None:
+    missing = _cli(["--archive", str(tmp_path / "none"), "list"])
+    assert missing.returncode == 2
+    assert missing.stderr.decode().startswith("ecdigest: error: ") and missing.stderr.count(b"\n") == 1
+    empty = tmp_path / "empty"
+    assert _cli(["init", str(empty)]).returncode == 0
+    quiet = _cli(["--archive", str(empty), "list"])
+    assert quiet.returncode == 0 and quiet.stdout == b"" and b"no issues in" in quiet.stderr
+    bad = _cli(["--archive", str(empty), "list", "--format", "yaml"])
+    assert bad.returncode == 2 and b"yaml" in bad.stderr

@@ -7,7 +7,6 @@ command, so `ecdigest --help` and `--version` load nothing but typer and the std
 from __future__ import annotations
 
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -17,6 +16,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import EcdigestError
+from ..terminal import printable
 
 if TYPE_CHECKING:
     from ..archive import Archive
@@ -29,20 +29,6 @@ def debug_enabled(ctx: typer.Context | None = None) -> bool:
         return True
     state = ctx.find_root().obj if ctx is not None else None
     return bool(getattr(state, "debug", False))
-
-
-# C0 and C1 control characters except TAB and LF: a terminal acts on them (ESC starts a
-# sequence that can recolour, clear or retitle it; CR overwrites the line), and article
-# text from the web can carry any of them.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_OR_LF = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-
-
-def printable(text: str, *, one_line: bool = False) -> str:
-    """`text` for a person's terminal: control characters (and, for `one_line`, line
-    feeds) become visible `\\xNN` escapes."""
-    pattern = _CONTROL_OR_LF if one_line else _CONTROL
-    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def fail(error: EcdigestError) -> NoReturn:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .app import app, printable, state, stdin_is_terminal, stdout_is_terminal
+from ..terminal import printable
+from .app import app, state, stdin_is_terminal, stdout_is_terminal
 from .output import FormatOption, TextOrJson, emit_json, note, table, write_stdout
 
 if TYPE_CHECKING:
@@ -261,39 +262,17 @@ def list_issues(ctx: typer.Context, *, format: FormatOption = TextOrJson.text) -
 
     Example: ecdigest list --format json
     """
+    from ..listing import HEADERS, empty_note, issue_objects, issue_rows
+
     archive = state(ctx).archive()
-    items = archive.issues()
-    sections = archive.settings.sections
     if format is TextOrJson.json:
-        emit_json(
-            [
-                {
-                    "id": item.issue.id,
-                    "title": item.issue.title,
-                    "date": item.issue.date.isoformat() if item.issue.date else None,
-                    "status": item.issue.status,
-                    "path": str(item.path),
-                    "articles": len(item.issue.articles),
-                    "sections": item.issue.section_counts(sections),
-                }
-                for item in items
-            ]
-        )
+        emit_json(issue_objects(archive))
         return
-    if not items:
-        note(f"no issues in {archive.root} yet; create one with `ecdigest new`")
+    rows = issue_rows(archive)
+    if not rows:
+        note(empty_note(archive))
         return
-    rows = [
-        [
-            item.issue.id,
-            item.issue.date.isoformat() if item.issue.date else "-",
-            item.issue.status,
-            str(len(item.issue.articles)),
-            " ".join(f"{name} {count}" for name, count in item.issue.section_counts(sections).items()),
-        ]
-        for item in items
-    ]
-    table(["id", "date", "status", "articles", "sections"], rows)
+    table(HEADERS, rows)
 
 
 @app.command()

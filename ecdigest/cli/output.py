@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from .app import color_enabled, printable
+from ..terminal import printable
+from .app import color_enabled
 
 
 class TextOrJson(enum.StrEnum):
@@ -62,7 +63,6 @@ def note(message: str) -> None:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """A rich table on a terminal, aligned plain text (by display width) elsewhere."""
-    rows = [[printable(cell, one_line=True) for cell in row] for row in rows]
     if color_enabled():
         from rich.console import Console
         from rich.markup import escape
@@ -70,15 +70,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
         grid = Table(*headers, header_style="bold")
         for row in rows:
-            grid.add_row(*(escape(cell) for cell in row))  # content is text, never rich markup
+            # Content is text, never rich markup, and never a control sequence.
+            grid.add_row(*(escape(printable(cell, one_line=True)) for cell in row))
         Console().print(grid)
         return
-    from ..textwrap_cjk import display_width, ljust
+    from ..terminal import plain_table
 
-    widths = [display_width(h) for h in headers]
-    for row in rows:
-        widths = [max(w, display_width(cell)) for w, cell in zip(widths, row, strict=True)]
-    lines = []
-    for row in [list(headers), *rows]:
-        lines.append("  ".join(ljust(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    write_stdout("\n".join(lines) + "\n")
+    write_stdout(plain_table(headers, rows))

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .app import app, color_enabled, printable, state
+from ..terminal import printable
+from .app import app, color_enabled, state
 from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
 
 if TYPE_CHECKING:
