@@ -80,9 +80,11 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise WriteError(f"cannot create the folder: {_describe(exc)}", path=folder) from None
     sweep_temp_files(folder)
     tmp = temp_path(path)
+    existed = True
     try:
         mode = os.stat(path).st_mode & 0o7777
     except OSError:
+        existed = False
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
@@ -100,9 +102,8 @@ def atomic_write(path: Path, data: bytes) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise WriteError(
-            f"cannot write: {_describe(exc)}; the previous file is unchanged", path=path
-        ) from None
+        outcome = "the previous file is unchanged" if existed else "nothing was written"
+        raise WriteError(f"cannot write: {_describe(exc)}; {outcome}", path=path) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

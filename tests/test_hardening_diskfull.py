@@ -181,7 +181,11 @@ def _assert_clean_failures(seen: dict[str, dict[str, object]]) -> None:
 
 
 def test_disk_full_fails_cleanly_and_changes_nothing(tmp_path: Path) -> None:
-    _assert_clean_failures(run_scenario("full", tmp_path))
+    seen = run_scenario("full", tmp_path)
+    _assert_clean_failures(seen)
+    for name, what in seen.items():  # the line says what became of the file
+        outcome = "nothing was written" if name in ("new", "import") else "the previous file is unchanged"
+        assert outcome in str(what["stderr"]), (name, what["stderr"])
 
 
 def test_read_only_file_system_fails_cleanly_and_changes_nothing(tmp_path: Path) -> None:
