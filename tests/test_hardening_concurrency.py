@@ -8,6 +8,7 @@ processes, exactly as a shell or cron would.
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -42,7 +43,7 @@ def _add(archive: Path, issue: str, title: str, body: str) -> str:
 
 
 def test_four_writers_and_a_build_loop_lose_nothing(tmp_path: Path) -> None:
-    """4 processes x 50 adds to one (published) issue while `build` runs in a loop."""
+    """4 processes x 50 adds to one (published) issue while `build` and `search` run in loops."""
     archive = copy_shipped(tmp_path / "archive")
     site = tmp_path / "site"
     done = threading.Event()
@@ -71,15 +72,38 @@ def test_four_writers_and_a_build_loop_lose_nothing(tmp_path: Path) -> None:
             added[title] = _add(archive, "2023-06", title, body)
         return added
 
-    loop = threading.Thread(target=builder)
-    loop.start()
+    found: list[int] = []
+
+    def searcher() -> None:
+        """`search` refreshes its index from the files being written, and must never see
+        half a file, an article twice, or fewer articles than a search before it."""
+        while not done.is_set() or not found:
+            result = run(
+                ["--archive", str(archive), "search", "并发写入测试", "--format", "json", "--limit", "0"]
+            )
+            if result.returncode != 0:
+                build_errors.append("search: " + result.stderr.decode())
+                return
+            hits = [hit["article"] for hit in json.loads(result.stdout)]
+            if len(hits) != len(set(hits)) or (found and len(hits) < found[-1]):
+                build_errors.append(
+                    f"search saw {len(hits)} hits ({len(set(hits))} distinct) after {found[-1:]}"
+                )
+                return
+            found.append(len(hits))
+
+    loops = [threading.Thread(target=builder), threading.Thread(target=searcher)]
+    for loop in loops:
+        loop.start()
     try:
         with ThreadPoolExecutor(WORKERS) as pool:
             batches = list(pool.map(writer, range(WORKERS)))
     finally:
         done.set()
-        loop.join(timeout=300)
+        for loop in loops:
+            loop.join(timeout=300)
     assert not build_errors, build_errors[0]
+    assert len(found) >= 3, "the search loop should have run while the adds were landing"
 
     added = {title: aid for batch in batches for title, aid in batch.items()}
     assert len(added) == WORKERS * PER_WORKER
@@ -101,6 +125,10 @@ def test_four_writers_and_a_build_loop_lose_nothing(tmp_path: Path) -> None:
     for counts in builds:
         assert SHIPPED_ARTICLES <= counts["rss"] <= SHIPPED_ARTICLES + WORKERS * PER_WORKER
         assert counts["atom"] == counts["rss"]
+    final_search = run(
+        ["--archive", str(archive), "search", "并发写入测试", "--format", "json", "--limit", "0"]
+    )
+    assert sorted(hit["article"] for hit in json.loads(final_search.stdout)) == sorted(added.values())
     final = run(["--archive", str(archive), "build", "-o", str(site)])
     assert final.returncode == 0, final.stderr.decode()
     assert check_site(site)["rss"] == SHIPPED_ARTICLES + WORKERS * PER_WORKER
