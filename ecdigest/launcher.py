@@ -6,7 +6,7 @@ than an indexed search itself. So the console script enters here. A command line
 plainly a search (`[--archive PATH | -a PATH] search WORDS... [--option VALUE]...`) is
 parsed with the table below and run directly; anything else (`--help`, an unknown option,
 a value that does not convert, another command, any error) goes to the Typer app, which
-reports it. Both paths share one definition of the search command: `SEARCH_OPTIONS` here,
+reports it. Both paths share one definition of the search command: `search_options()` here,
 from which `cli/search_cmd.py` builds the Typer command, and `run_search`, which does the
 work. An error on the fast path is not printed here: the Typer path runs the command again
 and reports it in the one way every command does (the search is read-only, so running it
@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-
-from .search import FORMATS, SORTS, WITHIN
 
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
 TYPE_CHECKING = False
@@ -74,58 +72,78 @@ class Opt:
         return value
 
 
-SEARCH_OPTIONS: tuple[Opt, ...] = (
-    Opt(
-        "section",
-        "--section",
-        "NAME",
-        "Only articles of this section, e.g. 数据观察 (repeat for several).",
-        multiple=True,
-    ),
-    Opt(
-        "source",
-        "--source",
-        "TEXT",
-        "Only articles whose source contains TEXT, e.g. 央广网 (repeat for several).",
-        multiple=True,
-    ),
-    Opt(
-        "since",
-        "--since",
-        "DATE",
-        "Only issues dated on or after DATE: 2023-01-01, '2023 年 1 月 1 日', today.",
-    ),
-    Opt("until", "--until", "DATE", "Only issues dated on or before DATE."),
-    Opt("issue", "--issue", "ID", "Only this issue (repeat for several).", multiple=True),
-    Opt(
-        "within",
-        "--in",
-        "title|body|all",
-        "Where the terms must occur.",
-        kind="choice",
-        choices=WITHIN,
-        default="all",
-    ),
-    Opt("limit", "--limit", "N", "Show at most N hits, best first (0: all).", kind="int", default=20),
-    Opt(
-        "sort",
-        "--sort",
-        "relevance|date",
-        "Best matches first (bm25), or newest issues first.",
-        kind="choice",
-        choices=SORTS,
-        default="relevance",
-    ),
-    Opt(
-        "format",
-        "--format",
-        "text|json",
-        "text for people, json for scripts.",
-        kind="choice",
-        choices=FORMATS,
-        default="text",
-    ),
-)
+_OPTIONS: list[tuple[Opt, ...]] = []
+
+
+def search_options() -> tuple[Opt, ...]:
+    """The options of `ecdigest search`, built on first use (other commands never import
+    the search module)."""
+    if not _OPTIONS:
+        from .search import FORMATS, SORTS, WITHIN
+
+        _OPTIONS.append(
+            (
+                Opt(
+                    "section",
+                    "--section",
+                    "NAME",
+                    "Only articles of this section, e.g. 数据观察 (repeat for several).",
+                    multiple=True,
+                ),
+                Opt(
+                    "source",
+                    "--source",
+                    "TEXT",
+                    "Only articles whose source contains TEXT, e.g. 央广网 (repeat for several).",
+                    multiple=True,
+                ),
+                Opt(
+                    "since",
+                    "--since",
+                    "DATE",
+                    "Only issues dated on or after DATE: 2023-01-01, '2023 年 1 月 1 日', today.",
+                ),
+                Opt("until", "--until", "DATE", "Only issues dated on or before DATE."),
+                Opt("issue", "--issue", "ID", "Only this issue (repeat for several).", multiple=True),
+                Opt(
+                    "within",
+                    "--in",
+                    "title|body|all",
+                    "Where the terms must occur.",
+                    kind="choice",
+                    choices=WITHIN,
+                    default="all",
+                ),
+                Opt(
+                    "limit",
+                    "--limit",
+                    "N",
+                    "Show at most N hits, best first (0: all).",
+                    kind="int",
+                    default=20,
+                ),
+                Opt(
+                    "sort",
+                    "--sort",
+                    "relevance|date",
+                    "Best matches first (bm25), or newest issues first.",
+                    kind="choice",
+                    choices=SORTS,
+                    default="relevance",
+                ),
+                Opt(
+                    "format",
+                    "--format",
+                    "text|json",
+                    "text for people, json for scripts.",
+                    kind="choice",
+                    choices=FORMATS,
+                    default="text",
+                ),
+            )
+        )
+    return _OPTIONS[0]
+
 
 # The global options that may stand before `search` (defined in cli/app.py): anything else
 # before the command word sends the command line to Typer.
@@ -150,9 +168,9 @@ def parse_search_argv(argv: Sequence[str]) -> tuple[str | None, list[str], dict[
             return None
     else:
         return None
-    by_flag = {opt.flag: opt for opt in SEARCH_OPTIONS}
+    by_flag = {opt.flag: opt for opt in search_options()}
     values: dict[str, Any] = {
-        opt.name: list(opt.default) if opt.multiple else opt.default for opt in SEARCH_OPTIONS
+        opt.name: list(opt.default) if opt.multiple else opt.default for opt in search_options()
     }
     words: list[str] = []
     rest = list(argv[i + 1 :])
@@ -205,7 +223,6 @@ def run_search(
         SearchOptions,
         archive_root,
         parse_query,
-        printable,
         render_json,
         render_rich,
         render_text,
@@ -232,8 +249,10 @@ def run_search(
         sort=values.get("sort") or "relevance",
     )
     result = search(archive_root(archive_option), options)
+    from .terminal import printable
+
     for warning in result.warnings:
-        sys.stderr.write(f"ecdigest: warning: {printable(warning)}\n")
+        sys.stderr.write(f"ecdigest: warning: {printable(warning, one_line=True)}\n")
     sys.stderr.flush()
     if values.get("format") == "json":
         _write(render_json(result))

@@ -54,7 +54,7 @@ SNIPPET_BEFORE = 16
 
 # C0/C1 control characters that are not whitespace: folded to a space like whitespace is,
 # so no folded text or term ever contains one (the index relies on that).
-_CONTROLS = dict.fromkeys((*range(0, 32), *range(127, 160)), " ")
+_CONTROLS = (*range(0, 32), *range(127, 160))
 # The compatibility characters of everyday Chinese text (full-width punctuation, the
 # ideographic space), replaced by what NFKC maps them to before asking whether NFKC has
 # anything left to do: that answer is nearly always no, and NFKC itself is the slowest step
@@ -89,7 +89,7 @@ def fold(text: str) -> str:
         folded = unicodedata.normalize("NFKC", folded)
     result = " ".join(folded.split())
     if not result.isprintable():
-        result = " ".join(result.translate(_CONTROLS).split())
+        result = " ".join(result.translate(dict.fromkeys(_CONTROLS, " ")).split())
     return result
 
 
@@ -530,21 +530,6 @@ def make_snippet(body: str, terms: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- output
 
 
-# C0 and C1 control characters except TAB (and LF unless one line): a terminal acts on
-# them, and article text from the web can carry any of them. The same rule as the CLI's
-# `printable`, written without `re` (a few milliseconds of every search's start-up).
-_TERMINAL_CONTROLS = [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]
-_VISIBLE = {c: f"\\x{c:02x}" for c in _TERMINAL_CONTROLS}
-_VISIBLE_ONE_LINE = {**_VISIBLE, 0x0A: "\\x0a"}
-
-
-def printable(text: str, *, one_line: bool = True) -> str:
-    """`text` for a terminal: control characters shown as `\\xNN` escapes instead of acting."""
-    if text.isprintable():
-        return text
-    return text.translate(_VISIBLE_ONE_LINE if one_line else _VISIBLE)
-
-
 def count_line(result: SearchResult) -> str:
     shown, total = len(result.hits), result.total
     if total == 0:
@@ -557,8 +542,13 @@ def count_line(result: SearchResult) -> str:
 
 def hit_lines(hit: Hit) -> tuple[str, str, int]:
     """The head line, the snippet line, and where the title starts in the head line."""
-    head = f"{printable(hit.issue)}  {hit.date or '-'}  {printable(hit.section) or '-'}  "
-    return head + printable(hit.title), "    " + printable(hit.snippet), len(head)
+    from .terminal import printable
+
+    def shown(text: str) -> str:
+        return printable(text, one_line=True)
+
+    head = f"{shown(hit.issue)}  {hit.date or '-'}  {shown(hit.section) or '-'}  "
+    return head + shown(hit.title), "    " + shown(hit.snippet), len(head)
 
 
 def render_text(result: SearchResult) -> str:
@@ -591,13 +581,13 @@ def render_rich(result: SearchResult, write: Callable[[Any], None]) -> None:
         line.stylize("bold", title_at)
         # Highlights are offsets into the text as stored: shown only where escaping
         # control characters did not move them.
-        if printable(hit.title) == hit.title:
+        if hit.title.isprintable():
             for start, end in hit.title_spans():
                 line.stylize("bold yellow", title_at + start, title_at + end)
         write(line)
         if hit.snippet:
             below = Text(snippet)
-            if printable(hit.snippet) == hit.snippet:
+            if hit.snippet.isprintable():
                 for start, end in hit.snippet_spans():
                     below.stylize("bold yellow", 4 + start, 4 + end)
             write(below)

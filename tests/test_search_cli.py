@@ -16,7 +16,7 @@ from typer.main import get_command
 
 from ecdigest import launcher
 from ecdigest.cli import app
-from ecdigest.launcher import SEARCH_OPTIONS, parse_search_argv
+from ecdigest.launcher import parse_search_argv, search_options
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def test_search_help_goes_to_typer() -> None:
     process = run_module(["search", "--help"])
     assert process.returncode == 0
     assert "Example: ecdigest search" in process.stdout.decode()
-    for opt in SEARCH_OPTIONS:
+    for opt in search_options():
         assert opt.flag in process.stdout.decode()
 
 
@@ -217,7 +217,7 @@ def test_parse_search_argv(argv: list[str], expected: tuple[object, list[str], d
     parsed = parse_search_argv(argv)
     assert parsed is not None
     archive, words, values = parsed
-    defaults = {o.name: ([] if o.multiple else o.default) for o in SEARCH_OPTIONS}
+    defaults = {o.name: ([] if o.multiple else o.default) for o in search_options()}
     assert (archive, words, values) == (expected[0], expected[1], {**defaults, **expected[2]})
 
 
@@ -253,8 +253,8 @@ def test_debug_environment_goes_to_typer(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_typer_command_is_built_from_the_one_table() -> None:
     command = get_command(app).commands["search"]  # type: ignore[attr-defined]
     options = {p.name: p for p in command.params if p.param_type_name == "option"}
-    assert list(options)[: len(SEARCH_OPTIONS)] == [o.name for o in SEARCH_OPTIONS]
-    for opt in SEARCH_OPTIONS:
+    assert list(options)[: len(search_options())] == [o.name for o in search_options()]
+    for opt in search_options():
         param = options[opt.name]
         assert param.opts == [opt.flag]
         assert bool(param.multiple) == opt.multiple

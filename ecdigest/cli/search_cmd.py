@@ -1,6 +1,6 @@
 """`ecdigest search`: the Typer face of the search command.
 
-Its options are defined once, in `ecdigest.launcher.SEARCH_OPTIONS`, because the console
+Its options are defined once, in `ecdigest.launcher.search_options()`, because the console
 script runs plain searches from that table without loading Typer (see the launcher); this
 module builds the Typer command's parameters from the same table, so `--help`, shell
 completion and the fast path can never disagree. The work is `launcher.run_search`.
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..launcher import QUERY_HELP, SEARCH_OPTIONS
+from ..launcher import QUERY_HELP, search_options
 from .app import app, color_enabled, state
 
 
@@ -34,7 +34,7 @@ def _parameters() -> list[inspect.Parameter]:
             ],
         ),
     ]
-    for opt in SEARCH_OPTIONS:
+    for opt in search_options():
         annotation: Any
         if opt.multiple:
             annotation, default = list[str] | None, None
