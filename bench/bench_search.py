@@ -402,6 +402,8 @@ def bench(work: Path, args: argparse.Namespace) -> str:
         f"Target for warm searches: ecdigest / rg <= {TARGET_RATIO:.1f} for every query: "
         f"{_ok(worst <= TARGET_RATIO)} (worst {worst:.2f}). Max RSS of a warm search: {warm_rss:.0f} MB.",
     ]
+    if args.note:
+        lines += ["", args.note]
     return "\n".join(lines) + "\n"
 
 
