@@ -72,6 +72,7 @@ RACY_NS = 2_000_000_000
 # for the trigram table of 55,000 articles) for some 20 MB more memory per table.
 FTS_HASH_SIZE = 16 * 1024 * 1024
 BUSY_TIMEOUT_MS = 30_000
+MAX_MIXED_GROUPS = 25
 
 _SPACE_MARK = "\x01"  # a space in the text, inside a token (tokens are separated by real spaces)
 _END_MARK = "\x02"  # follows a text's last character, so that character starts a token too
@@ -393,6 +394,14 @@ def compile_query(
         outer.extend(names)
         where.append("(" + " OR ".join(f"{name}.id IS NOT NULL" for name in names) + ")")
         scores.extend(f"coalesce({name}.s, 0)" for name in names)
+    if len(outer) > MAX_MIXED_GROUPS * 2:
+        from .errors import UsageError
+
+        # SQLite joins at most 64 tables; each such group takes two.
+        raise UsageError(
+            f"the query has more than {MAX_MIXED_GROUPS} OR groups that mix terms of 1-2 and 3+ characters",
+            hint="split it into several searches",
+        )
     for table, groups in pure.items():
         if groups:
             name = cte(table, " AND ".join(groups))

@@ -150,6 +150,19 @@ def test_index_stays_exact_through_edits(first: tuple[Any, Any], second: tuple[A
         conn.close()
 
 
+def test_large_queries(small: Path) -> None:
+    """Many terms are one FTS expression; many OR groups mixing short and long terms are refused."""
+    from ecdigest.errors import UsageError
+
+    many = " ".join(f"-x{n}yz" for n in range(300))
+    assert search_ids(small, "直播 " + many)[0] == brute_force(small, [["直播"]])
+    assert search_ids(small, " ".join(["直播 OR 直播电商"] * 25))[0] == brute_force(
+        small, [["直播", "直播电商"]]
+    )
+    with pytest.raises(UsageError, match="more than 25 OR groups"):
+        search_ids(small, " ".join(f"直播 OR 电商{n}号" for n in range(26)))
+
+
 def test_leftovers_of_a_killed_build_are_removed(small: Path) -> None:
     search_ids(small, "直播")
     state = small / ".ecdigest"
