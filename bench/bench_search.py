@@ -229,6 +229,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--issues", type=int, default=1000, help="size of the generated archive (for a quick try)"
     )
+    parser.add_argument(
+        "--note", default="", help="a paragraph to add under the tables (context, earlier runs)"
+    )
     args = parser.parse_args(argv)
     if not shutil.which("rg"):
         raise SystemExit("bench: ripgrep is needed for the baseline (apt-get install ripgrep)")
