@@ -181,12 +181,10 @@ def main() -> None:
         "How the targets were reached (`python -X importtime`): importing Typer (vendored click, "
         "shellingham, inspect, subprocess...) and building the app cost ~60 ms, more than "
         "anything `--version` or `list` does, so `ecdigest --version` and a plain `ecdigest "
-        "list` off a terminal are answered by `ecdigest/fastpaths.py` without Typer, with the "
-        "Typer command's own code (`listing.py`, `terminal.py`); `search` has its own such path "
-        "(`launcher.py`). Temp-file names no longer import `secrets` (hashlib, hmac, random: "
-        "~5 ms). Still on every start: the launcher imports `ecdigest.search` (~7 ms) even "
-        "for other commands, and the editable install's site hook (pathlib, urllib) is in the "
-        "floor itself.",
+        "list` off a terminal are answered by `ecdigest/launcher.py` without Typer, with the "
+        "Typer command's own code (`listing.py`, `terminal.py`); `search` goes the same way, "
+        "from one option table. Temp-file names no longer import `secrets` (hashlib, hmac, "
+        "random: ~5 ms). Still in the floor: the editable install's site hook (pathlib, urllib).",
     ]
     text = "\n".join(lines) + "\n"
     print(text)

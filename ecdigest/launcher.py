@@ -1,16 +1,22 @@
-"""The process entry point: `ecdigest search` starts without Typer, everything else goes through it.
+"""The process entry point: a few hot command lines are answered without loading Typer.
 
-Editors run `ecdigest search` many times a day and scripts run it in loops, so its start-up
-counts: Typer, Click and rich cost some 50 ms before the first line of our code runs, more
-than an indexed search itself. So the console script enters here. A command line that is
-plainly a search (`[--archive PATH | -a PATH] search WORDS... [--option VALUE]...`) is
-parsed with the table below and run directly; anything else (`--help`, an unknown option,
-a value that does not convert, another command, any error) goes to the Typer app, which
-reports it. Both paths share one definition of the search command: `search_options()` here,
-from which `cli/search_cmd.py` builds the Typer command, and `run_search`, which does the
-work. An error on the fast path is not printed here: the Typer path runs the command again
-and reports it in the one way every command does (the search is read-only, so running it
-twice is harmless; warnings are printed only once the search succeeded).
+Cron jobs, scripts and editors start `ecdigest --version`, `ecdigest list` and
+`ecdigest search` constantly, and importing Typer (vendored Click, inspect, shellingham)
+and building the app costs some 50-60 ms: more than those commands' own work (numbers in
+bench/RESULTS.md). So the console script enters here, and one mechanism serves them all:
+
+- `FAST_COMMANDS` declares each such command by its option table (`Opt`); `parse_argv`
+  reads `[--archive PATH | -a PATH] COMMAND [WORDS] [--option VALUE]...` against it.
+- A command line that parses, and that the command accepts (e.g. `list` only off a
+  terminal, where the app would draw a rich table), is run by the command's `run`.
+- Anything else (`--help`, an unknown option, a value that does not convert, another
+  command, `--debug`) and any error goes to the Typer app, which runs the command again and
+  reports it the one way every command does. These commands are read-only and print
+  nothing until their output is complete, so running one twice is harmless.
+
+The Typer face of `search` is built from the same option table (cli/search_cmd.py), and
+`list` shares its rows with the Typer command (listing.py); tests compare both paths byte
+for byte.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import sys
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import Any
 
 QUERY_HELP = (
@@ -31,9 +37,9 @@ QUERY_HELP = (
 
 
 class Opt:
-    """One option of `ecdigest search`: the single definition both entry paths use."""
+    """One option of a fast command: the single definition both entry paths use."""
 
-    __slots__ = ("choices", "default", "flag", "help", "kind", "metavar", "multiple", "name")
+    __slots__ = ("aliases", "choices", "default", "flag", "help", "kind", "metavar", "multiple", "name")
 
     def __init__(
         self,
@@ -46,9 +52,11 @@ class Opt:
         multiple: bool = False,
         default: Any = None,
         choices: tuple[str, ...] = (),
+        aliases: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.flag = flag
+        self.aliases = aliases
         self.metavar = metavar
         self.help = help
         self.kind = kind
@@ -145,19 +153,35 @@ def search_options() -> tuple[Opt, ...]:
     return _OPTIONS[0]
 
 
-# The global options that may stand before `search` (defined in cli/app.py): anything else
-# before the command word sends the command line to Typer.
+def list_options() -> tuple[Opt, ...]:
+    """The options of `ecdigest list` (the Typer command declares the same `--format/-f`)."""
+    return (
+        Opt(
+            "format",
+            "--format",
+            "text|json",
+            "text for people, json for scripts.",
+            kind="choice",
+            choices=("text", "json"),
+            default="text",
+            aliases=("-f",),
+        ),
+    )
+
+
+# The global option that may stand before the command word (defined in cli/app.py);
+# anything else before it sends the command line to Typer.
 _ARCHIVE_FLAGS = ("--archive", "-a")
 
 
-def parse_search_argv(argv: Sequence[str]) -> tuple[str | None, list[str], dict[str, Any]] | None:
-    """(--archive value, query words, option values) when `argv` is a plain search, else None."""
+def _split_global(argv: Sequence[str]) -> tuple[str | None, str, list[str]] | None:
+    """(--archive value, command word, the rest) for `[--archive PATH] COMMAND ...`."""
     archive: str | None = None
     i = 0
     while i < len(argv):
         arg = argv[i]
-        if arg == "search":
-            break
+        if not arg.startswith("-"):
+            return archive, arg, list(argv[i + 1 :])
         if arg in _ARCHIVE_FLAGS and i + 1 < len(argv):
             archive, i = argv[i + 1], i + 2
         elif arg.startswith("--archive="):
@@ -166,44 +190,64 @@ def parse_search_argv(argv: Sequence[str]) -> tuple[str | None, list[str], dict[
             archive, i = arg[2:], i + 1
         else:
             return None
-    else:
-        return None
-    by_flag = {opt.flag: opt for opt in search_options()}
-    values: dict[str, Any] = {
-        opt.name: list(opt.default) if opt.multiple else opt.default for opt in search_options()
-    }
+    return None
+
+
+def _parse_options(
+    rest: Sequence[str], options: Sequence[Opt], *, words_allowed: bool
+) -> tuple[list[str], dict[str, Any]] | None:
+    """(words, values) of a command's arguments, or None if the app must judge them.
+
+    Options are long (`--flag VALUE`, `--flag=VALUE`) or declared aliases (`-f VALUE`);
+    `--` ends them. Other words starting with one dash are words (search's `-term`).
+    """
+    by_flag = {flag: opt for opt in options for flag in (opt.flag, *opt.aliases)}
+    values: dict[str, Any] = {opt.name: list(opt.default) if opt.multiple else opt.default for opt in options}
     words: list[str] = []
-    rest = list(argv[i + 1 :])
     j = 0
     while j < len(rest):
         arg = rest[j]
         if arg == "--":
             words.extend(rest[j + 1 :])
             break
-        if arg.startswith("--"):
-            flag, equals, value = arg.partition("=")
-            opt = by_flag.get(flag)
-            if opt is None:
-                return None
-            if not equals:
-                if j + 1 >= len(rest):
-                    return None
-                value = rest[j + 1]
-                j += 1
+        flag, equals, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        opt = by_flag.get(flag)
+        if opt is None and arg.startswith("--"):
+            return None
+        if opt is None:
+            words.append(arg)
             j += 1
-            converted = opt.convert(value)
-            if converted is None:
-                return None
-            if opt.multiple:
-                values[opt.name].append(converted)
-            else:
-                values[opt.name] = converted
             continue
-        words.append(arg)
+        if not equals:
+            if j + 1 >= len(rest):
+                return None
+            value = rest[j + 1]
+            j += 1
         j += 1
-    if not words:
+        converted = opt.convert(value)
+        if converted is None:
+            return None
+        if opt.multiple:
+            values[opt.name].append(converted)
+        else:
+            values[opt.name] = converted
+    if words and not words_allowed:
         return None
-    return archive, words, values
+    return words, values
+
+
+def parse_argv(argv: Sequence[str]) -> tuple[str, str | None, list[str], dict[str, Any]] | None:
+    """(command, --archive value, words, option values) for a command line that a fast
+    command can answer; None for everything else."""
+    split = _split_global(argv)
+    if split is None or split[1] not in FAST_COMMANDS:
+        return None
+    archive, command, rest = split
+    spec = FAST_COMMANDS[command]
+    parsed = _parse_options(rest, spec.options(), words_allowed=spec.words)
+    if parsed is None or (spec.words and not parsed[0]):
+        return None
+    return command, archive, parsed[0], parsed[1]
 
 
 def color_enabled() -> bool:
@@ -275,16 +319,86 @@ def _write(text: str) -> None:
     sys.stdout.buffer.flush()
 
 
-def _fast_search(argv: Sequence[str]) -> int | None:
-    """Run a plain search without Typer; None to let the Typer app handle (or report) it."""
+def run_list(archive_option: str | None, words: Sequence[str], values: dict[str, Any]) -> None:
+    """`ecdigest list` off a terminal: the rows (or JSON) the Typer command prints."""
+    from .archive import open_archive
+    from .listing import HEADERS, empty_note, issue_objects, issue_rows
+    from .terminal import plain_table, printable
+
+    archive = open_archive(archive_option)
+    if values["format"] == "json":
+        from .export.jsonout import dumps
+
+        _write(dumps(issue_objects(archive)))
+        return
+    rows = issue_rows(archive)
+    if not rows:
+        sys.stderr.write(printable(empty_note(archive)) + "\n")
+        return
+    _write(plain_table(HEADERS, rows))
+
+
+class FastCommand:
+    """A command the launcher may answer: its option table, whether it takes words, when it
+    applies (`accepts`), and what runs it."""
+
+    __slots__ = ("accepts", "options", "run", "words")
+
+    def __init__(
+        self,
+        options: Callable[[], tuple[Opt, ...]],
+        run: Callable[[str | None, Sequence[str], dict[str, Any]], None],
+        *,
+        words: bool,
+        accepts: Callable[[dict[str, Any]], bool] = lambda values: True,
+    ) -> None:
+        self.options = options
+        self.run = run
+        self.words = words
+        self.accepts = accepts
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+FAST_COMMANDS: dict[str, FastCommand] = {
+    "search": FastCommand(
+        search_options,
+        lambda archive, words, values: run_search(archive, words, values, color=color_enabled()),
+        words=True,
+    ),
+    # On a terminal the app draws a rich table; off one, the plain rows are the same bytes.
+    "list": FastCommand(
+        list_options,
+        run_list,
+        words=False,
+        accepts=lambda values: values["format"] == "json" or not _stdout_is_terminal(),
+    ),
+}
+
+
+def fast_path(argv: Sequence[str]) -> int | None:
+    """The exit code when `argv` was answered here; None to let the Typer app handle it."""
     if os.environ.get("ECDIGEST_DEBUG", "") not in ("", "0"):
         return None
-    parsed = parse_search_argv(argv)
+    if list(argv) == ["--version"]:
+        from . import __version__
+
+        _write(f"ecdigest {__version__}\n")
+        return 0
+    parsed = parse_argv(argv)
     if parsed is None:
         return None
-    archive, words, values = parsed
+    command, archive, words, values = parsed
+    spec = FAST_COMMANDS[command]
+    if not spec.accepts(values):
+        return None
     try:
-        run_search(archive, words, values, color=color_enabled())
+        spec.run(archive, words, values)
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -299,11 +413,7 @@ def _fast_search(argv: Sequence[str]) -> int | None:
 
 def main() -> None:
     """Console-script entry point."""
-    from .fastpaths import fast_path  # --version and `list` off a terminal, also without Typer
-
     code = fast_path(sys.argv[1:])
-    if code is None:
-        code = _fast_search(sys.argv[1:])
     if code is not None:
         sys.exit(code)
     from .cli import main as cli_main

@@ -126,7 +126,7 @@ def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess[bytes]:
     ],
 )
 def test_the_fast_paths_print_what_the_typer_app_prints(archive: Path, args: list[str]) -> None:
-    """`--version` and `list` off a terminal skip Typer (ecdigest/fastpaths.py); the bytes
+    """`--version` and `list` off a terminal skip Typer (ecdigest/launcher.py); the bytes
     must be the app's own (ECDIGEST_DEBUG=1 turns the fast paths off)."""
     full = args if args == ["--version"] else ["--archive", str(archive), *args]
     fast, slow = _cli(full), _cli(full, ECDIGEST_DEBUG="1")

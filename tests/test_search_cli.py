@@ -16,7 +16,7 @@ from typer.main import get_command
 
 from ecdigest import launcher
 from ecdigest.cli import app
-from ecdigest.launcher import parse_search_argv, search_options
+from ecdigest.launcher import parse_argv, search_options
 
 
 @pytest.fixture
@@ -214,9 +214,10 @@ def test_highlighting_on_a_terminal_only(archive: Path) -> None:
     ],
 )
 def test_parse_search_argv(argv: list[str], expected: tuple[object, list[str], dict[str, object]]) -> None:
-    parsed = parse_search_argv(argv)
+    parsed = parse_argv(argv)
     assert parsed is not None
-    archive, words, values = parsed
+    command, archive, words, values = parsed
+    assert command == "search"
     defaults = {o.name: ([] if o.multiple else o.default) for o in search_options()}
     assert (archive, words, values) == (expected[0], expected[1], {**defaults, **expected[2]})
 
@@ -242,12 +243,13 @@ def test_parse_search_argv(argv: list[str], expected: tuple[object, list[str], d
     ],
 )
 def test_anything_else_goes_to_typer(argv: list[str]) -> None:
-    assert parse_search_argv(argv) is None
+    parsed = parse_argv(argv)
+    assert parsed is None or parsed[0] != "search"
 
 
 def test_debug_environment_goes_to_typer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ECDIGEST_DEBUG", "1")
-    assert launcher._fast_search(["search", "a"]) is None
+    assert launcher.fast_path(["search", "a"]) is None
 
 
 def test_typer_command_is_built_from_the_one_table() -> None:
