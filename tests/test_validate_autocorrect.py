@@ -1,16 +1,15 @@
 """The premises of not adopting autocorrect-py (see the validate module docstring).
 
-Runs only where autocorrect-py is installed (it is not a dependency): it re-checks that
-the library still fights the newsletter's style where our rules leave the text alone.
+autocorrect-py is in the test extra only (not a runtime dependency): these tests re-check
+that the library still fights the newsletter's style where our rules leave the text alone.
 """
 
 from __future__ import annotations
 
+import autocorrect_py as autocorrect
 import pytest
 
 from ecdigest.validate import copyedit
-
-autocorrect = pytest.importorskip("autocorrect_py")
 
 
 @pytest.mark.parametrize(
