@@ -139,34 +139,28 @@ def search_options() -> tuple[Opt, ...]:
                     choices=SORTS,
                     default="relevance",
                 ),
-                Opt(
-                    "format",
-                    "--format",
-                    "text|json",
-                    "text for people, json for scripts.",
-                    kind="choice",
-                    choices=FORMATS,
-                    default="text",
-                ),
+                _format_option(FORMATS),
             )
         )
     return _OPTIONS[0]
 
 
+def _format_option(choices: tuple[str, ...], *aliases: str) -> Opt:
+    return Opt(
+        "format",
+        "--format",
+        "text|json",
+        "text for people, json for scripts.",
+        kind="choice",
+        choices=choices,
+        default="text",
+        aliases=aliases,
+    )
+
+
 def list_options() -> tuple[Opt, ...]:
     """The options of `ecdigest list` (the Typer command declares the same `--format/-f`)."""
-    return (
-        Opt(
-            "format",
-            "--format",
-            "text|json",
-            "text for people, json for scripts.",
-            kind="choice",
-            choices=("text", "json"),
-            default="text",
-            aliases=("-f",),
-        ),
-    )
+    return (_format_option(("text", "json"), "-f"),)
 
 
 # The global option that may stand before the command word (defined in cli/app.py);
