@@ -194,7 +194,8 @@ def edit_template(draft: ArticleDraft, settings: Newsletter) -> str:
     """The text `add --edit` opens in $EDITOR: `key: value` lines, a blank line, the body."""
     lines = [
         "# Fill in the fields, then write the body after the first blank line.",
-        "# Paragraphs are separated by one blank line. Lines starting with '#' are ignored.",
+        "# Paragraphs are separated by one blank line. These '#' lines above the fields are",
+        "# ignored; in the body every line is kept (#话题# included).",
         f"# section: one of {' '.join(settings.sections)}",
         "# Save an empty body to cancel.",
     ]
@@ -232,6 +233,6 @@ def parse_template(text: str) -> ArticleDraft:
             draft.compiled_by = value  # an empty value means "no compiled_by"
         else:
             setattr(draft, key, value or None)
-    body = "\n".join(line for line in lines[index:] if not line.startswith("#"))
-    draft.body = body.strip() or None
+    # The body is content: a line starting with '#' (a #话题# tag) is kept as written.
+    draft.body = "\n".join(lines[index:]).strip() or None
     return draft

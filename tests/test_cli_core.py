@@ -191,7 +191,7 @@ def test_add_with_editor_runs_it_without_a_shell(
         "assert sys.argv[1] == '--flag with space'\n"
         "t = t.replace('title: \\n', 'title: 编辑器里写的标题\\n').replace('source: \\n', 'source: “央广网”\\n')\n"
         "t = t.replace('date: \\n', 'date: 2023-07-02\\n').replace('tags: \\n', 'tags: 直播, 快递\\n')\n"
-        "p.write_text(t + '第一段。\\n\\n第二段。\\n', 'utf-8')\n",
+        "p.write_text(t + '#618购物节# 第一段。\\n\\n第二段。\\n', 'utf-8')\n",
         "utf-8",
     )
     monkeypatch.setenv("EDITOR", f"{sys.executable} '{script}' '--flag with space'")
@@ -201,7 +201,7 @@ def test_add_with_editor_runs_it_without_a_shell(
     assert article["title"] == "编辑器里写的标题"
     assert article["section"] == "数据观察"
     assert article["tags"] == ["直播", "快递"]
-    assert article["paragraphs"] == ["第一段。", "第二段。"]
+    assert article["paragraphs"] == ["#618购物节# 第一段。", "第二段。"]
 
 
 def test_add_with_a_failing_editor_adds_nothing(
