@@ -46,7 +46,11 @@ def char_width(char: str) -> int:
 
 
 def display_width(text: str) -> int:
-    return sum(char_width(c) for c in text)
+    if len(text) == 1:  # most atoms are one Chinese character
+        return char_width(text)
+    if text.isascii() and text.isprintable():
+        return len(text)
+    return sum(map(char_width, text))
 
 
 def _is_cjk_unit(char: str) -> bool:
