@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -141,31 +140,3 @@ def test_duplicate_issue_ids_in_two_files_are_an_error(archive_dir: Path) -> Non
     (archive_dir / "b.toml").write_text('id = "2023-07"\n', "utf-8")
     with pytest.raises(EcdigestError, match="also used by"):
         Archive.open(archive_dir).issues()
-
-
-HEAVY = (
-    "rich",
-    "feedgen",
-    "lxml",
-    "dateutil",
-    "tomli_w",
-    "sqlite3",
-    "_sqlite3",
-    "charset_normalizer",
-    "pydantic",
-)
-
-
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["add", "--help"]])
-def test_help_and_version_load_only_typer_and_the_stdlib(args: list[str]) -> None:
-    code = (
-        "import sys, runpy\n"
-        f"sys.argv = ['ecdigest', *{args!r}]\n"
-        "try:\n    runpy.run_module('ecdigest', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        "import json\n"
-        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)), file=sys.stderr)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    loaded = set(json.loads(result.stderr.strip().splitlines()[-1]))
-    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))

@@ -1,9 +1,8 @@
 """Start-up: each command loads only what it uses.
 
-Extends tests/test_archive_io.py's check (heavy libraries stay out of --help/--version) in
-two ways: --help and --version load nothing outside the standard library but typer and its
-own small dependencies (an allow-list, so a new import anywhere is caught), and the everyday
-commands load none of the heavy libraries they do not need. Timings are in
+--help and --version load nothing outside the standard library but typer and its own small
+dependencies (an allow-list, so a new import anywhere is caught), and the everyday commands
+load none of the heavy libraries they do not need. Timings are in
 bench/bench_startup.py, not here: the machine is shared and noisy.
 """
 
