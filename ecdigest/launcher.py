@@ -24,6 +24,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .terminal import color_enabled, stdout_is_terminal, write_stdout
+
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -244,15 +246,6 @@ def parse_argv(argv: Sequence[str]) -> tuple[str, str | None, list[str], dict[st
     return command, archive, parsed[0], parsed[1]
 
 
-def color_enabled() -> bool:
-    """As `cli.app.color_enabled`: a terminal, NO_COLOR unset, TERM not dumb."""
-    try:
-        terminal = sys.stdout.isatty()
-    except (ValueError, OSError):
-        return False
-    return terminal and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
 def run_search(
     archive_option: str | None, words: Sequence[str], values: dict[str, Any], *, color: bool
 ) -> None:
@@ -293,7 +286,7 @@ def run_search(
         sys.stderr.write(f"ecdigest: warning: {printable(warning, one_line=True)}\n")
     sys.stderr.flush()
     if values.get("format") == "json":
-        _write(render_json(result))
+        write_stdout(render_json(result))
         if len(result.hits) < result.total:
             # The array has no room for the count; a person piping it to jq still wants it.
             sys.stderr.write(
@@ -305,12 +298,7 @@ def run_search(
         console = Console(highlight=False, soft_wrap=True)
         render_rich(result, console.print)
     else:
-        _write(render_text(result))
-
-
-def _write(text: str) -> None:
-    sys.stdout.buffer.write(text.encode("utf-8"))
-    sys.stdout.buffer.flush()
+        write_stdout(render_text(result))
 
 
 def run_list(archive_option: str | None, words: Sequence[str], values: dict[str, Any]) -> None:
@@ -323,13 +311,13 @@ def run_list(archive_option: str | None, words: Sequence[str], values: dict[str,
     if values["format"] == "json":
         from .export.jsonout import dumps
 
-        _write(dumps(issue_objects(archive)))
+        write_stdout(dumps(issue_objects(archive)))
         return
     rows = issue_rows(archive)
     if not rows:
         sys.stderr.write(printable(empty_note(archive)) + "\n")
         return
-    _write(plain_table(HEADERS, rows))
+    write_stdout(plain_table(HEADERS, rows))
 
 
 class FastCommand:
@@ -352,13 +340,6 @@ class FastCommand:
         self.accepts = accepts
 
 
-def _stdout_is_terminal() -> bool:
-    try:
-        return sys.stdout.isatty()
-    except (ValueError, OSError):
-        return False
-
-
 FAST_COMMANDS: dict[str, FastCommand] = {
     "search": FastCommand(
         search_options,
@@ -370,7 +351,7 @@ FAST_COMMANDS: dict[str, FastCommand] = {
         list_options,
         run_list,
         words=False,
-        accepts=lambda values: values["format"] == "json" or not _stdout_is_terminal(),
+        accepts=lambda values: values["format"] == "json" or not stdout_is_terminal(),
     ),
 }
 
@@ -382,7 +363,7 @@ def fast_path(argv: Sequence[str]) -> int | None:
     if list(argv) == ["--version"]:
         from . import __version__
 
-        _write(f"ecdigest {__version__}\n")
+        write_stdout(f"ecdigest {__version__}\n")
         return 0
     parsed = parse_argv(argv)
     if parsed is None:

@@ -6,6 +6,8 @@ use it: see `launcher.py`.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 
 # C0 and C1 control characters except TAB and LF: a terminal acts on them (ESC starts a
@@ -32,3 +34,21 @@ def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
     lines = ["  ".join(ljust(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines) + "\n"
+
+
+def stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def color_enabled() -> bool:
+    """Colour and rich output: only on a terminal, NO_COLOR unset, TERM not dumb."""
+    return stdout_is_terminal() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def write_stdout(data: str | bytes) -> None:
+    """UTF-8 bytes to stdout whatever the locale says, flushed."""
+    sys.stdout.buffer.write(data.encode("utf-8") if isinstance(data, str) else data)
+    sys.stdout.buffer.flush()

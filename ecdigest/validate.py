@@ -1147,29 +1147,17 @@ def _fix_one(archive: Archive, path: Path) -> FileFix | None:
         articles.append(replace(article, **updates) if updates else article)  # type: ignore[arg-type]
     if not changes:
         return None
+    skipped: str | None = None
+    new_text: str | None = item.text
     if item.structural:
-        return FileFix(
-            path,
-            issue.id,
-            item.text,
-            item.text,
-            tuple(changes),
-            skipped="has structural errors; fix them first",
-            total=total,
-        )
-    fixed_issue = replace(issue, articles=tuple(articles))
-    new_text = _rewrite(item.text, issue, fixed_issue)
-    if new_text is None:
-        return FileFix(
-            path,
-            issue.id,
-            item.text,
-            item.text,
-            tuple(changes),
-            skipped="its strings are not written the way ecdigest writes them; fix these by hand",
-            total=total,
-        )
-    return FileFix(path, issue.id, item.text, new_text, tuple(changes), total=total)
+        skipped = "has structural errors; fix them first"
+    else:
+        new_text = _rewrite(item.text, issue, replace(issue, articles=tuple(articles)))
+        if new_text is None:
+            skipped = "its strings are not written the way ecdigest writes them; fix these by hand"
+    return FileFix(
+        path, issue.id, item.text, new_text or item.text, tuple(changes), skipped=skipped, total=total
+    )
 
 
 def _rewrite(text: str, old: Issue, new: Issue) -> str | None:

@@ -267,16 +267,3 @@ def test_typer_command_is_built_from_the_one_table() -> None:
         elif not opt.multiple:
             assert param.default == opt.default
     assert command.context_settings["ignore_unknown_options"] is True
-
-
-def test_colour_rule_matches_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ecdigest.cli.app import color_enabled
-
-    for tty in (True, False):
-        monkeypatch.setattr(sys.stdout, "isatty", lambda tty=tty: tty)
-        for env in ({}, {"NO_COLOR": ""}, {"TERM": "dumb"}, {"TERM": "xterm"}):
-            monkeypatch.delenv("NO_COLOR", raising=False)
-            monkeypatch.delenv("TERM", raising=False)
-            for key, value in env.items():
-                monkeypatch.setenv(key, value)
-            assert launcher.color_enabled() == color_enabled(), (tty, env)

@@ -19,13 +19,15 @@ export_app = typer.Typer(
 )
 app.add_typer(export_app, name="export")
 
+IssueArgument = Annotated[
+    str | None, typer.Argument(metavar="[ISSUE]", help="Issue id (default: the latest published issue).")
+]
+
 
 @export_app.command("json")
 def export_json(
     ctx: typer.Context,
-    issue: Annotated[
-        str | None, typer.Argument(metavar="[ISSUE]", help="Issue id (default: the latest published issue).")
-    ] = None,
+    issue: IssueArgument = None,
     *,
     all_issues: Annotated[bool, typer.Option("--all", help="Every issue, as a JSON array.")] = False,
     output: OutputOption = "-",
@@ -51,9 +53,7 @@ def export_json(
 @export_app.command("markdown")
 def export_markdown(
     ctx: typer.Context,
-    issue: Annotated[
-        str | None, typer.Argument(metavar="[ISSUE]", help="Issue id (default: the latest published issue).")
-    ] = None,
+    issue: IssueArgument = None,
     *,
     output: OutputOption = "-",
 ) -> None:
@@ -115,9 +115,7 @@ def export_rss(
 @export_app.command("email")
 def export_email(
     ctx: typer.Context,
-    issue: Annotated[
-        str | None, typer.Argument(metavar="[ISSUE]", help="Issue id (default: the latest published issue).")
-    ] = None,
+    issue: IssueArgument = None,
     *,
     output: OutputOption = "-",
     width: Annotated[

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .app import app, state, stdout_is_terminal
+from ..terminal import stdout_is_terminal
+from .app import app, state
 from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
 
 if TYPE_CHECKING:

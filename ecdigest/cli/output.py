@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import enum
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..terminal import printable
-from .app import color_enabled
+from ..terminal import color_enabled, printable, write_stdout
+
+__all__ = ["FormatOption", "OutputOption", "TextOrJson", "emit", "emit_json", "note", "table", "write_stdout"]
 
 
 class TextOrJson(enum.StrEnum):
@@ -28,12 +28,6 @@ OutputOption = Annotated[
     str,
     typer.Option("--output", "-o", metavar="FILE|-", help="Write to FILE (atomically) or - for stdout."),
 ]
-
-
-def write_stdout(data: str | bytes) -> None:
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    sys.stdout.buffer.write(raw)
-    sys.stdout.buffer.flush()
 
 
 def emit(data: str | bytes, output: str = "-") -> bool:

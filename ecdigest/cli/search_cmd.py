@@ -15,7 +15,8 @@ from typing import Annotated, Any
 import typer
 
 from ..launcher import QUERY_HELP, search_options
-from .app import app, color_enabled, state
+from ..terminal import color_enabled
+from .app import app, state
 
 
 def _choices(name: str, values: tuple[str, ...]) -> type[enum.Enum]:

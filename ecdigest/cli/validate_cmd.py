@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..terminal import printable
-from .app import app, color_enabled, state
+from ..terminal import color_enabled, printable
+from .app import app, state
 from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
 
 if TYPE_CHECKING:
