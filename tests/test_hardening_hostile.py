@@ -196,6 +196,13 @@ def check_markdown(text: str, where: str) -> None:
         assert kind != "image", f"{where}: an image"
 
 
+def check_wechat(document: str, where: str) -> None:
+    """Nothing the WeChat editor would strip (its allow-list lives in export/wechat.py)."""
+    from ecdigest.export.wechat import editor_findings
+
+    assert editor_findings(document) == [], where
+
+
 def check_site(out: Path, where: str) -> None:
     for name in ("feed.xml", "atom.xml"):
         if (out / name).exists():
@@ -217,6 +224,11 @@ def check_outputs(archive: Path, issue_id: str, out: Path, where: str) -> None:
         (["export", "json", issue_id], lambda r: json.loads(r.stdout)),
         (["export", "json", "--all"], lambda r: json.loads(r.stdout)),
         (["export", "email", issue_id], lambda r: None),
+        (["export", "wechat", issue_id], lambda r: check_wechat(r.stdout, where)),
+        (
+            ["export", "markdown", issue_id, "--script", "zh-Hant-TW"],
+            lambda r: check_markdown(r.stdout, where),
+        ),
         (["show", issue_id], lambda r: None),
         (["show", issue_id, "--format", "json"], lambda r: json.loads(r.stdout)),
     ):
