@@ -438,6 +438,7 @@ def _run_everything(archive: Path, out: Path, issue_id: str, seconds: float) -> 
     commands = [
         ["list"], ["show", issue_id], ["export", "json", issue_id], ["export", "markdown", issue_id],
         ["export", "rss"], ["export", "email", issue_id, "--eml"], ["validate"], ["build", "-o", str(out)],
+        ["export", "wechat", issue_id], ["export", "wechat", issue_id, "--script", "zh-Hant-TW"],
         ["add", issue_id, "--title", "再加一篇", "--section", "行业资讯", "--source", "《人民日报》",
          "--date", "2023-06-01", "--body", "正文。"],
     ]  # fmt: skip
