@@ -82,10 +82,12 @@ def try_parse(line: str) -> Attribution | None:
         return None
 
 
-def format_line(source: str, date: dt.date, compiled_by: str | None = None) -> str:
-    """The line as the newsletter prints it."""
-    middle = f" 编选：{compiled_by}" if compiled_by else ""
-    return f"来源：{source}{middle} {format_cn(date)}"
+def format_line(
+    source: str, date: dt.date, compiled_by: str | None = None, *, labels: tuple[str, str] = ("来源", "编选")
+) -> str:
+    """The line as the newsletter prints it (`labels`: 来源 and 编选 in an edition's script)."""
+    middle = f" {labels[1]}：{compiled_by}" if compiled_by else ""
+    return f"{labels[0]}：{source}{middle} {format_cn(date)}"
 
 
 def format_attribution(value: Attribution) -> str:

@@ -362,6 +362,8 @@ _SETTINGS_LAYOUT: dict[str, dict[str, str]] = {
         "atom_url": "atom_url",
         "tag_authority": "tag_authority",
         "tag_date": "tag_date",
+        "editions": "editions",
+        "protected_terms": "protected_terms",
     },
     "email": {"from": "email_from", "to": "email_to"},
     "validate": {"max_article_age_days": "max_article_age_days", "known_sources": "known_sources"},
@@ -374,6 +376,8 @@ def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newslet
     types: dict[str, Callable[[object], bool]] = {
         "sections": _is_str_list,
         "known_sources": _is_str_list,
+        "editions": _is_str_list,
+        "protected_terms": _is_str_list,
         "max_article_age_days": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     }
     values: dict[str, Any] = {}
@@ -413,7 +417,29 @@ def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newslet
     )
     if not settings.sections:
         raise InputError("[newsletter] sections must name at least one section", line=line_of("sections"))
+    _check_editions(settings, line_of)
     return settings
+
+
+def _check_editions(settings: Newsletter, line_of: Callable[[str], int | None]) -> None:
+    """Edition names must be known and protected terms well-formed (zhconv says how)."""
+    from .zhconv import EDITIONS, parse_protected_terms
+
+    for name in settings.editions:
+        if name not in EDITIONS:
+            raise InputError(
+                f"[newsletter] editions: unknown edition {name!r}",
+                line=line_of("editions"),
+                hint=f"known: {', '.join(EDITIONS)}",
+            )
+    if len(set(settings.editions)) != len(settings.editions):
+        raise InputError("[newsletter] editions names an edition twice", line=line_of("editions"))
+    try:
+        parse_protected_terms(settings.protected_terms)
+    except UsageError as exc:
+        raise InputError(
+            f"[newsletter] {exc.message}", line=line_of("protected_terms"), hint=exc.hint
+        ) from None
 
 
 def _is_str(value: object) -> bool:
@@ -431,6 +457,20 @@ _SETTINGS_COMMENTS = {
         "# Feed GUIDs are tag:{tag_authority},{tag_date}:ecd/{article id}. Never change these two\n"
         "# once the feed is public: readers would see every article again as new.\n"
     ),
+    "editions": (
+        "# Traditional Chinese editions (`--script` on the exports): zh-Hant-TW (Taiwan,\n"
+        "# OpenCC s2twp with Taiwan phrasing), zh-Hant-HK (Hong Kong, s2hk).\n"
+    ),
+    "protected_terms": (
+        '# Names, brands and outlets the editions print as given: "TERM" stays as printed,\n'
+        '# "TERM=繁體" prints that Traditional form (it wins over OpenCC and our fixes).\n'
+    ),
+}
+
+# Written commented out by `init` while empty: an example of each.
+_SETTINGS_EXAMPLES = {
+    "editions": '# editions = ["zh-Hant-TW"]\n',
+    "protected_terms": '# protected_terms = ["于东来=于東來", "#双11#"]\n',
 }
 
 
@@ -441,7 +481,11 @@ def encode_settings(settings: Newsletter) -> str:
     for key, field in nl.items():
         if key in _SETTINGS_COMMENTS:
             out.append(_SETTINGS_COMMENTS[key])
-        out.append(_value(key, _plain(getattr(settings, field))))
+        value = getattr(settings, field)
+        if key in _SETTINGS_EXAMPLES and not value:
+            out.append(_SETTINGS_EXAMPLES[key])
+            continue
+        out.append(_value(key, _plain(value)))
     out.append("\n[email]\n")
     out += [_value(key, _plain(getattr(settings, field))) for key, field in _SETTINGS_LAYOUT["email"].items()]
     out.append("\n[validate]\n# Warn when an article is this many days older than its issue.\n")

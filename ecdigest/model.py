@@ -45,6 +45,14 @@ class Newsletter:
     # Set once before the first publication and never change: readers key items on them.
     tag_authority: str = "example.org"
     tag_date: str = "2023"
+    # Traditional Chinese editions published besides the archive's own text, by name
+    # (zhconv.EDITIONS: "zh-Hant-TW", "zh-Hant-HK").
+    editions: tuple[str, ...] = ()
+    # Names, brands, outlets the editions print as given: "TERM" or "TERM=繁體" (zhconv).
+    protected_terms: tuple[str, ...] = ()
+    # Not a setting: the edition these settings render ("" = the archive's own text);
+    # set by editions.for_edition, read by the exporters (GUIDs, labels).
+    edition: str = ""
 
 
 def normalize_newlines(text: str) -> str:

@@ -35,6 +35,8 @@ Codes (stable: scripts and editors rely on them; never reuse a retired code)
 | E401 | error | unbalanced or mixed marks in `source`/`compiled_by` (`《人民日报”`) | |
 | E402 | error | `compiled_by` without a `source` | |
 | E501 | error | `url` that is not http(s) | |
+| W501 | warning | `url` with tracking parameters (`utm_*`, `spm`, …) or a WeChat article link not in its stable form (urls.py) | fix: cleaned |
+| W502 | warning | `url` is a temporary WeChat link (`src`/`timestamp`/`signature`): it expires | |
 | W101 | warning | issue has no title | |
 | W301 | warning | article date more than `max_article_age_days` before the issue date | |
 | W401 | warning | source without `《》`/`“”` marks | |
@@ -705,6 +707,8 @@ def _check_article(
     # ---- url
     if article.url is not None and ok("url") and not _is_http_url(article.url):
         add("E501", f"url {article.url!r} is not an http(s) address: use https://… or remove the url", "url")
+    elif article.url is not None and ok("url") and warnings:
+        _check_url(article.url, lambda code, message: add(code, message, "url"))
 
     # ---- text (warnings only, and the costliest rules: skipped when only errors matter)
     if not warnings:
@@ -770,6 +774,19 @@ def _suggest_source(source: str, known: Sequence[str]) -> str | None:
             return candidate
     near = difflib.get_close_matches(source, list(known), n=1, cutoff=0.75)
     return near[0] if near else None
+
+
+def _check_url(url: str, add: Callable[[str, str], None]) -> None:
+    """W501/W502: what urls.clean_url would remove, and WeChat links that expire."""
+    from .urls import inspect
+
+    cleaning = inspect(url)
+    if cleaning.changed:
+        add("W501", f"url carries {', '.join(cleaning.removed)}: the stable link is {cleaning.url}")
+    if cleaning.temporary_wechat:
+        add(
+            "W502", "url is a temporary WeChat link that expires: use the article's mp.weixin.qq.com/s/… link"
+        )
 
 
 def _is_http_url(value: str) -> bool:
@@ -1144,6 +1161,11 @@ def _fix_one(archive: Archive, path: Path) -> FileFix | None:
                         edit.message,
                     )
                 )
+        url_fix = _url_fix(article, index, bad, issue.id, checker)
+        if url_fix is not None:
+            updates["url"] = url_fix.after
+            changes.append(url_fix)
+            total += 1
         articles.append(replace(article, **updates) if updates else article)  # type: ignore[arg-type]
     if not changes:
         return None
@@ -1158,6 +1180,22 @@ def _fix_one(archive: Archive, path: Path) -> FileFix | None:
     return FileFix(
         path, issue.id, item.text, new_text or item.text, tuple(changes), skipped=skipped, total=total
     )
+
+
+def _url_fix(
+    article: Article, index: int, bad: set[tuple[int | None, str]], issue_id: str, checker: _Checker
+) -> Change | None:
+    """W501's fix: the article's url as urls.clean_url prints it."""
+    if article.url is None or (index, "url") in bad or not _is_http_url(article.url):
+        return None
+    from .urls import inspect
+
+    cleaning = inspect(article.url)
+    if not cleaning.changed:
+        return None
+    line = checker.item.lines.line("url", index)
+    message = f"removed {', '.join(cleaning.removed)}"
+    return Change("W501", issue_id, article.id or None, "url", line, article.url, cleaning.url, message)
 
 
 def _rewrite(text: str, old: Issue, new: Issue) -> str | None:
@@ -1177,9 +1215,9 @@ def _rewrite(text: str, old: Issue, new: Issue) -> str | None:
     else:
         result = text
         for before, after in zip(old.articles, new.articles, strict=True):
-            for name in ("title", "body"):
+            for name in ("title", "body", "url"):
                 a, b = getattr(before, name), getattr(after, name)
-                if a == b:
+                if a == b or a is None or b is None:
                     continue
                 old_repr = tomli_w.dumps({name: a}, multiline_strings="\n" in a).rstrip("\n")
                 new_repr = tomli_w.dumps({name: b}, multiline_strings="\n" in b).rstrip("\n")

@@ -23,6 +23,8 @@ EXPORTS = [
     ("feed-per-issue.xml", ["export", "rss", "--per", "issue"]),
     ("2023-05.md", ["export", "markdown", "2023-05"]),
     ("2023-06-width40.txt", ["export", "email", "2023-06", "--width", "40"]),
+    ("2023-06-wechat.html", ["export", "wechat", "2023-06"]),
+    ("2023-05-zh-Hant-TW.md", ["export", "markdown", "2023-05", "--script", "zh-Hant-TW"]),
 ]
 
 

@@ -196,6 +196,13 @@ def check_markdown(text: str, where: str) -> None:
         assert kind != "image", f"{where}: an image"
 
 
+def check_wechat(document: str, where: str) -> None:
+    """Nothing the WeChat editor would strip (its allow-list lives in export/wechat.py)."""
+    from ecdigest.export.wechat import editor_findings
+
+    assert editor_findings(document) == [], where
+
+
 def check_site(out: Path, where: str) -> None:
     for name in ("feed.xml", "atom.xml"):
         if (out / name).exists():
@@ -217,6 +224,11 @@ def check_outputs(archive: Path, issue_id: str, out: Path, where: str) -> None:
         (["export", "json", issue_id], lambda r: json.loads(r.stdout)),
         (["export", "json", "--all"], lambda r: json.loads(r.stdout)),
         (["export", "email", issue_id], lambda r: None),
+        (["export", "wechat", issue_id], lambda r: check_wechat(r.stdout, where)),
+        (
+            ["export", "markdown", issue_id, "--script", "zh-Hant-TW"],
+            lambda r: check_markdown(r.stdout, where),
+        ),
         (["show", issue_id], lambda r: None),
         (["show", issue_id, "--format", "json"], lambda r: json.loads(r.stdout)),
     ):
@@ -426,6 +438,7 @@ def _run_everything(archive: Path, out: Path, issue_id: str, seconds: float) -> 
     commands = [
         ["list"], ["show", issue_id], ["export", "json", issue_id], ["export", "markdown", issue_id],
         ["export", "rss"], ["export", "email", issue_id, "--eml"], ["validate"], ["build", "-o", str(out)],
+        ["export", "wechat", issue_id], ["export", "wechat", issue_id, "--script", "zh-Hant-TW"],
         ["add", issue_id, "--title", "再加一篇", "--section", "行业资讯", "--source", "《人民日报》",
          "--date", "2023-06-01", "--body", "正文。"],
     ]  # fmt: skip

@@ -28,6 +28,7 @@ HEAVY = {
     "_sqlite3",
     "charset_normalizer",
     "pydantic",
+    "opencc",
 }
 
 PROBE = (

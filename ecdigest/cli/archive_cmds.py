@@ -297,9 +297,16 @@ def show(
     archive = state(ctx).archive()
     item = archive.resolve(issue)
     if format is TextOrJson.json:
+        from ..counting import count_article, count_issue
         from ..export.jsonout import issue_dict
 
-        emit_json(issue_dict(item.issue))
+        value = issue_dict(item.issue)
+        for entry, count in (
+            (value, count_issue(item.issue)),
+            *zip(value["articles"], map(count_article, item.issue.articles), strict=True),
+        ):
+            entry["words"], entry["reading_minutes"] = count.words, count.minutes
+        emit_json(value)
         return
     from ..export import text
 

@@ -12,7 +12,7 @@ from .output import OutputOption, emit
 
 export_app = typer.Typer(
     cls=EcdigestGroup,
-    help="Export issues as JSON, Markdown, RSS/Atom or email.\n\nExample: ecdigest export json 2023-06",
+    help="Export issues as JSON, Markdown, RSS/Atom, email or WeChat HTML.\n\nExample: ecdigest export json 2023-06",
     rich_markup_mode=None,
     no_args_is_help=True,
     context_settings=CONTEXT_SETTINGS,
@@ -24,6 +24,24 @@ IssueArgument = Annotated[
 ]
 
 
+class Script(enum.StrEnum):
+    """The names in zhconv.SCRIPTS (tests/test_editions.py holds them equal)."""
+
+    zh_hans = "zh-Hans"
+    zh_hant_tw = "zh-Hant-TW"
+    zh_hant_hk = "zh-Hant-HK"
+
+
+ScriptOption = Annotated[
+    Script | None,
+    typer.Option(
+        "--script",
+        help="Render an edition: zh-Hant-TW (Taiwan) or zh-Hant-HK (Hong Kong) Traditional Chinese; "
+        "zh-Hans (default): the archive's own text.",
+    ),
+]
+
+
 @export_app.command("json")
 def export_json(
     ctx: typer.Context,
@@ -31,6 +49,7 @@ def export_json(
     *,
     all_issues: Annotated[bool, typer.Option("--all", help="Every issue, as a JSON array.")] = False,
     output: OutputOption = "-",
+    script: ScriptOption = None,
 ) -> None:
     """Print an issue (or --all issues) as JSON, the stable machine interface.
 
@@ -40,14 +59,17 @@ def export_json(
     from ..errors import UsageError
 
     archive = state(ctx).archive()
-    renderer = export.get("json")
     if all_issues:
         if issue:
             raise UsageError("give an ISSUE or --all, not both")
-        emit(renderer.render([i.issue for i in archive.issues()], archive.settings, as_list=True), output)
+        issues = [i.issue for i in archive.issues()]
+        emit(
+            export.render("json", issues, archive.settings, script=script and script.value, as_list=True),
+            output,
+        )
         return
     item = archive.resolve(issue, default_status="published")
-    emit(renderer.render([item.issue], archive.settings), output)
+    emit(export.render("json", [item.issue], archive.settings, script=script and script.value), output)
 
 
 @export_app.command("markdown")
@@ -56,6 +78,7 @@ def export_markdown(
     issue: IssueArgument = None,
     *,
     output: OutputOption = "-",
+    script: ScriptOption = None,
 ) -> None:
     """Print an issue as a CommonMark page: contents with anchors, articles, attribution lines.
 
@@ -68,7 +91,7 @@ def export_markdown(
 
     archive = state(ctx).archive()
     item = archive.resolve(issue, default_status="published")
-    emit(export.get("markdown").render([item.issue], archive.settings), output)
+    emit(export.render("markdown", [item.issue], archive.settings, script=script and script.value), output)
 
 
 class FeedFormat(enum.StrEnum):
@@ -95,6 +118,7 @@ def export_rss(
     format: Annotated[
         FeedFormat, typer.Option("--format", "-f", case_sensitive=False, help="RSS 2.0 or Atom 1.0.")
     ] = FeedFormat.rss,
+    script: ScriptOption = None,
 ) -> None:
     """Print the feed of the published issues, newest first (RSS 2.0, or Atom).
 
@@ -102,13 +126,22 @@ def export_rss(
 
     Byte-stable: guids are tag: URIs from the article ids (settings tag_authority and
     tag_date), pubDate is the issue's date at 08:00 in the newsletter's timezone, and
-    lastBuildDate is the newest issue's, never the time of the run.
+    lastBuildDate is the newest issue's, never the time of the run. An edition (--script)
+    has its own guids (tag:…:ecd/zh-Hant-TW/ARTICLE-ID) and links under LINK/zh-Hant-TW/.
     """
     from .. import export
 
     archive = state(ctx).archive()
     issues = [item.issue for item in archive.issues()]
-    data = export.get("rss").render(issues, archive.settings, format=format.value, per=per.value, limit=limit)
+    data = export.render(
+        "rss",
+        issues,
+        archive.settings,
+        script=script and script.value,
+        format=format.value,
+        per=per.value,
+        limit=limit,
+    )
     emit(data, output)
 
 
@@ -128,6 +161,7 @@ def export_email(
         bool,
         typer.Option("--eml", help="A complete RFC 5322 message (headers + UTF-8 text), for `sendmail -t`."),
     ] = False,
+    script: ScriptOption = None,
 ) -> None:
     """Print an issue as a plain-text email (or, with --eml, the whole message).
 
@@ -141,4 +175,64 @@ def export_email(
 
     archive = state(ctx).archive()
     item = archive.resolve(issue, default_status="published")
-    emit(export.get("email").render([item.issue], archive.settings, width=width, eml=eml), output)
+    emit(
+        export.render(
+            "email", [item.issue], archive.settings, script=script and script.value, width=width, eml=eml
+        ),
+        output,
+    )
+
+
+@export_app.command("wechat")
+def export_wechat(
+    ctx: typer.Context,
+    issue: IssueArgument = None,
+    *,
+    output: OutputOption = "-",
+    article: Annotated[
+        str | None,
+        typer.Option(
+            "--article", metavar="ARTICLE", help="Only this article (its issue is found by its id)."
+        ),
+    ] = None,
+    copy: Annotated[
+        bool,
+        typer.Option(
+            "--copy", help="Put the HTML on the clipboard as HTML (wl-copy, xclip or macOS osascript)."
+        ),
+    ] = False,
+    script: ScriptOption = None,
+) -> None:
+    """Print an issue (or one --article) as HTML that pastes into the WeChat 公众号 editor.
+
+    Example: ecdigest export wechat 2023-06 --copy
+
+    Only tags and inline styles the editor keeps; every article url becomes a numbered
+    reference with a 参考资料 list at the end (WeChat opens no outside link). With --copy
+    nothing is printed unless -o is given.
+    """
+    from .. import export
+    from ..errors import NotFoundError
+
+    archive = state(ctx).archive()
+    if article is not None and issue is None:
+        found = [i for i in archive.issues() if any(a.id == article for a in i.issue.articles)]
+        if not found:
+            raise NotFoundError(f"no article {article} in the archive", hint="see `ecdigest show ISSUE`")
+        item = found[0]
+    else:
+        item = archive.resolve(issue, default_status="published")
+    document = export.render(
+        "wechat", [item.issue], archive.settings, script=script and script.value, article=article
+    )
+    assert isinstance(document, str)
+    if copy:
+        from ..clipboard import copy_html
+        from ..export.wechat import clipboard_html
+        from .output import note
+
+        tool = copy_html(clipboard_html(document))
+        note(f"copied {item.issue.id}{' ' + article if article else ''} to the clipboard as HTML ({tool})")
+        if output == "-":
+            return
+    emit(document, output)

@@ -27,7 +27,8 @@ def validate(
     fix: Annotated[
         bool,
         typer.Option(
-            "--fix", help="Apply the safe copy-editing fixes (W801-W804), then report what is left."
+            "--fix",
+            help="Apply the safe fixes (W501 urls, W801-W804 copy-editing), then report what is left.",
         ),
     ] = False,
     dry_run: Annotated[

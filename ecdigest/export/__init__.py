@@ -8,9 +8,14 @@ Modules are imported only when their format is asked for (feedgen/lxml are slow 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..model import Issue, Newsletter
 
 # format name -> module (relative to this package)
 REGISTRY: dict[str, str] = {
@@ -19,6 +24,7 @@ REGISTRY: dict[str, str] = {
     "markdown": ".markdown",
     "rss": ".rss",
     "email": ".email",
+    "wechat": ".wechat",
 }
 
 
@@ -31,3 +37,15 @@ def get(name: str) -> ModuleType:
             f"unknown export format {name!r}", hint=f"known formats: {', '.join(sorted(REGISTRY))}"
         ) from None
     return importlib.import_module(module_name, __name__)
+
+
+def render(
+    name: str, issues: Sequence[Issue], settings: Newsletter, *, script: str | None = None, **options: Any
+) -> str | bytes:
+    """Render `issues` with the exporter `name`, as the edition `script` (None: the
+    archive's own text): the one path every export takes, so each format converts alike."""
+    from ..editions import for_edition
+
+    converted, edition_settings = for_edition(issues, settings, script)
+    result: str | bytes = get(name).render(converted, edition_settings, **options)
+    return result

@@ -66,11 +66,18 @@ def issue_title(issue: Issue, settings: Newsletter) -> str:
     return one_line(issue.title) or f"{one_line(settings.title)} {issue.id}"
 
 
-def attribution(article: Article) -> str:
-    """The attribution line as printed, one line."""
+def attribution(article: Article, settings: Newsletter | None = None) -> str:
+    """The attribution line as printed, one line (labels in the settings' edition)."""
     from .text import attribution_of
 
-    return one_line(attribution_of(article))
+    return one_line(attribution_of(article, settings))
+
+
+def label(settings: Newsletter, text: str) -> str:
+    """An exporter's own fixed text (目录, 原文链接, …) in the settings' edition."""
+    from ..editions import label as edition_label
+
+    return edition_label(settings, text)
 
 
 def published_at(date: dt.date, settings: Newsletter) -> dt.datetime:
@@ -118,7 +125,9 @@ def web_url(url: str | None) -> str | None:
     article's text: a `javascript:` or `data:` url must never become a link a reader follows."""
     if not url:
         return None
-    value = uri(url)
+    from ..urls import clean_url
+
+    value = uri(clean_url(one_line(url)))
     return value if re.match(r"(?i)^https?://[^/?#\s]", value) else None
 
 
@@ -138,7 +147,10 @@ def _tag_base(settings: Newsletter) -> str:
             f"[newsletter] tag_date {settings.tag_date!r} is not YYYY, YYYY-MM or YYYY-MM-DD",
             hint='e.g. tag_date = "2023" in ecdigest.toml; set it once, never change it',
         )
-    return f"tag:{settings.tag_authority},{settings.tag_date}:ecd/"
+    # An edition's items are other items (editions.py): `ecd/{edition}/…` never collides
+    # with an article id (no '/') or `issue/…` (edition names are zh-Hant-XX).
+    edition = f"{settings.edition}/" if settings.edition else ""
+    return f"tag:{settings.tag_authority},{settings.tag_date}:ecd/{edition}"
 
 
 def article_guid(settings: Newsletter, article_id: str) -> str:

@@ -30,6 +30,7 @@ from .common import (
     attribution,
     issue_link,
     issue_title,
+    label,
     one_line,
     paragraphs,
     published_at,
@@ -69,11 +70,11 @@ def render_text(issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDT
     meta = [format_cn(issue.date)] if issue.date else []
     meta.append(f"共 {len(issue.articles)} 篇")
     lines += wrap(" · ".join(meta), width)
-    lines += wrap(f"网页版：{issue_link(settings, issue.id)}", width)
-    lines += [rule, "", "目录"]
+    lines += wrap(f"{label(settings, '网页版')}：{issue_link(settings, issue.id)}", width)
+    lines += [rule, "", label(settings, "目录")]
     number = 0
     for name, articles in groups:
-        lines += ["", f"【{one_line(name) or '未分类'}】"]
+        lines += ["", f"【{one_line(name) or label(settings, '未分类')}】"]
         for article in articles:
             number += 1
             lines += _numbered(number, digits, title_of(article), width)
@@ -81,7 +82,7 @@ def render_text(issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDT
 
     number = 0
     for name, articles in groups:
-        lines += ["", f"【{one_line(name) or '未分类'}】"]
+        lines += ["", f"【{one_line(name) or label(settings, '未分类')}】"]
         for index, article in enumerate(articles):
             number += 1
             if index:
@@ -92,13 +93,13 @@ def render_text(issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDT
                 lines.append("")
                 lines += wrap(text, width)
             lines.append("")
-            lines += wrap(attribution(article), width)
+            lines += wrap(attribution(article, settings), width)
             link = web_url(article.url)
             if link:
-                lines += wrap(f"原文：{link}", width)
+                lines += wrap(f"{label(settings, '原文')}：{link}", width)
         lines += ["", rule]
     if not groups:
-        lines += ["", "（本期暂无文章）", "", rule]
+        lines += ["", label(settings, "（本期暂无文章）"), "", rule]
 
     footer = [one_line(settings.editor), f"RSS：{uri(settings.feed_url)}"]
     for item in footer:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from ..dates import format_cn
 from ..model import Article, Issue, Newsletter
-from .common import attribution, issue_title, one_line, paragraphs, title_of
+from .common import attribution, issue_title, label, one_line, paragraphs, title_of
 
 NAME = "markdown"
 EXTENSION = ".md"
@@ -56,11 +56,11 @@ def _section_anchors(issue: Issue, sections: Sequence[str]) -> dict[str, str]:
     return anchors
 
 
-def _article(article: Article) -> list[str]:
+def _article(article: Article, settings: Newsletter) -> list[str]:
     lines = [f"### {_anchor(article.id)}{escape(title_of(article))}", ""]
     for paragraph in paragraphs(article):
         lines += [escape(paragraph), ""]
-    lines += [escape(attribution(article)), ""]
+    lines += [escape(attribution(article, settings)), ""]
     return lines
 
 
@@ -72,10 +72,10 @@ def render_issue(issue: Issue, settings: Newsletter) -> str:
     meta.append(f"共 {len(issue.articles)} 篇")
     lines = [f"# {escape(issue_title(issue, settings))}", "", escape(" · ".join(meta)), ""]
     if groups:
-        lines += ["## 目录", ""]
+        lines += [f"## {label(settings, '目录')}", ""]
         number = 0
         for name, articles in groups:
-            lines.append(f"- [{escape(one_line(name) or '未分类')}](#{anchors[name]})")
+            lines.append(f"- [{escape(one_line(name) or label(settings, '未分类'))}](#{anchors[name]})")
             lines.append("")
             for article in articles:
                 number += 1
@@ -83,9 +83,9 @@ def render_issue(issue: Issue, settings: Newsletter) -> str:
                 lines.append(f"   {number}. [{escape(title_of(article))}](#{article.id})")
             lines.append("")
     for name, articles in groups:
-        lines += [f"## {_anchor(anchors[name])}{escape(one_line(name) or '未分类')}", ""]
+        lines += [f"## {_anchor(anchors[name])}{escape(one_line(name) or label(settings, '未分类'))}", ""]
         for article in articles:
-            lines += _article(article)
+            lines += _article(article, settings)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

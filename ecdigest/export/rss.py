@@ -33,6 +33,7 @@ from .common import (
     issue_guid,
     issue_link,
     issue_title,
+    label,
     one_line,
     paragraphs,
     published_at,
@@ -63,18 +64,18 @@ def _p(text: str) -> str:
 def article_html(article: Article, settings: Newsletter, issue: Issue) -> str:
     """The whole article as escaped HTML: paragraphs, then the attribution line."""
     parts = [_p(text) for text in paragraphs(article)]
-    parts.append(_p(attribution(article)))
+    parts.append(_p(attribution(article, settings)))
     link = web_url(article.url)
     if link:
         href = html.escape(link)
-        parts.append(f'<p><a href="{href}">原文链接</a></p>')
+        parts.append(f'<p><a href="{href}">{html.escape(label(settings, "原文链接"))}</a></p>')
     return "\n".join(parts)
 
 
 def issue_html(issue: Issue, settings: Newsletter) -> str:
     parts: list[str] = []
     for name, articles in issue.by_section(settings.sections):
-        parts.append(f"<h2>{html.escape(one_line(name) or '未分类', quote=False)}</h2>")
+        parts.append(f"<h2>{html.escape(one_line(name) or label(settings, '未分类'), quote=False)}</h2>")
         for article in articles:
             href = html.escape(article_link(settings, issue, article))
             title = html.escape(title_of(article), quote=False)
@@ -91,7 +92,8 @@ def _summary(article: Article) -> str:
 
 def _issue_summary(issue: Issue, settings: Newsletter) -> str:
     counts = "，".join(
-        f"{one_line(n) or '未分类'} {c} 篇" for n, c in issue.section_counts(settings.sections).items()
+        f"{one_line(n) or label(settings, '未分类')} {c} 篇"
+        for n, c in issue.section_counts(settings.sections).items()
     )
     return f"本期共 {len(issue.articles)} 篇" + (f"：{counts}。" if counts else "。")
 

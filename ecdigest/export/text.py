@@ -1,38 +1,58 @@
-"""Plain text: an issue as an editor reads it (`ecdigest show`), wrapped by display width."""
+"""Plain text: an issue as an editor reads it (`ecdigest show`), wrapped by display width.
+
+Each article shows its id, its word count and reading time (counting.py: a Chinese
+character is a word), and its url as the exports print it (urls.clean_url); the issue's
+header line has the totals.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from ..attribution import format_line
+from ..counting import Count, count_article, count_issue
 from ..model import Article, Issue, Newsletter
 from ..textwrap_cjk import wrap
+from ..urls import clean_url
 
 NAME = "text"
 EXTENSION = ".txt"
 MEDIA_TYPE = "text/plain"
 
 
-def attribution_of(article: Article) -> str:
-    """The article's attribution line, or what is missing from it."""
+def attribution_of(article: Article, settings: Newsletter | None = None) -> str:
+    """The article's attribution line, or what is missing from it; its labels in the
+    settings' edition."""
+    labels = ("来源", "编选")
+    if settings is not None and settings.edition:
+        from ..editions import label
+
+        labels = (label(settings, labels[0]), label(settings, labels[1]))
     if article.date is None:
         return (
-            f"来源：{article.source or '?'}"
-            + (f" 编选：{article.compiled_by}" if article.compiled_by else "")
+            f"{labels[0]}：{article.source or '?'}"
+            + (f" {labels[1]}：{article.compiled_by}" if article.compiled_by else "")
             + " (no date)"
         )
-    return format_line(article.source or "?", article.date, article.compiled_by)
+    return format_line(article.source or "?", article.date, article.compiled_by, labels=labels)
+
+
+def counted(count: Count) -> str:
+    """`352 words · 2 min`: what `show` says about a text's length."""
+    return f"{count.words:,} word{'s' if count.words != 1 else ''} · {count.minutes} min"
 
 
 def render_article(article: Article, width: int, *, number: str = "") -> list[str]:
     head = f"{number}{article.title or '(untitled)'}"
     lines = wrap(head, width, subsequent_indent=" " * len(number))
-    lines.append(f"{' ' * len(number)}[{article.id}]")
+    lines.append(f"{' ' * len(number)}[{article.id}] {counted(count_article(article))}")
     for paragraph in article.paragraphs:
         lines.append("")
         lines += wrap(paragraph, width, indent="  ")
     lines.append("")
     lines += wrap(attribution_of(article), width, indent="  ")
+    if article.url:
+        lines += wrap(f"原文：{clean_url(article.url)}", width, indent="  ")
     return lines
 
 
@@ -42,7 +62,8 @@ def render(issues: Sequence[Issue], settings: Newsletter, *, width: int = 80) ->
     date = issue.date.isoformat() if issue.date else "no date"
     lines = [
         issue.title or issue.id,
-        f"{issue.id} · {date} · {issue.status} · {len(issue.articles)} articles",
+        f"{issue.id} · {date} · {issue.status} · {len(issue.articles)} articles · "
+        + counted(count_issue(issue)),
     ]
     number = 0
     for section, articles in issue.by_section(settings.sections):

@@ -1,0 +1,78 @@
+"""Word counts and reading time that count Chinese correctly.
+
+A Chinese character (or Japanese kana) is one word, as Chinese word counts (字数) are
+kept; a run of Latin letters and digits is one word (`5G`, `B2B`, `ChatGPT`), and so is a
+number with its separators (`2023`, `5.5`, `1,000`); a Hangul run is one word (Korean
+separates words with spaces). Full-width forms count as their ASCII twins (`５Ｇ` is one
+word) and punctuation counts for nothing.
+
+Reading time uses the IReST study of reading speed in 17 languages (Trauzettel-Klosinski
+& Dietz, Investigative Ophthalmology & Visual Science 53(9), 2012): silent reading of
+Chinese at 255 characters a minute, English at 228 words a minute. Minutes are rounded up
+(a 60-character item reads in 1 minute, an empty one in 0).
+
+`count_text`, `count_article` and `count_issue` are the one implementation: `show` prints
+them, and the web archive and `stats` are meant to call them too.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .model import Article, Issue
+
+CJK_PER_MINUTE = 255
+LATIN_PER_MINUTE = 228
+
+_CJK = (
+    "\u3005\u3007"  # 々 〇
+    "\u3040-\u30ff"  # kana
+    "\u3400-\u4dbf"  # extension A
+    "\u4e00-\u9fff"  # unified ideographs
+    "\uf900-\ufaff"  # compatibility ideographs
+    "\U00020000-\U0003134f"  # extensions B-H
+)
+_TOKEN = re.compile(rf"(?P<cjk>[{_CJK}])|(?P<latin>[A-Za-z0-9]+(?:[.,'’-][A-Za-z0-9]+)*|[\uac00-\ud7a3]+)")
+
+
+@dataclass(frozen=True)
+class Count:
+    cjk: int = 0  # Chinese characters (and kana)
+    latin: int = 0  # Latin words, numbers, Hangul words
+
+    @property
+    def words(self) -> int:
+        return self.cjk + self.latin
+
+    @property
+    def minutes(self) -> int:
+        """Reading time in whole minutes, rounded up; 0 for no words."""
+        return math.ceil(self.cjk / CJK_PER_MINUTE + self.latin / LATIN_PER_MINUTE)
+
+    def __add__(self, other: Count) -> Count:
+        return Count(self.cjk + other.cjk, self.latin + other.latin)
+
+
+def count_text(text: str) -> Count:
+    cjk = latin = 0
+    for match in _TOKEN.finditer(unicodedata.normalize("NFKC", text)):
+        if match.lastgroup == "cjk":
+            cjk += 1
+        else:
+            latin += 1
+    return Count(cjk, latin)
+
+
+def count_article(article: Article) -> Count:
+    """The title and the body (the attribution line is not read as text)."""
+    return count_text(article.title) + count_text(article.body)
+
+
+def count_issue(issue: Issue) -> Count:
+    total = Count()
+    for article in issue.articles:
+        total += count_article(article)
+    return total
