@@ -43,6 +43,7 @@ from .fileio import FileLock
 
 if TYPE_CHECKING:
     import smtplib
+    from pathlib import Path
 
     from .archive import Archive
     from .export.email import Message
@@ -168,6 +169,7 @@ class Plan:
     login: Login | None
     kind: str  # "list" (to [email] to, once) or "test" (--to)
     records: list[dict[str, Any]]
+    record_path: Path
 
     def describe(self) -> str:
         """One line: to whom, through what, with which login."""
@@ -201,7 +203,15 @@ def prepare(
     server = server_of(settings)
     login = login_for(server, settings.smtp_user.strip())
     message = compose(issue, settings, to=to or (), max_articles=max_articles, linesep=SMTP_LINESEP)
-    return Plan(issue, message, server, login, "test" if to else "list", sendlog.read(archive, issue.id))
+    return Plan(
+        issue,
+        message,
+        server,
+        login,
+        "test" if to else "list",
+        sendlog.read(archive, issue.id),
+        sendlog.path_for(archive, issue.id),
+    )
 
 
 def refusal(plan: Plan, *, resend: bool) -> SendRefused | None:
@@ -211,7 +221,7 @@ def refusal(plan: Plan, *, resend: bool) -> SendRefused | None:
     if plan.kind != "list" or resend:
         return None
     state = sendlog.state(plan.records)
-    where = f"{sendlog.RECORD_DIR}/{plan.issue.id}{sendlog.RECORD_SUFFIX}"
+    where = plan.record_path
     if state.sent is not None:
         return SendRefused(
             f"{plan.issue.id} was already sent on {state.sent['at']} to {', '.join(state.sent.get('recipients', []))}",
