@@ -254,8 +254,10 @@ def already_sent(plan: Plan) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class Outcome:
-    answer: str  # the server's final reply, "250 2.0.0 Ok: queued as …"
+    answer: str | None  # the server's final reply, "250 2.0.0 Ok: queued as …"
     at: str
+    # --if-unsent found the list send recorded (by a send that held the lock before us)
+    already_sent: bool = False
 
 
 def _who() -> str:
@@ -442,14 +444,18 @@ def _dot_stuffed(data: bytes) -> bytes:
     return payload + b".\r\n"
 
 
-def deliver(archive: Archive, plan: Plan, *, resend: bool = False) -> Outcome:
-    """Send the plan's message, recording it as the module docstring says."""
+def deliver(archive: Archive, plan: Plan, *, resend: bool = False, if_unsent: bool = False) -> Outcome:
+    """Send the plan's message, recording it as the module docstring says. The record is
+    read again under the send lock: another send may have finished while this one waited."""
     import smtplib
 
     from .archive import STATE_DIR
 
     with FileLock(archive.root / STATE_DIR / SEND_LOCK).held():
         fresh = prepare_again(archive, plan)
+        sent = already_sent(fresh)
+        if if_unsent and sent is not None:
+            return Outcome(sent.get("answer"), sent["at"], already_sent=True)
         refused = refusal(fresh, resend=resend)
         if refused is not None:
             raise refused

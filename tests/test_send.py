@@ -490,3 +490,35 @@ def test_article_text_cannot_add_headers_or_recipients(invoke: Invoke, fixture_a
     assert message["Subject"] == "正常标题 Bcc: victim@example.com X-Evil: 1 <script>"
     head = delivery.data.split(b"\r\n\r\n", 1)[0]
     assert all(line[:1] in (b" ", b"\t") or b": " in line for line in head.split(b"\r\n"))
+
+
+def test_data_is_dot_stuffed() -> None:
+    from ecdigest.send import _dot_stuffed
+
+    assert _dot_stuffed(b"a\r\n.b\r\n..c\r\n.\r\n") == b"a\r\n..b\r\n...c\r\n..\r\n.\r\n"
+    assert _dot_stuffed(b".x") == b"..x\r\n.\r\n"
+
+
+def test_export_eml_reports_its_size_and_warns_before_gmail_clips(
+    invoke: Invoke, fixture_archive: Path
+) -> None:
+    result = invoke("export", "email", "2023-06", "--eml", archive=fixture_archive)
+    assert result.exit_code == 0, result.output
+    size = len(result.stdout_bytes)
+    assert result.stderr.startswith(f"2023-06: {size:,} bytes; text/plain part ")
+    assert "warning" not in result.stderr
+    # a long issue: the warning names the way out, and --max-articles takes it
+    issue_file = fixture_archive / "2023" / "2023-06.toml"
+    text = issue_file.read_text("utf-8")
+    last = text.rindex('body = """') + len('body = """')  # the last article: --max-articles 1 drops it
+    issue_file.write_text(text[:last] + "很长的正文。" * 6000 + "\n\n" + text[last:], "utf-8")
+    long = invoke("export", "email", "2023-06", "--eml", archive=fixture_archive)
+    assert (
+        long.exit_code == 0
+        and "warning: the text/plain part is" in long.stderr
+        and "--max-articles" in long.stderr
+    )
+    cut = invoke("export", "email", "2023-06", "--eml", "--max-articles", "1", archive=fixture_archive)
+    assert cut.exit_code == 0 and "warning" not in cut.stderr
+    dry = invoke("send", "--dry-run", "2023-06", archive=configure(fixture_archive, free_port()))
+    assert dry.exit_code == 0 and "warning: the text/plain part is" in dry.stderr

@@ -227,3 +227,30 @@ def test_many_kills_never_send_twice(base: tuple[Path, float], server: SmtpServe
     print(tally)
     outcomes = {key.split("/")[1] for key in tally}
     assert {"not-sent", "recorded-sent", "unknown-kept"} <= outcomes, tally
+
+
+def test_two_cron_runs_at_once_send_once(
+    base: tuple[Path, float], server: SmtpServer, tmp_path: Path
+) -> None:
+    """Overlapping cron jobs: the send lock makes the second wait, read the record, stand down."""
+    archive = tmp_path / "archive"
+    shutil.copytree(base[0], archive)
+    server.wait_idle()
+    server.deliveries.clear()
+    server.behaviour = Behaviour(delay_data=1.0)  # a slow answer keeps the first send in flight
+    try:
+        argv = [*ecdigest_argv(), "--archive", str(archive), "send", "--if-unsent"]
+        procs = [
+            subprocess.Popen(argv, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(2)
+        ]
+        results = [(p.wait(timeout=60), p.stdout.read().decode(), p.stderr.read().decode()) for p in procs]  # type: ignore[union-attr]
+    finally:
+        server.behaviour = Behaviour()
+    server.wait_idle()
+    assert [code for code, _, _ in results] == [0, 0], results
+    outputs = sorted(out for _, out, _ in results)
+    assert outputs[0].startswith("2023-06 was already sent on") and outputs[1].startswith("sent 2023-06"), (
+        results
+    )
+    assert len(server.deliveries) == 1

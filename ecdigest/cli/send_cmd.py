@@ -128,12 +128,15 @@ def send(
             write_stdout(f"recorded {plan.issue.id} as sent to {', '.join(plan.message.recipients)}\n")
         return
 
+    def nothing_to_do(sent_at: str) -> None:
+        if as_json:
+            emit_json(_summary(plan, "already-sent", sent_at=sent_at))
+        else:
+            write_stdout(f"{plan.issue.id} was already sent on {sent_at}; nothing to do\n")
+
     sent = already_sent(plan)
     if if_unsent and sent is not None:
-        if as_json:
-            emit_json(_summary(plan, "already-sent", sent_at=sent["at"]))
-        else:
-            write_stdout(f"{plan.issue.id} was already sent on {sent['at']}; nothing to do\n")
+        nothing_to_do(sent["at"])
         return
     refused = refusal(plan, resend=resend)
     if refused is not None:
@@ -153,7 +156,10 @@ def send(
         return
 
     _warn(plan)
-    outcome = deliver(archive, plan, resend=resend)
+    outcome = deliver(archive, plan, resend=resend, if_unsent=if_unsent)
+    if outcome.already_sent:  # another send finished while this one waited for the lock
+        nothing_to_do(outcome.at)
+        return
     if as_json:
         emit_json(_summary(plan, "sent", answer=outcome.answer, sent_at=outcome.at))
         return
