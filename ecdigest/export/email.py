@@ -40,8 +40,8 @@ The message is byte-identical across runs:
 - Date: the issue's date at 08:00 in the newsletter's timezone (not the time of the run);
 - Message-ID: `<ecd.ISSUE.HASH@DOMAIN>`, HASH from the headers and the parts, DOMAIN from
   the From address: the same issue gives the same id, a corrected issue a new one.
-Header values are single-line by construction (`one_line`), so a title with CR/LF in it
-cannot add headers.
+Header values (mailheaders.py) are single-line by construction, so a title with CR/LF in
+it cannot add headers.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..dates import format_cn
 from ..errors import UsageError
@@ -68,9 +67,7 @@ from .common import (
     uri,
     web_url,
 )
-
-if TYPE_CHECKING:
-    from email.policy import Policy
+from .mailheaders import address_header, addresses, list_header, list_id, text_header, unsubscribe_urls
 
 NAME = "email"
 EXTENSION = ".txt"
@@ -326,136 +323,6 @@ def text_part(
     return Part("plain", layout.flowed(), (("format", "flowed"), ("delsp", "yes")))
 
 
-# --------------------------------------------------------------------------- headers
-
-
-def _addresses(value: str, where: str) -> list[tuple[str, str]]:
-    """(display name, address) pairs; UsageError unless every one is a plain ASCII address
-    (the message stays 7-bit: no SMTPUTF8 needed anywhere)."""
-    from email.errors import HeaderParseError
-    from email.headerregistry import Address
-    from email.utils import getaddresses
-
-    value = one_line(value)
-    found: list[tuple[str, str]] = []
-    try:
-        for name, addr in getaddresses([value]):
-            parsed = Address(addr_spec=addr)
-            if not (parsed.username and parsed.domain and addr.isascii()):
-                raise ValueError(addr)
-            found.append((one_line(name), parsed.addr_spec))
-    except (ValueError, IndexError, HeaderParseError):
-        found = []
-    if not found:
-        if where.startswith("--"):
-            raise UsageError(
-                f"{where} {value!r} is not an email address", hint="e.g. --to editor@example.org"
-            )
-        raise UsageError(
-            f"[email] {where} = {value!r} is not a list of email addresses",
-            path="ecdigest.toml",
-            hint='e.g. from = "《电子商务动态》编辑部 <editor@example.org>"',
-        )
-    return found
-
-
-class _Folded(str):
-    """A header value folded here, which the `email` package writes out as it is.
-
-    Python's own folder (3.11) can emit an empty line inside a long header, ending the
-    header block, and drops the quotes of a long quoted display name, turning it into a
-    group: free text (subject, display names) is therefore always written as RFC 2047
-    encoded words by `email.header.Header`, pure ASCII, at most 78 columns a line.
-    `folded` separates its lines with LF; the policy's line separator replaces it.
-    """
-
-    name: str
-    folded: str
-
-    def __new__(cls, name: str, value: str, folded: str) -> _Folded:
-        self = super().__new__(cls, value)
-        self.name = name
-        self.folded = folded
-        return self
-
-    def fold(self, *, policy: Policy) -> str:
-        return f"{self.name}: {self.folded}".replace("\n", policy.linesep or "\n") + (policy.linesep or "\n")
-
-
-def _encoded(text: str, name: str) -> str:
-    from email.header import Header
-
-    return Header(text, "utf-8", header_name=name).encode(linesep="\n")
-
-
-def _text_header(name: str, text: str) -> _Folded:
-    return _Folded(name, text, _encoded(text, name))
-
-
-def _address_header(name: str, addresses: list[tuple[str, str]]) -> _Folded:
-    parts = []
-    for display, addr in addresses:
-        if not display:
-            parts.append(addr)
-            continue
-        encoded = _encoded(display, name)
-        last = encoded.rsplit("\n", 1)[-1]
-        room = 78 - (len(name) + 2 if "\n" not in encoded else 0)
-        glue = " " if len(last) + len(addr) + 3 <= room else "\n "
-        parts.append(f"{encoded}{glue}<{addr}>")
-    value = ", ".join(f"{d} <{a}>" if d else a for d, a in addresses)
-    return _Folded(name, value, ",\n ".join(parts))
-
-
-def _list_header(name: str, urls: list[str]) -> _Folded:
-    """`<url>, <url>`, one URL a line when they do not fit on one (RFC 2369 allows folding)."""
-    items = [f"<{url}>" for url in urls]
-    one = ", ".join(items)
-    folded = one if len(name) + 2 + len(one) <= 78 else ",\n ".join(items)
-    return _Folded(name, one, folded)
-
-
-# RFC 5322 dot-atom-text: what a List-Id (RFC 2919) is made of.
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LIST_ID = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})+$")
-
-
-def list_id(settings: Newsletter) -> str | None:
-    """`[email] list_id`, else `list.host` from the first `to` address; None if neither
-    gives a valid id (several recipients, a quoted local part)."""
-    if settings.list_id:
-        value = one_line(settings.list_id).strip("<>")
-        if not _LIST_ID.match(value) or len(value) > 255:
-            raise UsageError(
-                f"[email] list_id = {settings.list_id!r} is not a list id (letters, digits, dots: list.example.org)",
-                path="ecdigest.toml",
-            )
-        return value
-    derived = _addresses(settings.email_to, "to")[0][1].replace("@", ".", 1)
-    return derived if _LIST_ID.match(derived) else None
-
-
-def unsubscribe_urls(settings: Newsletter) -> list[str]:
-    """The List-Unsubscribe URLs: mailto: first, then http(s) (RFC 2369 order of preference
-    is the sender's; most clients take the https one for a one-click button)."""
-    urls = []
-    if settings.unsubscribe_mailto:
-        value = one_line(settings.unsubscribe_mailto)
-        address, _, query = value.removeprefix("mailto:").partition("?")
-        _addresses(address, "unsubscribe_mailto")
-        urls.append(uri(f"mailto:{address}" + (f"?{query}" if query else "")))
-    if settings.unsubscribe_url:
-        url = web_url(settings.unsubscribe_url)
-        if url is None:
-            raise UsageError(
-                f"[email] unsubscribe_url = {settings.unsubscribe_url!r} is not an http(s) URL",
-                path="ecdigest.toml",
-                hint='e.g. unsubscribe_url = "https://example.org/ecd/unsubscribe"',
-            )
-        urls.append(url)
-    return urls
-
-
 # --------------------------------------------------------------------------- the message
 
 
@@ -548,10 +415,10 @@ def compose(
     # The HTML alternative (issue 14, with the web archive's templates) goes here:
     # parts.append(html_part(issue, settings, max_articles=max_articles))
 
-    sender = _addresses(settings.email_from, "from")[0]
-    recipients = [pair for value in to for pair in _addresses(value, "--to")] if to else None
+    sender = addresses(settings.email_from, "from")[0]
+    recipients = [pair for value in to for pair in addresses(value, "--to")] if to else None
     if recipients is None:
-        recipients = _addresses(settings.email_to, "to")
+        recipients = addresses(settings.email_to, "to")
     subject = issue_title(issue, settings)
     if not issue.is_published:
         subject = PROOF_MARK + subject
@@ -562,23 +429,23 @@ def compose(
             hint="fix the issue's date",
         )
     headers: list[tuple[str, str]] = [
-        ("From", _address_header("From", [sender])),
-        ("To", _address_header("To", recipients)),
-        ("Subject", _text_header("Subject", subject)),
+        ("From", address_header("From", [sender])),
+        ("To", address_header("To", recipients)),
+        ("Subject", text_header("Subject", subject)),
         ("Date", format_datetime(published_at(when, settings))),
     ]
     list_headers: list[tuple[str, str]] = []
     identifier = list_id(settings)
     if identifier:
-        list_headers.append(("List-Id", _address_header("List-Id", [(one_line(settings.title), identifier)])))
+        list_headers.append(("List-Id", address_header("List-Id", [(one_line(settings.title), identifier)])))
     unsubscribe = unsubscribe_urls(settings)
     if unsubscribe:
-        list_headers.append(("List-Unsubscribe", _list_header("List-Unsubscribe", unsubscribe)))
+        list_headers.append(("List-Unsubscribe", list_header("List-Unsubscribe", unsubscribe)))
         if any(url.startswith("https://") for url in unsubscribe):
             list_headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     archive = web_url(settings.link)
     if archive:
-        list_headers.append(("List-Archive", _list_header("List-Archive", [archive])))
+        list_headers.append(("List-Archive", list_header("List-Archive", [archive])))
 
     digest_source = "\n".join(
         [
