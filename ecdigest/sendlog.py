@@ -41,10 +41,22 @@ _REQUIRED = ("issue", "event", "attempt", "at", "kind")
 
 
 def path_for(archive: Archive, issue_id: str) -> Path:
-    """`ARCHIVE/sent/ISSUE.jsonl` (issue ids are safe file names: model.is_valid_id)."""
+    """`ARCHIVE/sent/ISSUE.jsonl` (issue ids are safe file names: model.is_valid_id); a
+    `sent` folder or file that is a link out of the archive is refused."""
     from .archive import check_issue_id
 
-    return archive.root / RECORD_DIR / f"{check_issue_id(issue_id)}{RECORD_SUFFIX}"
+    path = archive.root / RECORD_DIR / f"{check_issue_id(issue_id)}{RECORD_SUFFIX}"
+    try:
+        inside = path.resolve().is_relative_to(archive.root.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        inside = False
+    if not inside:
+        raise InputError(
+            "the send record is a link out of the archive; refusing to read or write it",
+            path=path,
+            hint=f"make {RECORD_DIR}/ a plain folder inside the archive",
+        )
+    return path
 
 
 def read(archive: Archive, issue_id: str) -> list[dict[str, Any]]:

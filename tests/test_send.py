@@ -522,3 +522,24 @@ def test_export_eml_reports_its_size_and_warns_before_gmail_clips(
     assert cut.exit_code == 0 and "warning" not in cut.stderr
     dry = invoke("send", "--dry-run", "2023-06", archive=configure(fixture_archive, free_port()))
     assert dry.exit_code == 0 and "warning: the text/plain part is" in dry.stderr
+
+
+def test_nothing_is_sent_when_the_attempt_cannot_be_recorded(invoke: Invoke, fixture_archive: Path) -> None:
+    (fixture_archive / "sent").write_text("not a folder\n", "utf-8")  # even root cannot write below it
+    with smtp_server() as server:
+        configure(fixture_archive, server.port)
+        result = invoke("send", archive=fixture_archive)
+        server.wait_idle()
+    _one_line_error(result, 2, "cannot")
+    assert server.deliveries == []
+
+
+def test_a_record_folder_linked_out_of_the_archive_is_refused(invoke: Invoke, fixture_archive: Path) -> None:
+    elsewhere = fixture_archive.parent / "elsewhere"
+    elsewhere.mkdir()
+    (fixture_archive / "sent").symlink_to(elsewhere, target_is_directory=True)
+    with smtp_server() as server:
+        configure(fixture_archive, server.port)
+        result = invoke("send", archive=fixture_archive)
+    _one_line_error(result, 2, "link out of the archive")
+    assert server.deliveries == [] and list(elsewhere.iterdir()) == []
