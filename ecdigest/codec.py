@@ -15,7 +15,16 @@ from typing import Any
 
 from .dates import DateError, parse_date
 from .errors import InputError, UsageError
-from .model import STATUSES, Article, Issue, Newsletter, article_number, is_valid_id
+from .model import (
+    EMAIL_FORMATS,
+    SMTP_SECURITY,
+    STATUSES,
+    Article,
+    Issue,
+    Newsletter,
+    article_number,
+    is_valid_id,
+)
 
 ISSUE_KEYS = ("id", "title", "date", "status", "last_article_number", "articles")
 ARTICLE_KEYS = ("id", "section", "title", "source", "compiled_by", "date", "url", "tags", "body")
@@ -365,9 +374,39 @@ _SETTINGS_LAYOUT: dict[str, dict[str, str]] = {
         "editions": "editions",
         "protected_terms": "protected_terms",
     },
-    "email": {"from": "email_from", "to": "email_to"},
+    "email": {
+        "from": "email_from",
+        "to": "email_to",
+        "format": "email_format",
+        "list_id": "list_id",
+        "unsubscribe_mailto": "unsubscribe_mailto",
+        "unsubscribe_url": "unsubscribe_url",
+        "max_articles": "max_articles",
+    },
     "validate": {"max_article_age_days": "max_article_age_days", "known_sources": "known_sources"},
+    "smtp": {
+        "host": "smtp_host",
+        "port": "smtp_port",
+        "security": "smtp_security",
+        "user": "smtp_user",
+        "timeout": "smtp_timeout",
+    },
 }
+# Keys that would hold a secret: the archive is shared through git, so ecdigest.toml never does.
+_SECRET_KEYS = frozenset({"password", "passwd", "pass", "secret", "smtp_password", "app_password"})
+# Settings with a fixed set of values: field -> allowed values.
+_CHOICES: dict[str, tuple[str, ...]] = {"email_format": EMAIL_FORMATS, "smtp_security": SMTP_SECURITY}
+
+# Integer settings with bounds: field -> (lowest, highest).
+_RANGES: dict[str, tuple[int, int]] = {
+    "max_articles": (0, 100_000),
+    "smtp_port": (0, 65535),
+    "smtp_timeout": (1, 3600),
+}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newsletter:
@@ -379,6 +418,7 @@ def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newslet
         "editions": _is_str_list,
         "protected_terms": _is_str_list,
         "max_article_age_days": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+        **dict.fromkeys(_RANGES, _is_int),
     }
     values: dict[str, Any] = {}
     lines = text.splitlines() if text else []
@@ -400,6 +440,12 @@ def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newslet
             raise InputError(f"{table} must be a table: [{table}]", line=line_of(table))
         for key, item in value.items():
             field = _SETTINGS_LAYOUT[table].get(key)
+            if key.lower() in _SECRET_KEYS:
+                raise InputError(
+                    f"[{table}] {key}: ecdigest.toml never holds a password (the archive is shared through git)",
+                    line=line_of(key),
+                    hint="delete the line; set ECDIGEST_SMTP_PASSWORD or put it in ~/.netrc",
+                )
             if field is None:
                 raise InputError(
                     f"unknown key {key!r} in [{table}]",
@@ -410,6 +456,17 @@ def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newslet
             if not check(item):
                 raise InputError(
                     f"[{table}] {key} has the wrong type ({_toml_type(item)})", line=line_of(key)
+                )
+            if field in _RANGES:
+                low, high = _RANGES[field]
+                if not low <= item <= high:
+                    raise InputError(
+                        f"[{table}] {key} = {item} is out of range ({low} to {high})", line=line_of(key)
+                    )
+            if field in _CHOICES and item not in _CHOICES[field]:
+                raise InputError(
+                    f"[{table}] {key} = {item!r} is not one of: {', '.join(_CHOICES[field])}",
+                    line=line_of(key),
                 )
             values[field] = tuple(item) if isinstance(item, list) else item
     settings = Newsletter(
@@ -453,6 +510,21 @@ def _is_str_list(value: object) -> bool:
 _SETTINGS_COMMENTS = {
     "issue_url": "# Web page of an issue; {link} and {issue} are replaced.\n",
     "atom_url": "# Where atom.xml is served (empty: next to feed_url).\n",
+    "format": (
+        "# flowed: RFC 3676 text that mail clients may re-flow (no spaces added between Chinese\n"
+        "# characters); fixed: plain 72-column lines.\n"
+    ),
+    "list_id": "# List-Id header; empty: from the `to` address (list@host -> list.host).\n",
+    "unsubscribe_mailto": (
+        "# List-Unsubscribe: an address and/or an https URL (the URL also enables one-click\n"
+        "# unsubscribe, RFC 8058). Empty: no such header.\n"
+    ),
+    "max_articles": "# Put only the first N articles in the email, with a link to the rest; 0: all.\n",
+    "host": (
+        "# `ecdigest send`. The password is never written here: set ECDIGEST_SMTP_PASSWORD or\n"
+        "# add `machine HOST login USER password …` to ~/.netrc. security: starttls, ssl or none;\n"
+        "# port 0: 587, 465 or 25 by security.\n"
+    ),
     "tag_authority": (
         "# Feed GUIDs are tag:{tag_authority},{tag_date}:ecd/{article id}. Never change these two\n"
         "# once the feed is public: readers would see every article again as new.\n"
@@ -486,8 +558,11 @@ def encode_settings(settings: Newsletter) -> str:
             out.append(_SETTINGS_EXAMPLES[key])
             continue
         out.append(_value(key, _plain(value)))
-    out.append("\n[email]\n")
-    out += [_value(key, _plain(getattr(settings, field))) for key, field in _SETTINGS_LAYOUT["email"].items()]
+    for table in ("email", "smtp"):
+        out.append(f"\n[{table}]\n")
+        for key, field in _SETTINGS_LAYOUT[table].items():
+            out.append(_SETTINGS_COMMENTS.get(key, ""))
+            out.append(_value(key, _plain(getattr(settings, field))))
     out.append("\n[validate]\n# Warn when an article is this many days older than its issue.\n")
     out.append(_value("max_article_age_days", settings.max_article_age_days))
     out.append('# Outlets as printed, e.g. "《人民日报》"; empty: no check.\n')

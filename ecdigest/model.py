@@ -11,6 +11,8 @@ DEFAULT_SECTIONS: tuple[str, ...] = ("行业资讯", "政策法规", "数据观�
 DEFAULT_TITLE = "电子商务动态"
 DEFAULT_EDITOR = "《电子商务动态》编辑部"
 STATUSES: tuple[str, ...] = ("draft", "published")
+EMAIL_FORMATS: tuple[str, ...] = ("flowed", "fixed")
+SMTP_SECURITY: tuple[str, ...] = ("starttls", "ssl", "none")
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u3000]*\n")
@@ -53,6 +55,23 @@ class Newsletter:
     # Not a setting: the edition these settings render ("" = the archive's own text);
     # set by editions.for_edition, read by the exporters (GUIDs, labels).
     edition: str = ""
+    # Email (`export email`, `send`): "flowed" is text/plain; format=flowed; DelSp=yes
+    # (RFC 3676), "fixed" the same lines without soft line breaks.
+    email_format: str = "flowed"
+    # List-Id (RFC 2919) `<list_id>`; empty: from the first `to` address (list@host -> list.host).
+    list_id: str = ""
+    # List-Unsubscribe (RFC 2369): an address (or mailto: URL) and/or an https URL; the
+    # https one also gets List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058).
+    unsubscribe_mailto: str = ""
+    unsubscribe_url: str = ""
+    # An email carries the first N articles and links to the rest on the web; 0: all.
+    max_articles: int = 0
+    # SMTP for `send`. The password is never a setting: $ECDIGEST_SMTP_PASSWORD or ~/.netrc.
+    smtp_host: str = ""
+    smtp_port: int = 0  # 0: 587 for starttls, 465 for ssl, 25 for none
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_user: str = ""
+    smtp_timeout: int = 60  # seconds, for each wait on the server
 
 
 def normalize_newlines(text: str) -> str:

@@ -12,6 +12,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from _flowed import wire_problems
 from _publishing import FIXTURE_ARCHIVE, email_problems
 from conftest import SHIPPED_ARCHIVE, Invoke
 from hypothesis import HealthCheck, given, settings
@@ -30,8 +31,10 @@ HEADERS = [
     "Subject",
     "Date",
     "Message-ID",
-    "Content-Type",
+    "List-Id",
+    "List-Archive",
     "Content-Transfer-Encoding",
+    "Content-Type",
     "MIME-Version",
 ]
 
@@ -81,8 +84,10 @@ def test_layout() -> None:
     for article in issue.articles:
         assert common.attribution(article) in lines
     assert "\x00" not in text and "\x07" not in text and "\r" not in text
-    assert text.endswith("RSS：https://example.org/ecd/feed.xml\n")
-    assert all(line == line.rstrip() for line in lines)
+    assert text.endswith("\n-- \n《电子商务动态》编辑部\nRSS：https://example.org/ecd/feed.xml\n")
+    # the signature separator keeps its space; every other line is trimmed
+    assert all(line == line.rstrip() or line == "-- " for line in lines)
+    assert lines.count("-- ") == 1
 
 
 def test_numbers_are_aligned_when_there_are_ten_or_more() -> None:
@@ -131,14 +136,25 @@ def test_wrap_never_keeps_a_line_break() -> None:
 # --------------------------------------------------------------------------- the message
 
 
-def test_eml_parses_and_its_text_equals_the_txt() -> None:
+def test_eml_parses_and_its_text_is_the_txt_flowed() -> None:
     issue, settings_ = fixture_issue()
     text = email_export.render_text(issue, settings_)
     message = parse(email_export.render_eml(issue, settings_))
     assert message.get_content_type() == "text/plain"
     assert message.get_content_charset() == "utf-8"
-    assert message.get_content() == text
+    assert (message.get_param("format"), message.get_param("delsp")) == ("flowed", "yes")
+    body = message.get_content()
+    assert body == email_export.render_flowed(issue, settings_)
+    assert wire_problems(body, text) == []
     assert message.defects == []
+
+
+def test_fixed_format_setting_sends_the_txt_as_it_is() -> None:
+    issue, settings_ = fixture_issue()
+    fixed = dataclasses.replace(settings_, email_format="fixed")
+    message = parse(email_export.render_eml(issue, fixed))
+    assert message.get_param("format") is None and message.get_param("delsp") is None
+    assert message.get_content() == email_export.render_text(issue, fixed)
 
 
 def test_eml_headers() -> None:
@@ -240,7 +256,7 @@ def test_arbitrary_unicode_never_breaks_the_headers_or_the_text(
     text = email_export.render_text(issue, settings_)
     message = parse(email_export.render_eml(issue, settings_))
     assert list(message.keys()) == HEADERS
-    assert message.get_content() == text
+    assert wire_problems(message.get_content(), text) == []
     assert message["From"].addresses[0].addr_spec == "editor@example.org"
     assert "\n" not in str(message["Subject"]) and "\r" not in str(message["Subject"])
     width_problems = [p for p in email_problems(text, 72) if "columns" in p]
@@ -268,7 +284,158 @@ def test_shipped_archive_email() -> None:
     for width in (40, 72):
         text = email_export.render_text(issue, archive.settings, width=width)
         assert email_problems(text, width) == []
-        assert parse(email_export.render_eml(issue, archive.settings, width=width)).get_content() == text
+        message = parse(email_export.render_eml(issue, archive.settings, width=width))
+        assert wire_problems(message.get_content(), text) == []
     # verbatim, once the wrapping is undone (a 75-column line does not fit in 72)
     flowed = join_lines(email_export.render_text(issue, archive.settings))
     assert all(common.attribution(a) in flowed for a in issue.articles)
+
+
+# --------------------------------------------------------------------------- list headers
+
+
+def test_list_headers_from_the_settings() -> None:
+    issue, settings_ = fixture_issue()
+    listed = dataclasses.replace(
+        settings_,
+        list_id="ecd.example.org",
+        unsubscribe_mailto="leave@example.org",
+        unsubscribe_url="https://example.org/ecd/unsubscribe?list=ecd",
+    )
+    message = parse(email_export.render_eml(issue, listed))
+    assert message["List-Id"] == "电子商务动态 <ecd.example.org>"
+    assert message["List-Unsubscribe"] == (
+        "<mailto:leave@example.org>, <https://example.org/ecd/unsubscribe?list=ecd>"
+    )
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Archive"] == "<https://example.org/ecd/>"
+    text = email_export.render_text(issue, listed)
+    assert "\n-- \n《电子商务动态》编辑部\n退订：https://example.org/ecd/unsubscribe?list=ecd\nRSS：" in text
+
+
+@pytest.mark.parametrize(
+    ("mailto", "url", "header"),
+    [
+        ("leave@example.org", "", "<mailto:leave@example.org>"),
+        (
+            "mailto:leave@example.org?subject=退订",
+            "",
+            "<mailto:leave@example.org?subject=%E9%80%80%E8%AE%A2>",
+        ),
+        ("", "http://example.org/u", "<http://example.org/u>"),
+    ],
+)
+def test_one_click_only_with_an_https_url(mailto: str, url: str, header: str) -> None:
+    issue, settings_ = fixture_issue()
+    listed = dataclasses.replace(settings_, unsubscribe_mailto=mailto, unsubscribe_url=url)
+    message = parse(email_export.render_eml(issue, listed))
+    assert message["List-Unsubscribe"] == header
+    assert "List-Unsubscribe-Post" not in message
+
+
+def test_no_unsubscribe_settings_no_unsubscribe_headers() -> None:
+    issue, settings_ = fixture_issue()
+    message = parse(email_export.render_eml(issue, settings_))
+    assert "List-Unsubscribe" not in message and "List-Unsubscribe-Post" not in message
+    assert message["List-Id"] == "电子商务动态 <subscribers.example.org>"  # from `to`
+    assert "退订" not in email_export.render_text(issue, settings_)
+
+
+def test_long_list_headers_fold_between_urls_and_parse_back() -> None:
+    issue, settings_ = fixture_issue()
+    url = "https://example.org/ecd/unsubscribe/" + "a" * 50
+    listed = dataclasses.replace(settings_, unsubscribe_mailto="leave@example.org", unsubscribe_url=url)
+    data = email_export.render_eml(issue, listed)
+    head = data.split(b"\n\n", 1)[0].decode("ascii")
+    assert f"List-Unsubscribe: <mailto:leave@example.org>,\n <{url}>\n" in head
+    assert parse(data)["List-Unsubscribe"] == f"<mailto:leave@example.org>, <{url}>"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("list_id", "no dots", "list id"),
+        ("list_id", "a.b\nBcc: x@y.z", "list id"),
+        ("unsubscribe_url", "javascript:alert(1)", "http"),
+        ("unsubscribe_url", "ftp://example.org/x", "http"),
+        ("unsubscribe_mailto", "not an address", "unsubscribe_mailto"),
+    ],
+)
+def test_bad_list_settings_are_an_error(field: str, value: str, message: str) -> None:
+    issue, settings_ = fixture_issue()
+    with pytest.raises(UsageError, match=message):
+        email_export.render_eml(issue, dataclasses.replace(settings_, **{field: value}))
+
+
+# --------------------------------------------------------------------------- proofs, recipients
+
+
+def test_a_draft_is_a_proof_and_a_test_send_goes_to_its_own_address() -> None:
+    issue, settings_ = fixture_issue()
+    listed = email_export.compose(issue, settings_)
+    test = email_export.compose(issue, settings_, to=["编辑 <me@example.org>"])
+    assert test.recipients == ("me@example.org",) and listed.recipients == ("subscribers@example.org",)
+    assert parse(test.data)["To"] == "编辑 <me@example.org>"
+    assert test.message_id != listed.message_id  # a proof is not the list's message
+    assert parse(test.data)["Subject"] == "电子商务动态 2023 年 6 月"
+    draft = dataclasses.replace(issue, status="draft")
+    proof = parse(email_export.compose(draft, settings_, to=["me@example.org"]).data)
+    assert proof["Subject"] == "【样稿】电子商务动态 2023 年 6 月"
+    with pytest.raises(UsageError, match="--to"):
+        email_export.compose(issue, settings_, to=["nobody"])
+
+
+def test_the_wire_form_has_crlf_and_the_same_identity() -> None:
+    issue, settings_ = fixture_issue()
+    file_form = email_export.compose(issue, settings_)
+    wire = email_export.compose(issue, settings_, linesep="\r\n")
+    assert wire.message_id == file_form.message_id
+    assert b"\n" not in wire.data.replace(b"\r\n", b"")
+    assert wire.data.replace(b"\r\n", b"\n") != file_form.data  # the body's own lines are CRLF too
+    body = parse(wire.data).get_content()
+    assert body == parse(file_form.data).get_content().replace("\n", "\r\n")
+
+
+# --------------------------------------------------------------------------- parts and size
+
+
+def test_the_builder_makes_alternatives_from_the_parts_it_is_given() -> None:
+    """Where the HTML part plugs in: text first, HTML last (RFC 2046: least preferred first)."""
+    issue, settings_ = fixture_issue()
+    message = email_export.compose(issue, settings_)
+    html = email_export.Part("html", "<p>电子商务动态</p>\n")
+    data = email_export.build(message.headers, [*message.parts, html])
+    parsed = parse(data)
+    assert parsed.get_content_type() == "multipart/alternative"
+    text, markup = list(parsed.iter_parts())
+    assert (text.get_content_type(), markup.get_content_type()) == ("text/plain", "text/html")
+    assert text.get_content() == message.parts[0].text
+    assert text.get_param("format") == "flowed" and text.get_param("delsp") == "yes"
+    assert markup.get_content() == "<p>电子商务动态</p>\n"
+    assert parsed["Message-ID"] == message.message_id
+    ours = message.data.split(b"\nContent-Transfer-Encoding:", 1)[0]  # every header we set
+    assert data.startswith(ours + b"\n")  # folded exactly as in the one-part message
+    # and one part is the body itself, not an alternative of one
+    assert parse(email_export.build(message.headers, message.parts)).get_content_type() == "text/plain"
+
+
+def test_size_and_gmail_clipping() -> None:
+    issue, settings_ = fixture_issue()
+    message = email_export.compose(issue, settings_)
+    assert message.size == len(message.data)
+    assert message.clip_part is message.parts[0] and message.clip_warning() is None
+    big = dataclasses.replace(
+        issue,
+        articles=tuple(
+            dataclasses.replace(issue.articles[0], id=f"2023-06-{n:03d}", body="长文。" * 2000)
+            for n in range(1, 7)
+        ),
+    )
+    heavy = email_export.compose(big, settings_)
+    assert heavy.parts[0].size > email_export.CLIP_BYTES
+    warning = heavy.clip_warning()
+    assert warning is not None and "text/plain part is" in warning and "--max-articles" in warning
+    assert email_export.compose(big, settings_, max_articles=2).clip_warning() is None
+    # with an HTML part, the HTML part is the one measured
+    with_html = dataclasses.replace(heavy, parts=(*heavy.parts, email_export.Part("html", "<p>x</p>")))
+    assert with_html.clip_part.subtype == "html" and with_html.clip_warning() is None

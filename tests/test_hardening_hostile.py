@@ -58,6 +58,11 @@ EMAIL_HEADERS = {
     "mime-version",
     "content-type",
     "content-transfer-encoding",
+    # what a list needs (RFC 2919, 2369, 8058); the unsubscribe ones when configured
+    "list-id",
+    "list-archive",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
 }
 ANCHOR = re.compile(r'^(<a id="[A-Za-z0-9._-]+">|</a>)$')
 

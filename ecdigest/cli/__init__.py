@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (each module registers its commands on `app`)
     import_cmd,
     publish_cmds,
     search_cmd,
+    send_cmd,
     validate_cmd,
 )
 from .app import app

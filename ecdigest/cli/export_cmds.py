@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .app import CONTEXT_SETTINGS, EcdigestGroup, app, state
-from .output import OutputOption, emit
+from .output import OutputOption, emit, note
 
 export_app = typer.Typer(
     cls=EcdigestGroup,
@@ -162,6 +162,14 @@ def export_email(
         typer.Option("--eml", help="A complete RFC 5322 message (headers + UTF-8 text), for `sendmail -t`."),
     ] = False,
     script: ScriptOption = None,
+    max_articles: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            metavar="N",
+            help="Only the first N articles, then a link to the rest on the web (default: [email] max_articles; 0: all).",
+        ),
+    ] = None,
 ) -> None:
     """Print an issue as a plain-text email (or, with --eml, the whole message).
 
@@ -169,18 +177,36 @@ def export_email(
 
     From/To come from [email] in ecdigest.toml; Date is the issue's date at 08:00 in
     the newsletter's timezone and Message-ID derives from the issue and its text, so the
-    same issue always gives the same bytes.
+    same issue always gives the same bytes. The message's text is format=flowed (RFC
+    3676) unless [email] format = "fixed"; --eml reports its size on stderr and warns
+    when Gmail would clip it.
     """
     from .. import export
+    from ..editions import for_edition
+    from ..export import email
 
     archive = state(ctx).archive()
     item = archive.resolve(issue, default_status="published")
-    emit(
-        export.render(
-            "email", [item.issue], archive.settings, script=script and script.value, width=width, eml=eml
-        ),
-        output,
-    )
+    if not eml:
+        emit(
+            export.render(
+                "email",
+                [item.issue],
+                archive.settings,
+                script=script and script.value,
+                width=width,
+                max_articles=max_articles,
+            ),
+            output,
+        )
+        return
+    (converted,), settings = for_edition([item.issue], archive.settings, script and script.value)
+    message = email.compose(converted, settings, width=width, max_articles=max_articles)
+    emit(message.data, output)
+    note(f"{item.issue.id}: {message.size_line()}")
+    warning = message.clip_warning()
+    if warning:
+        note(f"warning: {warning}")
 
 
 @export_app.command("wechat")

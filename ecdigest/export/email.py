@@ -1,18 +1,47 @@
-"""The issue as a plain-text email, and as a complete RFC 5322 message (`--eml`).
+"""The issue as an email: the text (fixed or RFC 3676 flowed), and the whole message.
 
 The text: a header block, a numbered table of contents by section, then the articles
 with their attribution lines, wrapped by display width (`textwrap_cjk`: Chinese
 characters and the marks Chinese fonts draw full-width take two columns, Latin words and
-URLs are never split, no line starts with `。，、）》”` … or ends with `（《“` …).
+URLs are never split, no line starts with `。，、）》”` … or ends with `（《“` …), and a
+signature (`-- `) with the editor, the unsubscribe link and the feed. `max_articles` cuts
+a long issue after N articles with a line that links the rest on the web page.
 
-The message (built with Python's `email` package): UTF-8 text/plain in base64 (safe
-through any mail transport), From/To from `[email]` in ecdigest.toml, Subject = the issue
-title, LF line endings as `sendmail -t` expects. It is byte-identical across runs:
+Format=flowed (RFC 3676, `[email] format = "flowed"`, the default): the same lines, but
+every break the wrapper made inside a paragraph is a soft line break (the line ends with
+a space), so a client that understands flowed text re-joins the paragraph and re-wraps
+it to its window. DelSp=yes says that trailing space is only a marker: a break between
+two Chinese characters re-joins without a space, and a break the wrapper made at a space
+is sent with two (one kept). Clients that ignore the format show today's 72-column lines.
+The rest of RFC 3676, done here and tested with a decoder written from the RFC:
+- hard breaks carry no trailing space (lines are trimmed);
+- lines starting with `>` or `From ` are space-stuffed (else they would read as quoted,
+  or be mangled to `>From` by mbox software); lines that start with spaces are the
+  indentation of a numbered title, which is hard-broken: its first space is read as the
+  stuffing, so a flowed reader sees the indentation one column shorter and every other
+  reader sees exactly the fixed text;
+- `-- ` (the signature separator) is neither fixed nor flowed, so a paragraph line that is
+  exactly `--` is never followed by a soft break (it would read as a separator): it is
+  joined with the next line instead, in both views (the wrapper breaks there only before
+  a token too wide for the line, so the joined line is one unbreakable token).
+
+The message (Python's `email` package) is built from the parts it is given (`build`):
+one part today, the text; the HTML alternative of issue 14 plugs in as a second `Part`
+(`compose` lists the parts; `build` then makes multipart/alternative, text first). UTF-8
+in base64 (safe through any transport; trailing spaces survive). Headers: From/To from
+`[email]`, Subject (【样稿】 first on a proof of a draft), Date, Message-ID, and what a
+list needs: List-Id, List-Unsubscribe (+ List-Unsubscribe-Post for an https URL, RFC
+8058) and List-Archive. No `Precedence: bulk`: it was never standardised (RFC 2076 lists
+it as non-standard and discouraged), Google dropped it from its sender guidelines, and
+what it was used for, keeping out-of-office replies away from list mail, autoresponders
+now read from the List-* fields this message carries.
+
+The message is byte-identical across runs:
 - Date: the issue's date at 08:00 in the newsletter's timezone (not the time of the run);
-- Message-ID: `<ecd.ISSUE.HASH@DOMAIN>`, HASH from the headers and the text, DOMAIN from
+- Message-ID: `<ecd.ISSUE.HASH@DOMAIN>`, HASH from the headers and the parts, DOMAIN from
   the From address: the same issue gives the same id, a corrected issue a new one.
-Header values are single-line by construction (`one_line`), so a title with CR/LF in it
-cannot add headers.
+Header values (mailheaders.py) are single-line by construction, so a title with CR/LF in
+it cannot add headers.
 """
 
 from __future__ import annotations
@@ -20,11 +49,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from ..dates import format_cn
 from ..errors import UsageError
-from ..model import Issue, Newsletter
+from ..model import Article, Issue, Newsletter
 from ..textwrap_cjk import wrap
 from .common import (
     attribution,
@@ -39,9 +68,7 @@ from .common import (
     uri,
     web_url,
 )
-
-if TYPE_CHECKING:
-    from email.policy import Policy
+from .mailheaders import address_header, addresses, list_header, list_id, text_header, unsubscribe_urls
 
 NAME = "email"
 EXTENSION = ".txt"
@@ -51,142 +78,295 @@ EML_MEDIA_TYPE = "message/rfc822"
 
 DEFAULT_WIDTH = 72
 MIN_WIDTH = 30
+# Gmail shows the first 102 KB of a message's HTML and hides the rest behind "[Message
+# clipped] View entire message". Measured on the decoded part that a client renders: the
+# HTML part once there is one, the text part until then.
+CLIP_BYTES = 102 * 1024
+PROOF_MARK = "【样稿】"
+SIGNATURE = "-- "  # the Usenet/email signature separator, trailing space included
+FILE_LINESEP = "\n"  # the local convention `sendmail -t` reads
+SMTP_LINESEP = "\r\n"  # the wire (RFC 5321); smtplib sends bytes as they are
 
 
-def _numbered(number: int, digits: int, text: str, width: int) -> list[str]:
-    prefix = f"{number:>{digits}}. "
-    return wrap(text, width, indent=prefix, subsequent_indent=" " * len(prefix))
+# --------------------------------------------------------------------------- the text
 
 
-def render_text(issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH) -> str:
-    """The plain-text email body."""
+@dataclass(frozen=True)
+class Line:
+    """One line of the text as a reader of fixed text sees it, and the break after it:
+    None a hard break; "" a soft break inside a run of text; " " a soft break at a space."""
+
+    text: str
+    soft: str | None = None
+
+
+# The blanks the wrapper breaks at and squeezes to one space (textwrap_cjk's rule).
+_WRAP_BLANKS = " \t\u3000"
+
+
+def _soft_breaks(text: str, lines: list[str]) -> list[str]:
+    """What the wrapper took out at each break of `lines` (wrapped from `text`): "" or " ".
+
+    The lines are the text in order, with each run of blanks one space and the blank at a
+    break dropped; walking both tells which breaks fell on a blank.
+    """
+    position, end = 0, len(text)
+    while position < end and text[position].isspace():  # wrap() strips the text first
+        position += 1
+    breaks: list[str] = []
+    for index, line in enumerate(lines):
+        i = 0
+        while i < len(line):
+            char = line[i]
+            if char == " " and position < end and text[position] in _WRAP_BLANKS:
+                while position < end and text[position] in _WRAP_BLANKS:
+                    position += 1
+                i += 1
+                continue
+            if position >= end or text[position] != char:
+                raise RuntimeError(f"the wrapped line {line!r} is not a piece of {text!r}")
+            position += 1
+            i += 1
+        if index < len(lines) - 1:
+            start = position
+            while position < end and text[position] in _WRAP_BLANKS:
+                position += 1
+            breaks.append(" " if position > start else "")
+    return breaks
+
+
+class _Text:
+    """The email text, line by line, with what kind of break follows each line."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.lines: list[Line] = []
+
+    def hard(self, *texts: str) -> None:
+        self.lines += [Line(text) for text in texts]
+
+    def paragraph(self, text: str) -> None:
+        """Wrapped text whose breaks a flowed reader may undo."""
+        lines = wrap(text, self.width)
+        breaks = [*_soft_breaks(text, lines), None]
+        rows = [Line(line, soft) for line, soft in zip(lines, breaks, strict=True)]
+        # `--` + a soft break is `-- ` on the wire, the signature separator: join it with
+        # the next line (one line over the width in this rare case, the text intact).
+        index = 0
+        while index < len(rows) - 1:
+            if rows[index].text == "--" and rows[index].soft == "":
+                following = rows.pop(index + 1)
+                rows[index] = Line("--" + following.text, following.soft)
+            else:
+                index += 1
+        self.lines += rows
+
+    def numbered(self, number: int, digits: int, text: str) -> None:
+        """A numbered title: hard breaks, continuation lines indented under the text."""
+        prefix = f"{number:>{digits}}. "
+        self.hard(*wrap(text, self.width, indent=prefix, subsequent_indent=" " * len(prefix)))
+
+    def fixed(self) -> str:
+        return "".join(f"{_trimmed(line)}\n" for line in self.lines)
+
+    def flowed(self) -> str:
+        """RFC 3676 text, DelSp=yes: soft breaks end in a space that readers delete."""
+        out = []
+        for line in self.lines:
+            text = _trimmed(line)
+            if line.soft is not None:
+                text += line.soft + " "
+            if text.startswith((">", "From ")):  # `From` + a soft break is `From ` too
+                text = " " + text  # space-stuffing (lines starting with a space: see the top)
+            out.append(text + "\n")
+        return "".join(out)
+
+
+def _trimmed(line: Line) -> str:
+    return line.text if line.text == SIGNATURE else line.text.rstrip(" ")
+
+
+def _section(name: str, settings: Newsletter) -> str:
+    return f"【{one_line(name) or label(settings, '未分类')}】"
+
+
+def _cut(issue: Issue, settings: Newsletter, max_articles: int) -> list[tuple[str, list[Article]]]:
+    """The sections and articles that go in the email: the first `max_articles` (0: all)."""
+    groups = list(issue.by_section(settings.sections))
+    if not max_articles:
+        return groups
+    kept: list[tuple[str, list[Article]]] = []
+    room = max_articles
+    for name, articles in groups:
+        if room <= 0:
+            break
+        kept.append((name, articles[:room]))
+        room -= len(kept[-1][1])
+    return kept
+
+
+def _unsubscribe_line(settings: Newsletter) -> str | None:
+    if settings.unsubscribe_url:
+        return f"{label(settings, '退订')}：{uri(settings.unsubscribe_url)}"
+    if settings.unsubscribe_mailto:
+        address = one_line(settings.unsubscribe_mailto)
+        return f"{label(settings, '退订')}：{address.removeprefix('mailto:').split('?', 1)[0]}"
+    return None
+
+
+def _layout(issue: Issue, settings: Newsletter, width: int, max_articles: int | None) -> _Text:
     if width < MIN_WIDTH:
         raise UsageError(f"--width must be at least {MIN_WIDTH}")
-    groups = list(issue.by_section(settings.sections))
-    digits = len(str(max(len(issue.articles), 1)))
+    if max_articles is None:
+        max_articles = settings.max_articles
+    if max_articles < 0:
+        raise UsageError("--max-articles must be 0 (all) or more")
+    groups = _cut(issue, settings, max_articles)
+    total = len(issue.articles)
+    shown = sum(len(articles) for _, articles in groups)
+    digits = len(str(max(shown, 1)))
     rule, thin = "=" * width, "-" * width
+    web_page = issue_link(settings, issue.id)
+    out = _Text(width)
 
-    lines = wrap(issue_title(issue, settings), width)
+    out.paragraph(issue_title(issue, settings))
     meta = [format_cn(issue.date)] if issue.date else []
-    meta.append(f"共 {len(issue.articles)} 篇")
-    lines += wrap(" · ".join(meta), width)
-    lines += wrap(f"{label(settings, '网页版')}：{issue_link(settings, issue.id)}", width)
-    lines += [rule, "", label(settings, "目录")]
+    meta.append(label(settings, f"共 {total} 篇" + (f"，本邮件收录前 {shown} 篇" if shown < total else "")))
+    out.paragraph(" · ".join(meta))
+    out.paragraph(f"{label(settings, '网页版')}：{web_page}")
+    out.hard(rule, "", label(settings, "目录"))
     number = 0
     for name, articles in groups:
-        lines += ["", f"【{one_line(name) or label(settings, '未分类')}】"]
+        out.hard("", _section(name, settings))
         for article in articles:
             number += 1
-            lines += _numbered(number, digits, title_of(article), width)
-    lines += ["", rule]
+            out.numbered(number, digits, title_of(article))
+    out.hard("", rule)
 
     number = 0
     for name, articles in groups:
-        lines += ["", f"【{one_line(name) or label(settings, '未分类')}】"]
+        out.hard("", _section(name, settings))
         for index, article in enumerate(articles):
             number += 1
             if index:
-                lines += ["", thin]
-            lines.append("")
-            lines += _numbered(number, digits, title_of(article), width)
+                out.hard("", thin)
+            out.hard("")
+            out.numbered(number, digits, title_of(article))
             for text in paragraphs(article):
-                lines.append("")
-                lines += wrap(text, width)
-            lines.append("")
-            lines += wrap(attribution(article, settings), width)
+                out.hard("")
+                out.paragraph(text)
+            out.hard("")
+            out.paragraph(attribution(article, settings))
             link = web_url(article.url)
             if link:
-                lines += wrap(f"{label(settings, '原文')}：{link}", width)
-        lines += ["", rule]
+                out.paragraph(f"{label(settings, '原文')}：{link}")
+        out.hard("", rule)
     if not groups:
-        lines += ["", label(settings, "（本期暂无文章）"), "", rule]
+        out.hard("", label(settings, "（本期暂无文章）"), "", rule)
+    if shown < total:
+        out.hard("")
+        out.paragraph(
+            label(settings, f"本期另有 {total - shown} 篇文章未收入邮件，请阅读网页版：") + web_page
+        )
+        out.hard("", rule)
 
-    footer = [one_line(settings.editor), f"RSS：{uri(settings.feed_url)}"]
+    footer = [one_line(settings.editor), _unsubscribe_line(settings), f"RSS：{uri(settings.feed_url)}"]
+    out.hard("", SIGNATURE)
     for item in footer:
         if item:
-            lines += wrap(item, width)
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+            out.paragraph(item)
+    return out
+
+
+def render_text(
+    issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH, max_articles: int | None = None
+) -> str:
+    """The plain-text email body: fixed lines, as `ecdigest export email` prints it."""
+    return _layout(issue, settings, width, max_articles).fixed()
+
+
+def render_flowed(
+    issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH, max_articles: int | None = None
+) -> str:
+    """The same text as format=flowed; DelSp=yes (RFC 3676)."""
+    return _layout(issue, settings, width, max_articles).flowed()
+
+
+# --------------------------------------------------------------------------- parts
+
+
+@dataclass(frozen=True)
+class Part:
+    """One form of the body: text/SUBTYPE with Content-Type parameters (besides charset).
+
+    `text` has LF line ends; the message builder gives it the message's line separator.
+    """
+
+    subtype: str
+    text: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Bytes of the decoded part (UTF-8), what a client renders."""
+        return len(self.text.encode("utf-8"))
+
+    @property
+    def content_type(self) -> str:
+        return "; ".join([f"text/{self.subtype}", "charset=utf-8", *(f"{k}={v}" for k, v in self.params)])
+
+
+def text_part(
+    issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH, max_articles: int | None = None
+) -> Part:
+    """The text/plain part, flowed or fixed as `[email] format` says."""
+    layout = _layout(issue, settings, width, max_articles)
+    if settings.email_format == "fixed":
+        return Part("plain", layout.fixed())
+    return Part("plain", layout.flowed(), (("format", "flowed"), ("delsp", "yes")))
 
 
 # --------------------------------------------------------------------------- the message
 
 
-def _addresses(value: str, key: str) -> list[tuple[str, str]]:
-    """(display name, address) pairs from a setting; UsageError unless every one is a
-    plain ASCII address (the message stays 7-bit: no SMTPUTF8 needed anywhere)."""
-    from email.errors import HeaderParseError
-    from email.headerregistry import Address
-    from email.utils import getaddresses
+@dataclass(frozen=True)
+class Message:
+    """A rendered message: its bytes and what `send` and the size report need."""
 
-    value = one_line(value)
-    found: list[tuple[str, str]] = []
-    try:
-        for name, addr in getaddresses([value]):
-            parsed = Address(addr_spec=addr)
-            if not (parsed.username and parsed.domain and addr.isascii()):
-                raise ValueError(addr)
-            found.append((one_line(name), parsed.addr_spec))
-    except (ValueError, IndexError, HeaderParseError):
-        found = []
-    if not found:
-        raise UsageError(
-            f"[email] {key} = {value!r} is not a list of email addresses",
-            path="ecdigest.toml",
-            hint='e.g. from = "《电子商务动态》编辑部 <editor@example.org>"',
+    data: bytes
+    message_id: str
+    sender: str  # the From address: MAIL FROM
+    recipients: tuple[str, ...]  # the envelope recipients: RCPT TO
+    # (name, value) in order: each value reads as the decoded text and folds as it did here
+    headers: tuple[tuple[str, str], ...]
+    parts: tuple[Part, ...] = field(default=())
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def clip_part(self) -> Part:
+        """The part Gmail's clipping applies to: the HTML one, else the text."""
+        return next((p for p in self.parts if p.subtype == "html"), self.parts[0])
+
+    def size_line(self) -> str:
+        """One line: the message's size and the size of the part Gmail's clipping measures."""
+        part = self.clip_part
+        return (
+            f"{self.size:,} bytes; text/{part.subtype} part {part.size:,} bytes "
+            f"(Gmail clips above {CLIP_BYTES:,})"
         )
-    return found
 
-
-class _Folded(str):
-    """A header value folded here, which the `email` package writes out as it is.
-
-    Python's own folder (3.11) can emit an empty line inside a long header, ending the
-    header block, and drops the quotes of a long quoted display name, turning it into a
-    group: free text (subject, display names) is therefore always written as RFC 2047
-    encoded words by `email.header.Header`, pure ASCII, at most 78 columns a line.
-    """
-
-    name: str
-    folded: str
-
-    def __new__(cls, name: str, value: str, folded: str) -> _Folded:
-        self = super().__new__(cls, value)
-        self.name = name
-        self.folded = folded
-        return self
-
-    def fold(self, *, policy: Policy) -> str:
-        return f"{self.name}: {self.folded}{policy.linesep}"
-
-
-def _encoded(text: str, name: str) -> str:
-    from email.header import Header
-
-    return Header(text, "utf-8", header_name=name).encode(linesep="\n")
-
-
-def _text_header(name: str, text: str) -> _Folded:
-    return _Folded(name, text, _encoded(text, name).replace("\n", LINESEP))
-
-
-def _address_header(name: str, addresses: list[tuple[str, str]]) -> _Folded:
-    parts = []
-    for display, addr in addresses:
-        if not display:
-            parts.append(addr)
-            continue
-        encoded = _encoded(display, name)
-        last = encoded.rsplit("\n", 1)[-1]
-        glue = (
-            " " if len(last) + len(addr) + 3 <= 78 - (len(name) + 2 if "\n" not in encoded else 0) else "\n "
+    def clip_warning(self) -> str | None:
+        part = self.clip_part
+        if part.size <= CLIP_BYTES:
+            return None
+        return (
+            f"the text/{part.subtype} part is {part.size / 1024:.0f} KB: Gmail shows the first "
+            f"{CLIP_BYTES // 1024} KB and hides the rest behind a link (cut the email with --max-articles N "
+            "or [email] max_articles)"
         )
-        parts.append(f"{encoded}{glue}<{addr}>")
-    folded = ",\n ".join(parts).replace("\n", LINESEP)
-    value = ", ".join(f"{d} <{a}>" if d else a for d, a in addresses)
-    return _Folded(name, value, folded)
-
-
-LINESEP = "\n"  # the local convention `sendmail -t` reads
 
 
 def message_id(issue: Issue, domain: str, digest_source: str) -> str:
@@ -195,41 +375,118 @@ def message_id(issue: Issue, domain: str, digest_source: str) -> str:
     return f"<ecd.{safe_id}.{digest}@{domain}>"
 
 
-def render_eml(issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH) -> bytes:
-    """A complete message for `sendmail -t`: headers + the text body, deterministic."""
+def build(headers: Sequence[tuple[str, str]], parts: Sequence[Part], *, linesep: str = FILE_LINESEP) -> bytes:
+    """The message from its headers and the parts it is given: one part is the body
+    itself, several are the alternatives of multipart/alternative, least preferred first
+    (the text, then the HTML, as RFC 2046 orders them)."""
     from email import policy
     from email.message import EmailMessage
+
+    if not parts:
+        raise ValueError("a message needs at least one part")
+    mail_policy = policy.default.clone(linesep=linesep)
+    msg = EmailMessage(policy=mail_policy)
+    for name, value in headers:
+        msg[name] = value
+    first, *others = parts
+    msg.set_content(
+        first.text, subtype=first.subtype, charset="utf-8", cte="base64", params=dict(first.params)
+    )
+    for part in others:  # the first call turns the message into multipart/alternative
+        msg.add_alternative(
+            part.text, subtype=part.subtype, charset="utf-8", cte="base64", params=dict(part.params)
+        )
+    return msg.as_bytes(policy=mail_policy)
+
+
+def compose(
+    issue: Issue,
+    settings: Newsletter,
+    *,
+    to: Sequence[str] = (),
+    width: int = DEFAULT_WIDTH,
+    max_articles: int | None = None,
+    linesep: str = FILE_LINESEP,
+) -> Message:
+    """The issue's message: to `[email] to`, or (a test send, a proof) to `to`.
+
+    A draft is marked 【样稿】 in the subject: it can only go out as a proof.
+    """
     from email.utils import format_datetime
 
-    text = render_text(issue, settings, width=width)
-    sender = _addresses(settings.email_from, "from")[0]
-    recipients = _addresses(settings.email_to, "to")
+    parts = [text_part(issue, settings, width=width, max_articles=max_articles)]
+    # The HTML alternative (issue 14, with the web archive's templates) goes here:
+    # parts.append(html_part(issue, settings, max_articles=max_articles))
+
+    sender = addresses(settings.email_from, "from")[0]
+    recipients = [pair for value in to for pair in addresses(value, "--to")] if to else None
+    if recipients is None:
+        recipients = addresses(settings.email_to, "to")
     subject = issue_title(issue, settings)
+    if not issue.is_published:
+        subject = PROOF_MARK + subject
     when = require_date(issue)
     if when.year < 1900:  # else the Date header comes out empty
         raise UsageError(
             f"issue {issue.id} is dated {when.isoformat()}: a mail's Date needs a year from 1900 on (RFC 5322)",
             hint="fix the issue's date",
         )
-    date = format_datetime(published_at(when, settings))
-    digest_source = "\n".join([repr(sender), repr(recipients), subject, date, text])
+    headers: list[tuple[str, str]] = [
+        ("From", address_header("From", [sender])),
+        ("To", address_header("To", recipients)),
+        ("Subject", text_header("Subject", subject)),
+        ("Date", format_datetime(published_at(when, settings))),
+    ]
+    list_headers: list[tuple[str, str]] = []
+    identifier = list_id(settings)
+    if identifier:
+        list_headers.append(("List-Id", address_header("List-Id", [(one_line(settings.title), identifier)])))
+    unsubscribe = unsubscribe_urls(settings)
+    if unsubscribe:
+        list_headers.append(("List-Unsubscribe", list_header("List-Unsubscribe", unsubscribe)))
+        if any(url.startswith("https://") for url in unsubscribe):
+            list_headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    archive = web_url(settings.link)
+    if archive:
+        list_headers.append(("List-Archive", list_header("List-Archive", [archive])))
 
-    mail_policy = policy.default.clone(linesep=LINESEP)
-    msg = EmailMessage(policy=mail_policy)
-    msg["From"] = _address_header("From", [sender])
-    msg["To"] = _address_header("To", recipients)
-    msg["Subject"] = _text_header("Subject", subject)
-    msg["Date"] = date
-    msg["Message-ID"] = message_id(issue, sender[1].rsplit("@", 1)[1], digest_source)
-    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
-    return msg.as_bytes(policy=mail_policy)
+    digest_source = "\n".join(
+        [
+            repr(sender),
+            repr(recipients),
+            *(f"{name}: {value}" for name, value in headers[2:] + list_headers),
+            *(f"{part.content_type}\n{part.text}" for part in parts),
+        ]
+    )
+    identity = ("Message-ID", message_id(issue, sender[1].rsplit("@", 1)[1], digest_source))
+    all_headers = [*headers, identity, *list_headers]
+    return Message(
+        data=build(all_headers, parts, linesep=linesep),
+        message_id=identity[1],
+        sender=sender[1],
+        recipients=tuple(addr for _, addr in recipients),
+        headers=tuple(all_headers),
+        parts=tuple(parts),
+    )
+
+
+def render_eml(
+    issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH, max_articles: int | None = None
+) -> bytes:
+    """A complete message for `sendmail -t` (LF line ends): headers + parts, deterministic."""
+    return compose(issue, settings, width=width, max_articles=max_articles).data
 
 
 def render(
-    issues: Sequence[Issue], settings: Newsletter, *, width: int = DEFAULT_WIDTH, eml: bool = False
+    issues: Sequence[Issue],
+    settings: Newsletter,
+    *,
+    width: int = DEFAULT_WIDTH,
+    eml: bool = False,
+    max_articles: int | None = None,
 ) -> str | bytes:
     """One issue: the text body, or (`eml`) the whole message."""
     (issue,) = issues
     if eml:
-        return render_eml(issue, settings, width=width)
-    return render_text(issue, settings, width=width)
+        return render_eml(issue, settings, width=width, max_articles=max_articles)
+    return render_text(issue, settings, width=width, max_articles=max_articles)
