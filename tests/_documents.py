@@ -36,6 +36,7 @@ from ecdigest.model import DEFAULT_SECTIONS, Article, Issue
 TESTS = Path(__file__).parent
 SHIPPED = TESTS.parent / "issues"
 PDF_LAYOUTS = ("single", "columns", "chromium")
+OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a Word 97-2003 file starts so
 
 
 def shipped_issue() -> Issue:
@@ -62,7 +63,7 @@ _CSS = {
 body { font: 10.5pt/1.75 "Noto Serif CJK SC"; text-align: justify; }
 h2 { font-size: 14pt; text-align: center; margin: 1.2em 0 0.8em; }
 h3 { font-size: 13pt; text-align: center; margin: 1.4em 3em 0.9em; line-height: 1.4; }
-p { text-indent: 2em; margin: 0; }
+p { text-indent: 2em; margin: 0; orphans: 1; widows: 1; }
 p.attribution { text-align: right; margin-top: 0.5em; }
 """,
     "columns": """
@@ -80,7 +81,7 @@ p.attribution { color: #333; }
     "chromium": """
 body { font: 12pt/1.6 "Noto Sans CJK SC"; margin: 0 4em; }
 h2 { font-size: 15pt; margin: 1.5em 0 1em; }
-h3 { font-size: 13.5pt; margin: 1.5em 0 0.8em; }
+h3 { font-size: 17pt; margin: 1.5em 0 0.8em; line-height: 1.3; }
 p { text-indent: 2em; margin: 0; text-align: justify; }
 p.attribution { margin-top: 0.4em; }
 """,
@@ -222,3 +223,43 @@ def _deterministic_zip(data: bytes) -> bytes:
             fixed.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(fixed, source.read(info.filename))
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- hostile PDFs
+
+
+def minimal_pdf(content: bytes, *, filters: str = "", pages: int = 1) -> bytes:
+    """A PDF written by hand: `pages` pages sharing one content stream (already encoded
+    with `filters`, e.g. "/FlateDecode"), a standard font; a correct xref table."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids ["
+        + b" ".join(b"%d 0 R" % (5 + i) for i in range(pages))
+        + b"] /Count %d >>" % pages,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d %s >>\nstream\n" % (len(content), filters.encode()) + content + b"\nendstream",
+    ]
+    objects += [
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    ] * pages
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def deflate_bomb(megabytes: int) -> bytes:
+    """A content stream that inflates to `megabytes` MB of spaces (about 1,000 : 1)."""
+    import zlib
+
+    packer = zlib.compressobj(1)
+    chunk = b" " * (1024 * 1024)
+    parts = [packer.compress(chunk) for _ in range(megabytes)]
+    parts.append(packer.flush())
+    return b"".join(parts)

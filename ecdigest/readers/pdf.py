@@ -152,17 +152,22 @@ def _furniture_key(line: PdfLine) -> tuple[int, str]:
 
 
 def drop_furniture(pages: Sequence[list[PdfLine]], edge: int = 3) -> list[list[PdfLine]]:
-    """Remove running headers, footers and page numbers (see the module's docstring)."""
-    edges: list[set[int]] = []
+    """Remove running headers, footers and page numbers (see the module's docstring).
+
+    Candidates are the `edge` topmost and bottommost lines of a page that stand apart from
+    the text next to them (more than two lines' space, or a smaller font); of those, the
+    ones that repeat, digits aside, at the same height on 40% of the pages (at least two),
+    or that read as a page number, go."""
+    candidates: list[set[int]] = []
     counts: Counter[tuple[int, str]] = Counter()
     for lines in pages:
         order = sorted(range(len(lines)), key=lambda i: lines[i].baseline)
-        near = set(order[:edge]) | set(order[-edge:])
-        edges.append(near)
+        near = {i for i in (*order[:edge], *order[-edge:]) if _apart(lines[i], lines)}
+        candidates.append(near)
         counts.update({_furniture_key(lines[i]) for i in near})
     needed = max(2, int(0.4 * len(pages) + 0.999))
     kept: list[list[PdfLine]] = []
-    for lines, near in zip(pages, edges, strict=True):
+    for lines, near in zip(pages, candidates, strict=True):
         kept.append(
             [
                 line
@@ -173,6 +178,16 @@ def drop_furniture(pages: Sequence[list[PdfLine]], edge: int = 3) -> list[list[P
             ]
         )
     return kept
+
+
+def _apart(line: PdfLine, lines: Sequence[PdfLine]) -> bool:
+    """Does `line` stand apart from its nearest neighbour above or below (not beside it)?"""
+    others = [o for o in lines if abs(o.baseline - line.baseline) >= 0.3 * min(o.size, line.size)]
+    if not others:
+        return True
+    nearest = min(others, key=lambda o: abs(o.baseline - line.baseline))
+    distance = abs(nearest.baseline - line.baseline)
+    return distance > 2.2 * max(line.size, nearest.size) or line.size < 0.9 * nearest.size
 
 
 def reading_order(lines: list[PdfLine]) -> list[list[PdfLine]]:
@@ -376,7 +391,7 @@ def _worker_error(kind: str, detail: str, path: str) -> InputError:
         )
     if kind in ("memory", "crashed"):
         return InputError(
-            "reading this PDF needs more memory than allowed (1.5 GB); stopped",
+            "reading this PDF needs more memory than allowed (1 GB); stopped",
             path=path,
             hint="a damaged or hostile PDF? export it again from the original",
         )

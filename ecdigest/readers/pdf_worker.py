@@ -14,11 +14,12 @@ on one baseline in drawing order, coordinates in points from the page's top-left
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from typing import Any
 
-MEMORY_LIMIT = 1536 * 1024 * 1024  # bytes of address space
+MEMORY_LIMIT = 1024 * 1024 * 1024  # bytes of address space
 CPU_SECONDS = 300  # the parent's wall-clock timeout normally strikes first
 
 
@@ -79,19 +80,24 @@ def _page(layout: Any) -> dict[str, Any]:
             images += 1
         elif isinstance(item, LTContainer):
             stack.append(iter(item))
-    return {"width": round(right - left, 2), "height": round(top - bottom, 2), "images": images, "runs": runs}
+    return {
+        "width": round(right - left, 2),
+        "height": round(top - bottom, 2),
+        "images": images,
+        "runs": [[x0, x1, baseline, size, _text(glyphs, size)] for x0, x1, baseline, size, glyphs in runs],
+    }
 
 
 def _add(runs: list[list[Any]], char: Any, left: float, top: float) -> None:
     """Append a glyph to the last run when it continues it (same baseline and size, next to
-    it), else start a run; a gap wider than a fifth of the size stands for a space."""
+    it, less than a character's width away), else start a run."""
     _a, b, c, _d, _e, f = char.matrix
     if not char.upright or b or c:
         return  # rotated or vertical text: not part of a horizontal page
-    text = char.get_text()
     size = round(char.size, 2)
     baseline = round(top - f, 2)
     x0, x1 = round(char.x0 - left, 2), round(char.x1 - left, 2)
+    glyph = (x0, x1, char.get_text())
     run = runs[-1] if runs else None
     if (
         run is not None
@@ -99,12 +105,25 @@ def _add(runs: list[list[Any]], char: Any, left: float, top: float) -> None:
         and abs(run[3] - size) < 0.05 * size
         and -0.1 * size <= x0 - run[1] < 1.0 * size
     ):
-        if x0 - run[1] > 0.2 * size and not run[4].endswith(" ") and text != " ":
-            run[4] += " "  # a gap drawn instead of a space character
-        run[4] += text
+        run[4].append(glyph)
         run[1] = max(run[1], x1)
         return
-    runs.append([x0, x1, baseline, size, text])
+    runs.append([x0, x1, baseline, size, [glyph]])
+
+
+def _text(glyphs: list[tuple[float, float, str]], size: float) -> str:
+    """A run's text. Where a producer draws a gap instead of a space character, the gap
+    stands for a space; justification widens every gap of a line, so a gap counts only
+    when it is wider than the run's usual gap by a fifth of the font size."""
+    gaps = sorted(max(0.0, after[0] - before[1]) for before, after in itertools.pairwise(glyphs))
+    usual = gaps[len(gaps) // 2] if gaps else 0.0
+    parts = [glyphs[0][2]]
+    for before, after in itertools.pairwise(glyphs):
+        gap = after[0] - before[1]
+        if gap > usual + 0.2 * size and not before[2].endswith(" ") and not after[2].startswith(" "):
+            parts.append(" ")
+        parts.append(after[2])
+    return "".join(parts)
 
 
 def main() -> None:
