@@ -166,7 +166,7 @@ def test_running_headers_footers_and_page_numbers_are_dropped() -> None:
                 line(290, 305, 800, f"- {n} -", 9),
                 line(70, 520, 760, "来源：《人民日报》 2023 年 05 月 31 日")
                 if n == 2
-                else line(70, 90, 300, "短"),
+                else line(70, 90, 300, "短行甲乙丙丁"[n]),  # a short last line, not the same twice
             ]
         )
     kept = drop_furniture(pages)
