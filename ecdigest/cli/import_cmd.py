@@ -140,8 +140,11 @@ def import_(
                 )
             for item in result.unplaced:
                 note(
-                    f"ecdigest: warning: {outcome.name}:{result.location(item)}: in no article "
-                    f"({item.reason}): {item.excerpt}"
+                    printable(
+                        f"ecdigest: warning: {outcome.name}:{result.location(item)}: in no article "
+                        f"({item.reason}): {item.excerpt}",
+                        one_line=True,
+                    )
                 )
             if strict and result.unplaced:
                 count = len(result.unplaced)
@@ -171,7 +174,7 @@ def import_(
             outcome.target = target
     failed = [o for o in outcomes if o.error is not None]
     for outcome in failed:
-        note(f"ecdigest: error: {outcome.error}")
+        note(printable(f"ecdigest: error: {outcome.error}", one_line=True))
     if format is TextOrJson.json:
         emit_json([_summary_dict(o, dry_run) for o in outcomes])
     elif batch:
