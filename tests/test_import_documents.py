@@ -87,7 +87,7 @@ def test_the_pdfs_have_the_hard_cases(pdfs: dict[str, bytes]) -> None:
         pages = page_texts(data)
         flat = ["".join(lines) for lines in pages]
 
-        def page_of(text: str) -> int | None:
+        def page_of(text: str, flat: list[str] = flat) -> int | None:
             return next((n for n, page in enumerate(flat) if _squash(text) in page), None)
 
         two_line_titles = [
