@@ -1,8 +1,10 @@
-"""The newsletter's own text -> articles: legacy back issues (PDF text) and pasted articles.
+"""The newsletter's own text -> articles: back issues (PDF, Word, text) and pasted articles.
 
 One pipeline, one named step each:
 
-    decode        bytes -> str: BOM, else strict UTF-8, else charset-normalizer; `encoding` overrides
+    decode        bytes -> `Decoded` text: PDF and Word files go to their readers (`readers/`:
+                  lines in reading order, blank lines between paragraphs, links); text: BOM,
+                  else strict UTF-8, else charset-normalizer; `encoding` overrides
     read_lines    str -> raw lines (CRLF and CR line endings normalised)
     clean_layout  raw lines -> `Layout`: text lines and real blank lines, page furniture removed,
                   and what the text tells about itself (wrap measure, paragraph marks, spacing)
@@ -36,7 +38,12 @@ The layout rules, learnt from PDF-to-text output such as tests/data/ecd-2023-06.
   group of lines (titles wrap onto a second line), or its first paragraph if there is no blank.
 
 Nothing is silently dropped: text that cannot be placed in an article comes back in
-`unplaced` with its line numbers. This module never prints; the CLI reports the result.
+`unplaced` with its line numbers (a PDF's page, a Word file's paragraph). The issue's
+article ids are numbered by `model.next_article_id`, under the lock, clear of ids taken
+anywhere in the archive: the rule `add` follows. This module never prints; the CLI reports.
+
+One module of ~950 lines on purpose: the stages share `Line` and `Layout` and read top to
+bottom as the one pipeline; what differs per file type lives in `readers/`.
 """
 
 from __future__ import annotations

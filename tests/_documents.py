@@ -263,3 +263,57 @@ def deflate_bomb(megabytes: int) -> bytes:
     parts = [packer.compress(chunk) for _ in range(megabytes)]
     parts.append(packer.flush())
     return b"".join(parts)
+
+
+def hostile_documents() -> dict[str, bytes]:
+    """The PDF and Word members of tests/data/hostile/ (written there once, committed).
+
+    Encryption salts are random, so the encrypted file differs from run to run; the others
+    are the same bytes every time. A hostile article as PDF is not among them: WeasyPrint
+    embeds the whole CJK font (290 KB); the .docx carries the same article, and PDF text
+    goes through the same pipeline after extraction."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    hello = minimal_pdf(b"BT /F1 12 Tf 72 720 Td (Hello) Tj ET")
+    hostile_article = Article(
+        id="h-001",
+        section="行业资讯",
+        title="<script>alert(1)</script>标题 & “引号”",
+        source="《人民日报》",
+        date=dt.date(2023, 6, 1),
+        url="javascript:alert(1)",
+        body="第一段 <img src=x onerror=alert(1)>。\n\n]]> 第二段 *强调* [链接](javascript:x)。",
+    )
+    small = Issue(id="h", title="h", articles=(hostile_article,))
+    files: dict[str, bytes] = {}
+    files["pdf-truncated.pdf"] = hello[: len(hello) * 3 // 5]
+    files["pdf-text-named.pdf"] = "【行业资讯】\n\n标题\n\n正文。\n\n来源：《人民日报》 2023 年 06 月 01 日\n".encode()
+    files["pdf-html-named.pdf"] = b"<!DOCTYPE html><html><body><h1>Not a PDF</h1></body></html>\n"
+    files["pdf-pages-loop.pdf"] = hello.replace(b"/Kids [5 0 R]", b"/Kids [2 0 R]")
+    image = io.BytesIO()
+    Image.new("L", (120, 160), 255).save(image, "PDF", resolution=72)
+    files["pdf-scan.pdf"] = image.getvalue()
+    try:
+        import pypdf
+    except ImportError:  # only needed to write the encrypted member once
+        pass
+    else:
+        writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(hello)))
+        writer.encrypt(user_password="secret", owner_password="owner", algorithm="AES-256")
+        out = io.BytesIO()
+        writer.write(out)
+        files["pdf-encrypted.pdf"] = out.getvalue()
+    word = issue_docx(small)
+    files["docx-hostile-article.docx"] = word
+    files["docx-truncated.docx"] = word[: len(word) // 3]
+    files["docx-text-named.docx"] = files["pdf-text-named.pdf"]
+    files["docx-legacy-word.doc"] = OLE_HEADER + bytes(504)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as package:
+        package.writestr(zipfile.ZipInfo("[Content_Types].xml", (2023, 6, 5, 8, 0, 0)), b"<Types/>")
+        package.writestr(zipfile.ZipInfo("word/document.xml", (2023, 6, 5, 8, 0, 0)), b"<w:document><unclosed")
+    files["docx-broken-xml.docx"] = packed.getvalue()
+    return files

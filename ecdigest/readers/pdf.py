@@ -5,21 +5,24 @@ positions; this module turns them into the lines a reader sees, in reading order
 
 1. lines: runs on one baseline are one line; a gap wider than two characters splits it
    (two columns, or a header's left and right parts);
-2. page furniture: running headers, footers and page numbers are the lines near the top or
-   bottom edge that repeat, digits aside, at the same height on many pages, or that read
-   as a page number (` - 20 - `, `第 20 页`, `20/31`). They are dropped, so a paragraph that
-   crosses a page break continues as if the page were not there;
+2. page furniture: running headers, footers and page numbers are the lines at the top or
+   bottom edge, apart from the text, that repeat (digits aside) at the same height on 40%
+   of the pages, or that read as a page number (` - 20 - `, `第 20 页`, `20/31`). They are
+   dropped, so a paragraph that crosses a page break continues as if the page were not
+   there. (A one-page file shows no repetition: its header is reported as left-over text.)
 3. columns: a page whose lines leave a vertical gutter free is read column by column; a
-   line across the gutter (a section header spanning both columns) starts a new band;
-4. blank lines where the text says a block ends: extra vertical space, or a change of
-   font size (a title above its article, even when a page break took the space away);
-5. indentation in display columns (one CJK character = two), so a paragraph's first-line
-   indent reaches the pipeline as the text tools' leading spaces.
+   line across the gutter, or alone at its height between the other column's lines (a
+   section header set over both columns), starts a new band;
+4. paragraphs: a blank line where a block ends (extra vertical space, or a change of font
+   size: a title above its article, even when a page break took the space away) and where
+   a paragraph ends (a first-line indent, or a sentence that stops well short of the right
+   edge). The pipeline then reads blank-separated paragraphs, as it does for Word files.
 
 The text also gets the few corrections PDF text needs: glyphs that fonts share with CJK
 radicals come back as the radical (`⽉` U+2F49 for `月`), so radicals become ideographs;
 a horizontal bar U+2015 is the Chinese dash U+2014 that shaping swapped; ligatures
-(`ﬁ`) are letters again.
+(`ﬁ`) are letters again. A space that a PDF does not draw (at the end of a line, between
+two Chinese characters) cannot be recovered.
 """
 
 from __future__ import annotations
