@@ -290,7 +290,9 @@ def hostile_documents() -> dict[str, bytes]:
     small = Issue(id="h", title="h", articles=(hostile_article,))
     files: dict[str, bytes] = {}
     files["pdf-truncated.pdf"] = hello[: len(hello) * 3 // 5]
-    files["pdf-text-named.pdf"] = "【行业资讯】\n\n标题\n\n正文。\n\n来源：《人民日报》 2023 年 06 月 01 日\n".encode()
+    files["pdf-text-named.pdf"] = (
+        "【行业资讯】\n\n标题\n\n正文。\n\n来源：《人民日报》 2023 年 06 月 01 日\n".encode()
+    )
     files["pdf-html-named.pdf"] = b"<!DOCTYPE html><html><body><h1>Not a PDF</h1></body></html>\n"
     files["pdf-pages-loop.pdf"] = hello.replace(b"/Kids [5 0 R]", b"/Kids [2 0 R]")
     image = io.BytesIO()
@@ -314,6 +316,8 @@ def hostile_documents() -> dict[str, bytes]:
     packed = io.BytesIO()
     with zipfile.ZipFile(packed, "w") as package:
         package.writestr(zipfile.ZipInfo("[Content_Types].xml", (2023, 6, 5, 8, 0, 0)), b"<Types/>")
-        package.writestr(zipfile.ZipInfo("word/document.xml", (2023, 6, 5, 8, 0, 0)), b"<w:document><unclosed")
+        package.writestr(
+            zipfile.ZipInfo("word/document.xml", (2023, 6, 5, 8, 0, 0)), b"<w:document><unclosed"
+        )
     files["docx-broken-xml.docx"] = packed.getvalue()
     return files
