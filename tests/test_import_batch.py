@@ -74,6 +74,10 @@ def test_a_folder_imports_every_file_and_goes_on_past_a_bad_one(
         "import", str(back_issues / "2023" / "ecd-2023-06.txt"), str(back_issues / "2023" / "spring")
     )
     assert again.exit_code == 1
+    assert again.stderr.splitlines()[0] == (
+        f"ecdigest: error: {back_issues / '2023' / 'ecd-2023-06.txt'}: {archive_dir / '2023' / '2023-06.toml'}: "
+        "issue '2023-06' already exists; import never merges into an issue (import under another id with --id)"
+    )
     assert again.stderr.count("already exists; import never merges") == 2
 
 

@@ -168,8 +168,9 @@ def import_(
         archive, [o.result.issue for o in parsed if o.result], dry_run=dry_run, keep_going=batch
     )
     for outcome, target in zip(parsed, written, strict=True):
-        if isinstance(target, EcdigestError):
-            outcome.error = target
+        if isinstance(target, EcdigestError):  # name the input file, then the issue file
+            where = f"{target.path}: " if target.path else ""
+            outcome.error = type(target)(where + target.message, path=outcome.name, hint=target.hint)
         else:
             outcome.target = target
     failed = [o for o in outcomes if o.error is not None]
