@@ -362,3 +362,41 @@ def test_errors_in_a_pdf_name_the_page(invoke: Invoke, tmp_path: Path) -> None:
     assert len(result.issue.articles) == 6
     with pytest.raises(InputError, match=r"^six\.pdf: page 1: section header 【行业资讯】 names no section"):
         parse_issue(data, path="six.pdf", sections=("政策法规",))
+
+
+def test_word_details_editors_use(tmp_path: Path) -> None:
+    """A heading without brackets, a HYPERLINK field (older Word) on the attribution line,
+    a tracked deletion, a soft line break inside a paragraph, a table row."""
+    import docx
+    from docx.oxml import parse_xml
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    document = docx.Document()
+    document.add_heading("行业资讯", level=1)
+    document.add_heading("数字化转型案例集发布", level=2)
+    body = document.add_paragraph()
+    body._p.append(
+        parse_xml(f'<w:r {w}><w:t xml:space="preserve">第一行</w:t><w:br/><w:t>接着写。</w:t></w:r>')
+    )
+    body._p.append(parse_xml(f"<w:del {w}><w:r><w:delText>删掉的字</w:delText></w:r></w:del>"))
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "指标"
+    table.rows[0].cells[1].text = "数值"
+    attribution = document.add_paragraph()
+    attribution._p.append(
+        parse_xml(
+            f"<w:fldSimple {w} w:instr=' HYPERLINK \"https://example.com/a?b=1\" '>"
+            "<w:r><w:t>来源：《人民日报》 2023 年 05 月 31 日</w:t></w:r></w:fldSimple>"
+        )
+    )
+    buffer = io.BytesIO()
+    document.save(buffer)
+    result = parse_issue(buffer.getvalue(), path="details.docx")
+    (article,) = result.issue.articles
+    assert (article.section, article.title, article.source) == (
+        "行业资讯",
+        "数字化转型案例集发布",
+        "《人民日报》",
+    )
+    assert article.paragraphs == ("第一行接着写。", "指标 数值")  # cells: one space apart
+    assert article.url == "https://example.com/a?b=1"

@@ -10,7 +10,7 @@ not part of the paragraph's text.
   becomes its header `【行业资讯】`, bracketed or not.
 - Hyperlinks: the first http(s) link of a paragraph is kept for its lines; the pipeline
   makes it the article's `url` when it is on the title or the attribution line.
-- Tables: each row is one line, its cells separated by two spaces.
+- Tables: each row is one line, its cells separated by spaces.
 
 The package is a ZIP archive: its members are counted and their declared sizes added up
 before anything is unpacked (Python's zipfile never inflates a member beyond its declared
