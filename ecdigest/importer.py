@@ -1,8 +1,10 @@
-"""The newsletter's own text -> articles: legacy back issues (PDF text) and pasted articles.
+"""The newsletter's own text -> articles: back issues (PDF, Word, text) and pasted articles.
 
 One pipeline, one named step each:
 
-    decode        bytes -> str: BOM, else strict UTF-8, else charset-normalizer; `encoding` overrides
+    decode        bytes -> `Decoded` text: PDF and Word files go to their readers (`readers/`:
+                  lines in reading order, blank lines between paragraphs, links); text: BOM,
+                  else strict UTF-8, else charset-normalizer; `encoding` overrides
     read_lines    str -> raw lines (CRLF and CR line endings normalised)
     clean_layout  raw lines -> `Layout`: text lines and real blank lines, page furniture removed,
                   and what the text tells about itself (wrap measure, paragraph marks, spacing)
@@ -36,7 +38,12 @@ The layout rules, learnt from PDF-to-text output such as tests/data/ecd-2023-06.
   group of lines (titles wrap onto a second line), or its first paragraph if there is no blank.
 
 Nothing is silently dropped: text that cannot be placed in an article comes back in
-`unplaced` with its line numbers. This module never prints; the CLI reports the result.
+`unplaced` with its line numbers (a PDF's page, a Word file's paragraph). The issue's
+article ids are numbered by `model.next_article_id`, under the lock, clear of ids taken
+anywhere in the archive: the rule `add` follows. This module never prints; the CLI reports.
+
+One module of ~950 lines on purpose: the stages share `Line` and `Layout` and read top to
+bottom as the one pipeline; what differs per file type lives in `readers/`.
 """
 
 from __future__ import annotations
@@ -46,14 +53,15 @@ import contextlib
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from .archive import Archive, IssueFile, check_issue_id
 from .attribution import Attribution, looks_like_attribution, try_parse
 from .attribution import parse as parse_attribution
 from .errors import ConflictError, EcdigestError, InputError, UsageError
 from .model import DEFAULT_SECTIONS, STATUSES, Article, Issue, join_paragraphs, next_article_id
+from .readers import Decoded, expected_kind, kind_of
 from .textwrap_cjk import char_width, display_width
 
 # --------------------------------------------------------------------------- results
@@ -89,6 +97,7 @@ class ParsedArticle:
     attribution: Attribution | None
     first_line: int
     last_line: int
+    url: str | None = None  # a link on the title or the attribution line (Word files)
 
     @property
     def body(self) -> str:
@@ -105,15 +114,17 @@ class ImportResult:
     unplaced: tuple[Unplaced, ...]
     articles: tuple[ParsedArticle, ...]
     layout: Layout
+    decoded: Decoded | None = None
+
+    def location(self, item: Unplaced) -> str:
+        """Where left-out text is: `12-15` (text lines), `page 3` (PDF), `paragraph 7` (Word)."""
+        if self.decoded is None or self.decoded.unit == "line":
+            return item.lines
+        first, last = self.decoded.where(item.first_line), self.decoded.where(item.last_line)
+        return first if first == last else f"{first}-{last.split()[-1]}"
 
 
 # --------------------------------------------------------------------------- 1. decode
-
-
-@dataclass(frozen=True)
-class Decoded:
-    text: str
-    encoding: str
 
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -125,15 +136,55 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 # Detectors name the GB family by the subset they saw; GB18030 reads all of it.
 _GB_FAMILY = {"gb2312", "gbk", "cp936", "ms936", "gb18030", "hz"}
+# Codecs that decode bytes to text but are no character set: Python's own escapes and
+# domain-name transforms. Byte and text transforms (base64, zlib, rot13…) are refused by
+# their `_is_text_encoding` flag.
+_NOT_CHARSETS = {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"}
+_KINDS = {
+    "pdf": "PDF file",
+    "docx": "Word (.docx) file",
+    "zip": "a ZIP archive",
+    "ole": "a Word 97-2003 or encrypted Office file",
+    "text": "text (no PDF or Word signature)",
+}
 
 
-def decode(data: bytes, *, encoding: str | None = None, path: str = "<stdin>") -> Decoded:
-    """Bytes -> text. A BOM decides, else strict UTF-8, else the detector; `encoding` overrides."""
-    if data.startswith(b"%PDF-"):
+def decode(
+    data: bytes,
+    *,
+    encoding: str | None = None,
+    path: str = "<stdin>",
+    sections: Sequence[str] = DEFAULT_SECTIONS,
+) -> Decoded:
+    """Bytes -> text. PDF and Word files go to their readers (`readers/`), whatever their
+    name; text: a BOM decides, else strict UTF-8, else the detector; `encoding` overrides."""
+    kind = kind_of(data)
+    named = expected_kind(path)
+    if named in ("pdf", "docx") and kind != named:
         raise InputError(
-            "this is a PDF file, not its text",
+            f"named like a {_KINDS[named]} but it is {_KINDS[kind]}",
             path=path,
-            hint="convert it to text first, e.g. `pdftotext issue.pdf issue.txt`",
+            hint="damaged, or another kind of file renamed: export it again from the original",
+        )
+    if kind == "pdf":
+        from .readers.pdf import read_pdf
+
+        return read_pdf(data, path=path)
+    if kind == "docx":
+        from .readers.docx import read_docx
+
+        return read_docx(data, path=path, sections=sections)
+    if kind == "zip":
+        raise InputError(
+            "a ZIP archive, not a text, PDF or Word file",
+            path=path,
+            hint="unpack it, or save the document as .docx",
+        )
+    if kind == "ole":
+        raise InputError(
+            "a Word 97-2003 .doc file, or a password-protected .docx",
+            path=path,
+            hint="save it from Word as .docx, without a password",
         )
     if encoding:
         name = _codec_name(encoding)
@@ -158,13 +209,14 @@ def decode(data: bytes, *, encoding: str | None = None, path: str = "<stdin>") -
 
 
 def _codec_name(encoding: str) -> str:
+    hint = "e.g. utf-8, gb18030, gbk, utf-16, big5"
     try:
-        name = codecs.lookup(encoding).name
-    except LookupError:
-        raise UsageError(
-            f"unknown encoding {encoding!r}", hint="e.g. utf-8, gb18030, gbk, utf-16, big5"
-        ) from None
-    return "gb18030" if name in _GB_FAMILY else name
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
+        raise UsageError(f"unknown encoding {encoding!r}", hint=hint) from None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        raise UsageError(f"{encoding!r} is not a text encoding (a character set)", hint=hint)
+    return "gb18030" if info.name in _GB_FAMILY else info.name
 
 
 def _detect(data: bytes) -> str | None:
@@ -186,6 +238,10 @@ def _strict(data: bytes, name: str, path: str) -> str:
             path=path,
             line=line,
             hint="name the right encoding with --encoding",
+        ) from None
+    except UnicodeError as exc:  # a codec that fails without a position
+        raise InputError(
+            f"not valid {name} ({exc})", path=path, hint="name the right encoding with --encoding"
         ) from None
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
@@ -270,9 +326,12 @@ class Layout:
         return line.width < self.measure - self.tolerance
 
 
-def clean_layout(raw: Sequence[str]) -> Layout:
-    """Raw lines -> text lines and real blanks, page furniture removed, layout measured."""
-    double = _is_double_spaced(raw)
+def clean_layout(raw: Sequence[str], *, structured: bool = False) -> Layout:
+    """Raw lines -> text lines and real blanks, page furniture removed, layout measured.
+
+    `structured`: the reader knew the layout (PDF, Word), so empty lines are real blanks.
+    """
+    double = not structured and _is_double_spaced(raw)
     lines: list[Line] = []
     furniture: list[int] = []
     empty_run = 0
@@ -616,7 +675,11 @@ def title_and_paragraphs(
 
 
 def build(
-    segment_: _Segment, layout: Layout, *, blank_paragraphs: bool
+    segment_: _Segment,
+    layout: Layout,
+    *,
+    blank_paragraphs: bool,
+    links: Mapping[int, str] | None = None,
 ) -> tuple[ParsedArticle | None, Unplaced | None]:
     """One segment -> title, paragraphs and attribution (or the reason it is no article)."""
     title_lines, paragraph_lines = title_and_paragraphs(
@@ -630,6 +693,10 @@ def build(
     if not paragraph_lines:
         reason = "a title and an attribution line, no body"
         return None, _unplaced([*segment_.lines, *segment_.attribution_lines], reason, layout)
+    links = links or {}
+    urls = [
+        links[line.number] for line in (*title_lines, *segment_.attribution_lines) if line.number in links
+    ]
     article = ParsedArticle(
         section=segment_.section,
         title=join_lines(title_lines, layout),
@@ -637,25 +704,39 @@ def build(
         attribution=segment_.attribution,
         first_line=title_lines[0].number,
         last_line=last,
+        url=urls[0] if urls else None,
     )
     return article, None
 
 
 def read_articles(
-    text: str, sections: Sequence[str], *, path: str = "<stdin>"
+    text: str | Decoded, sections: Sequence[str], *, path: str = "<stdin>"
 ) -> tuple[list[ParsedArticle], list[Unplaced], Layout, list[tuple[int, str]]]:
     """Decoded text -> articles in order, unplaced text, the layout, and section headers."""
-    layout = clean_layout(read_lines(text))
-    segments, unplaced, headers = segment(layout, sections, path=path)
+    decoded = text if isinstance(text, Decoded) else Decoded(text, "")
+    layout = clean_layout(read_lines(decoded.text), structured=decoded.structured)
+    with _located(decoded):
+        segments, unplaced, headers = segment(layout, sections, path=path)
     blank_paragraphs = _split_blank_paragraphs(segments)
     articles: list[ParsedArticle] = []
     for item in segments:
-        article, left_out = build(item, layout, blank_paragraphs=blank_paragraphs)
+        article, left_out = build(item, layout, blank_paragraphs=blank_paragraphs, links=decoded.links)
         if article is not None:
             articles.append(article)
         if left_out is not None:
             unplaced.append(left_out)
     return articles, sorted(unplaced, key=lambda u: u.first_line), layout, headers
+
+
+@contextlib.contextmanager
+def _located(decoded: Decoded) -> Iterator[None]:
+    """Errors about a line of a PDF's or a Word file's text name its page or paragraph."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.line is None or decoded.unit == "line":
+            raise
+        raise InputError(f"{decoded.where(exc.line)}: {exc.message}", path=exc.path, hint=exc.hint) from None
 
 
 # --------------------------------------------------------------------------- whole issues
@@ -679,8 +760,8 @@ def parse_issue(
     """
     if status not in STATUSES:
         raise UsageError(f"unknown status {status!r}", hint=f"choose one of: {', '.join(STATUSES)}")
-    decoded = decode(data, encoding=encoding, path=path)
-    parsed, unplaced, layout, headers = read_articles(decoded.text, sections, path=path)
+    decoded = decode(data, encoding=encoding, path=path, sections=sections)
+    parsed, unplaced, layout, headers = read_articles(decoded, sections, path=path)
     if not any(looks_like_attribution(line.text) for line in layout.lines):
         raise InputError(
             "no attribution lines found: every article must end with a line such as "
@@ -706,7 +787,8 @@ def parse_issue(
             )
     if not placed:
         first = min(unplaced, key=lambda u: u.first_line)
-        raise InputError("no article could be read", path=path, line=first.first_line, hint=first.reason)
+        with _located(decoded):
+            raise InputError("no article could be read", path=path, line=first.first_line, hint=first.reason)
     when = date or max(a.attribution.date for a in placed if a.attribution is not None)
     issue_id = check_issue_id(issue_id or f"{when.year:04d}-{when.month:02d}")
     issue = Issue(
@@ -726,6 +808,7 @@ def parse_issue(
         unplaced=tuple(sorted(unplaced, key=lambda u: u.first_line)),
         articles=tuple(placed),
         layout=layout,
+        decoded=decoded,
     )
 
 
@@ -738,36 +821,62 @@ def to_article(parsed: ParsedArticle, article_id: str) -> Article:
         source=attribution.source if attribution else "",
         date=attribution.date if attribution else None,
         compiled_by=attribution.compiled_by if attribution else None,
+        url=parsed.url,
         body=parsed.body,
     )
 
 
-def import_issues(archive: Archive, issues: Sequence[Issue], *, dry_run: bool = False) -> list[IssueFile]:
-    """Write new issues under one archive lock; an existing id or file refuses them all.
+def number_articles(issue: Issue, taken: Iterable[str] = ()) -> Issue:
+    """The issue with its articles numbered `{id}-001`… by the rule `add` follows
+    (`model.next_article_id`): above every number the issue used and every id in `taken`."""
+    taken = list(taken)
+    numbered = replace(issue, articles=(), last_article_number=0)
+    for article in issue.articles:
+        article_id, number = next_article_id(numbered, taken)
+        numbered = numbered.with_article(replace(article, id=article_id), number)
+    return numbered
 
-    Importing never merges into an existing issue: that would renumber or duplicate
-    articles whose ids (and RSS guids) are already out in the world. `dry_run` checks
-    the same and writes nothing.
+
+def import_issues(
+    archive: Archive, issues: Sequence[Issue], *, dry_run: bool = False, keep_going: bool = False
+) -> list[IssueFile | EcdigestError]:
+    """Write new issues under one archive lock, their article ids clear of ids taken anywhere
+    in the archive. An id or file that already exists refuses the issue: importing never
+    merges into an existing issue, which would renumber or duplicate articles whose ids
+    (and RSS guids) are already out in the world. Without `keep_going`, one refusal
+    refuses them all (raised); with it, each refused issue comes back as its error in place.
+    `dry_run` checks the same and writes nothing.
     """
-    planned = [IssueFile(archive.path_for(issue), issue) for issue in issues]
+    outcomes: list[IssueFile | EcdigestError] = []
     # Reads need no lock (writes are atomic renames): a dry run leaves no trace at all.
     with contextlib.nullcontext() if dry_run else archive.locked():
         existing = {item.issue.id: item.path for item in archive.issues()}
-        for item in planned:
-            if item.issue.id in existing:
-                raise ConflictError(
-                    f"issue {item.issue.id!r} already exists; import never merges into an issue",
-                    path=existing[item.issue.id],
-                    hint="import under another id with --id",
+        for issue in issues:
+            path = archive.path_for(issue)
+            if issue.id in existing:
+                outcomes.append(
+                    ConflictError(
+                        f"issue {issue.id!r} already exists; import never merges into an issue",
+                        path=existing[issue.id],
+                        hint="import under another id with --id",
+                    )
                 )
-            if item.path.exists():
-                raise ConflictError(
-                    "file already exists", path=item.path, hint="import under another id with --id"
+            elif path.exists():
+                outcomes.append(
+                    ConflictError("file already exists", path=path, hint="import under another id with --id")
                 )
+            else:
+                numbered = number_articles(issue, archive.taken_article_ids(f"{issue.id}-"))
+                outcomes.append(IssueFile(path, numbered))
+                existing[issue.id] = path
+        errors = [item for item in outcomes if isinstance(item, EcdigestError)]
+        if errors and not keep_going:
+            raise errors[0]
         if not dry_run:
-            for item in planned:
-                archive.write(item.path, item.issue)
-    return planned
+            for item in outcomes:
+                if isinstance(item, IssueFile):
+                    archive.write(item.path, item.issue)
+    return outcomes
 
 
 # --------------------------------------------------------------------------- one pasted article
@@ -800,8 +909,13 @@ def parse_article(
     The attribution line may be missing (flags then supply source and date); anything
     after it, or a second article, is an InputError: this reads exactly one article.
     """
-    decoded = decode(data, encoding=encoding, path=path)
-    layout = clean_layout(read_lines(decoded.text))
+    decoded = decode(data, encoding=encoding, path=path, sections=sections)
+    with _located(decoded):
+        return _parse_article(decoded, sections, path)
+
+
+def _parse_article(decoded: Decoded, sections: Sequence[str], path: str) -> PastedArticle:
+    layout = clean_layout(read_lines(decoded.text), structured=decoded.structured)
     segments, unplaced, headers = segment(layout, sections, path=path)
     if len(headers) > 1:
         raise InputError(

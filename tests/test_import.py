@@ -382,12 +382,13 @@ def test_encoding_option_overrides_detection(invoke: Invoke, tmp_path: Path, sam
     assert "unknown encoding 'klingon'" in unknown.stderr
 
 
-def test_a_pdf_file_is_refused_with_a_hint(invoke: Invoke, tmp_path: Path) -> None:
-    path = tmp_path / "issue.pdf"
+def test_a_truncated_pdf_is_refused_in_one_line(invoke: Invoke, tmp_path: Path) -> None:
+    """PDFs are read (tests/test_import_documents.py); one cut short is damaged, not text."""
+    path = tmp_path / "issue.txt"
     path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
     result = invoke("import", str(path))
     assert result.exit_code == 2
-    assert "PDF file" in result.stderr and "pdftotext" in result.stderr
+    assert result.stderr.count("\n") == 1 and "not a readable PDF (damaged or truncated" in result.stderr
 
 
 # --------------------------------------------------------------------------- the command
@@ -553,7 +554,11 @@ def test_several_files_become_several_issues(invoke: Invoke, tmp_path: Path) -> 
     )
     result = invoke("import", str(SAMPLE), str(other))
     assert result.exit_code == 0, result.output
-    assert "as 2023-06" in result.stdout and "as 2023-07" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert rows[0] == ["file", "issue", "articles", *DEFAULT_SECTIONS, "left", "out"]
+    assert rows[1] == [str(SAMPLE), "2023-06", "53", "23", "2", "24", "4", "0"]
+    assert rows[2] == [str(other), "2023-07", "1", "0", "0", "1", "0", "0"]
+    assert rows[3:] == [["imported", "2", "of", "2", "files"]]
     ids = [item["id"] for item in json.loads(invoke("list", "--format", "json").stdout)]
     assert ids == ["2023-06", "2023-07"]
     clash = invoke("import", str(SAMPLE), str(other), "--id", "x")
@@ -561,13 +566,18 @@ def test_several_files_become_several_issues(invoke: Invoke, tmp_path: Path) -> 
     assert "--id, --date and --title name one issue" in clash.stderr
 
 
-def test_two_files_with_one_id_write_nothing(invoke: Invoke, tmp_path: Path, archive_dir: Path) -> None:
+def test_two_files_with_one_id_import_the_first(invoke: Invoke, tmp_path: Path, archive_dir: Path) -> None:
+    """A batch never stops for one file: the second file that becomes 2023-06 fails alone."""
     copy = tmp_path / "copy.txt"
     copy.write_bytes(SAMPLE_BYTES)
     result = invoke("import", str(SAMPLE), str(copy))
-    assert result.exit_code == 2
-    assert "both become issue '2023-06'" in result.stderr
-    assert not (archive_dir / "2023").exists()
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert errors == [
+        f"ecdigest: error: {copy}: becomes issue '2023-06', like {SAMPLE} (import it on its own with --id)",
+        "ecdigest: error: 1 of 2 files could not be imported (see the error lines above; the other files were imported)",
+    ]
+    assert [p.name for p in (archive_dir / "2023").iterdir()] == ["2023-06.toml"]
 
 
 def test_real_subprocess_import(tmp_path: Path) -> None:
