@@ -138,11 +138,10 @@ def send(
     if if_unsent and sent is not None:
         nothing_to_do(sent["at"])
         return
-    refused = refusal(plan, resend=resend)
-    if refused is not None:
-        raise refused
-
     if dry_run:
+        refused = refusal(plan, resend=resend)
+        if refused is not None:
+            raise refused
         _warn(plan)
         if as_json:
             emit_json(_summary(plan, "dry-run"))
@@ -156,6 +155,8 @@ def send(
         return
 
     _warn(plan)
+    # The record is judged under the send lock only: read before it, an attempt with no
+    # outcome yet may be another send still in flight, not an unknown one.
     outcome = deliver(archive, plan, resend=resend, if_unsent=if_unsent)
     if outcome.already_sent:  # another send finished while this one waited for the lock
         nothing_to_do(outcome.at)
