@@ -17,7 +17,7 @@ from .errors import ConflictError, UsageError
 from .model import Article, Issue, Newsletter, join_paragraphs, next_article_id, split_paragraphs
 
 REQUIRED_FIELDS = ("title", "section", "source", "date", "body")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)  # used with fullmatch
 
 
 # --------------------------------------------------------------------------- init / new
@@ -37,7 +37,7 @@ def init_archive(
     settings = replace(defaults, title=title or defaults.title, editor=editor or defaults.editor)
     if link:
         _check_one_line("--link", link)
-        if not _URL.match(link):
+        if not _URL.fullmatch(link):
             raise UsageError(f"--link {link!r} is not an http(s) URL", hint="e.g. https://example.org/ecd/")
         link = link if link.endswith("/") else link + "/"
         settings = replace(
@@ -131,7 +131,7 @@ def build_article(draft: ArticleDraft, settings: Newsletter, article_id: str) ->
             f"unknown section {section!r}", hint=f"choose one of: {', '.join(settings.sections)}"
         )
     url = (draft.url or "").strip() or None
-    if url is not None and not _URL.match(url):
+    if url is not None and not _URL.fullmatch(url):
         raise UsageError(f"--url {url!r} is not an http(s) URL")
     try:
         date = parse_date(draft.date or "", tz=settings.timezone)

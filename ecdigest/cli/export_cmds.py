@@ -44,10 +44,14 @@ def export_json(
     if all_issues:
         if issue:
             raise UsageError("give an ISSUE or --all, not both")
-        emit(renderer.render([i.issue for i in archive.issues()], archive.settings, as_list=True), output)
+        emit(
+            renderer.render([i.issue for i in archive.issues()], archive.settings, as_list=True),
+            output,
+            archive,
+        )
         return
     item = archive.resolve(issue, default_status="published")
-    emit(renderer.render([item.issue], archive.settings), output)
+    emit(renderer.render([item.issue], archive.settings), output, archive)
 
 
 @export_app.command("markdown")
@@ -68,7 +72,7 @@ def export_markdown(
 
     archive = state(ctx).archive()
     item = archive.resolve(issue, default_status="published")
-    emit(export.get("markdown").render([item.issue], archive.settings), output)
+    emit(export.get("markdown").render([item.issue], archive.settings), output, archive)
 
 
 class FeedFormat(enum.StrEnum):
@@ -109,7 +113,7 @@ def export_rss(
     archive = state(ctx).archive()
     issues = [item.issue for item in archive.issues()]
     data = export.get("rss").render(issues, archive.settings, format=format.value, per=per.value, limit=limit)
-    emit(data, output)
+    emit(data, output, archive)
 
 
 @export_app.command("email")
@@ -141,4 +145,4 @@ def export_email(
 
     archive = state(ctx).archive()
     item = archive.resolve(issue, default_status="published")
-    emit(export.get("email").render([item.issue], archive.settings, width=width, eml=eml), output)
+    emit(export.get("email").render([item.issue], archive.settings, width=width, eml=eml), output, archive)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -85,8 +84,8 @@ def build(
     ctx: typer.Context,
     *,
     output: Annotated[
-        Path, typer.Option("--output", "-o", metavar="DIR", help="Output folder (default: ./site).")
-    ] = Path("site"),
+        str, typer.Option("--output", "-o", metavar="DIR", help="Output folder (default: ./site).")
+    ] = "site",
     format: FormatOption = TextOrJson.text,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing when nothing changed.")] = False,
 ) -> None:
@@ -101,13 +100,15 @@ def build(
     """
     from ..build import BuildRefused
     from ..build import build as run_build
+    from ..outputs import output_folder
 
     archive = state(ctx).archive()
+    out_dir = output_folder(output, archive)
     try:
         if _stderr_is_terminal():
-            result = _with_progress(lambda progress: run_build(archive, output, progress=progress))
+            result = _with_progress(lambda progress: run_build(archive, out_dir, progress=progress))
         else:
-            result = run_build(archive, output)
+            result = run_build(archive, out_dir)
     except BuildRefused as refused:
         _report(refused.problems)
         raise
