@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .archive import Archive, IssueFile, check_issue_id
-from .dates import parse_date, today
+from .dates import DateError, parse_date, today
 from .errors import ConflictError, UsageError
 from .model import Article, Issue, Newsletter, join_paragraphs, next_article_id, split_paragraphs
 
@@ -172,8 +172,10 @@ def draft_problems(draft: ArticleDraft, settings: Newsletter) -> list[UsageError
     if (draft.date or "").strip():
         try:
             parse_date(draft.date or "", tz=settings.timezone)
-        except UsageError as exc:
+        except DateError as exc:
             problems.append(UsageError(f"--date: {exc.message}", hint=exc.hint))
+        except UsageError as exc:  # the clock itself ($ECDIGEST_NOW), not the date given
+            problems.append(exc)
     if "body" not in missing and not join_paragraphs(split_paragraphs(draft.body or "")):
         problems.append(UsageError("the body is empty", hint="give it with --body, --body-file or --edit"))
     for tag in draft.tags:

@@ -86,6 +86,10 @@ def write_stdout(data: str | bytes) -> None:
     """
     raw = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
     stream = sys.stdout
+    if _FAILED:  # fd 1 now points at /dev/null: a second attempt must fail the same way
+        from .errors import WriteError
+
+        raise WriteError(_FAILED[0])
     try:
         if stream is None:  # started with stdout closed (`>&-`)
             raise OSError(9, "stdout is closed")
@@ -98,7 +102,12 @@ def write_stdout(data: str | bytes) -> None:
         silence_stdout()
         from .errors import WriteError
 
-        raise WriteError(f"cannot write to stdout: {_stream_error(exc)}") from None
+        _FAILED.append(f"cannot write to stdout: {_stream_error(exc)}")
+        raise WriteError(_FAILED[0]) from None
+
+
+# Set once stdout has failed (closed, full): later writes in this process report the same.
+_FAILED: list[str] = []
 
 
 def _stream_error(exc: Exception) -> str:

@@ -104,6 +104,10 @@ def _run_click(argv: Sequence[str], run: Callable[[], Any]) -> int:
 def argv_check(argv: Sequence[str]) -> None:
     """Refuse a command line that is not UTF-8 text (a byte such as 0xff in an argument)."""
     for number, value in enumerate(argv, start=1):
+        if "\x00" in value:  # only reachable in-process (a real argv ends at NUL): no path holds one
+            from ..errors import UsageError
+
+            raise UsageError(f"argument {number} contains a NUL character: {printable(value, one_line=True)}")
         if not is_text(value):
             from ..errors import UsageError
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..terminal import stdout_is_terminal
+from ..terminal import printable, stdout_is_terminal
 from .app import app, state
 from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
 
@@ -115,7 +115,7 @@ def build(
     if format is TextOrJson.json:
         emit_json(result.to_dict())
     elif not (quiet and not result.written):
-        write_stdout(result.summary() + "\n")
+        write_stdout(printable(result.summary(), one_line=True) + "\n")
 
 
 def _with_progress(job: Callable[[Progress], BuildResult]) -> BuildResult:
