@@ -227,7 +227,14 @@ def read_bytes(path: Path | str, *, limit: int = MAX_READ_BYTES) -> bytes:
     else:
         where = path
         try:
-            with open(path, "rb") as handle:
+            # Opened without blocking, then read blocking: a pipe with a writer (`<(cmd)`,
+            # /dev/stdin) is read to its end, while a FIFO that nobody writes to reads as
+            # empty instead of hanging the command forever.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as handle:
+                if stat.S_ISDIR(os.fstat(fd).st_mode):
+                    raise IsADirectoryError(errno.EISDIR, "is a folder")
+                os.set_blocking(fd, True)
                 data = handle.read(limit + 1)
         except FileNotFoundError:
             raise InputError("no such file", path=path) from None

@@ -192,6 +192,31 @@ def test_special_files_at_an_output_path_are_refused_without_hanging(shipped: Pa
     assert sorted(p.name for p in site.iterdir()) == ["feed.xml"]  # checked all before writing any
 
 
+def test_a_fifo_given_as_an_input_never_hangs_and_a_pipe_is_read(shipped: Path, tmp_path: Path) -> None:
+    """Root: fileio.read_bytes opens without blocking, then reads blocking: a FIFO nobody
+    writes to reads as empty; a pipe with a writer (`<(cmd)`) is read to its end."""
+    fifo = tmp_path / "input.fifo"
+    os.mkfifo(fifo)
+    add = "$ECD -a A add 2023-06 --title t --section 行业资讯 --source 《x》 --date 2023-06-01"
+    for command in (
+        f"{add} --body-file F",
+        "$ECD -a A add 2023-06 --section 行业资讯 --from-text F",
+        "$ECD -a A add 2023-06 --from-draft F",
+        "$ECD -a A import F",
+        "$ECD -a A import F --dry-run",
+    ):
+        started = time.monotonic()
+        code, stderr = sh(command.replace(" A ", f" '{shipped}' ").replace(" F", f" '{fifo}'"), cwd=tmp_path)
+        assert code == 2, (command, stderr)
+        one_error_line(stderr)
+        assert time.monotonic() - started < 30
+    code, stderr = sh(
+        f"{add.replace(' A ', f' {shipped!s} ')} --body-file <(printf '管道里的正文。')", cwd=tmp_path
+    )
+    assert code == 0, stderr
+    assert "管道里的正文。" in (shipped / "2023" / "2023-06.toml").read_text("utf-8")
+
+
 def test_a_device_node_is_never_replaced_by_a_regular_file(
     invoke: Invoke, shipped: Path, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from typer.testing import CliRunner
 from ecdigest.archive import Archive
 from ecdigest.cli import app
 
+EXAMPLE_SECONDS = 60  # a hang (a FIFO read, a lock) fails the example instead of the run
 TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 ISSUE_2023_06 = """\
@@ -277,13 +279,23 @@ def check_contract(template: Path, words: list[tuple[str, object]]) -> None:
         for kind, word in words:
             argv.append(values[word] if kind == "val" else str(word))  # type: ignore[index]
         runner = CliRunner()
-        result = runner.invoke(
-            app,
-            ["--archive", str(sandbox / "archive"), *argv],
-            input="",
-            env={"EDITOR": "true", "VISUAL": "", "ECDIGEST_LOCK_TIMEOUT": "5"},
-            catch_exceptions=True,
-        )
+
+        def hung(signum: int, frame: object) -> None:
+            raise TimeoutError(f"no answer in {EXAMPLE_SECONDS} s: argv={argv!r}")
+
+        previous = signal.signal(signal.SIGALRM, hung)
+        signal.alarm(EXAMPLE_SECONDS)
+        try:
+            result = runner.invoke(
+                app,
+                ["--archive", str(sandbox / "archive"), *argv],
+                input="",
+                env={"EDITOR": "true", "VISUAL": "", "ECDIGEST_LOCK_TIMEOUT": "5"},
+                catch_exceptions=True,
+            )
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
         event(f"exit {result.exit_code}")
         event(" ".join(argv[:2]) if argv[:1] == ["export"] else argv[0])
         where = f"argv={argv!r}\nexit={result.exit_code}\nstderr={result.stderr!r}"
