@@ -145,6 +145,8 @@ class Archive:
             raise ConflictError(
                 "an archive already exists here", path=root / SETTINGS_FILE, hint="nothing was changed"
             )
+        if root.exists() and not root.is_dir():
+            raise ConflictError("is a file, not a folder", path=root, hint="choose a folder for the archive")
         archive = cls(root, settings)
         archive._refuse_nesting()
         with archive.locked():
@@ -198,7 +200,7 @@ class Archive:
         import stat
 
         folder = self.root / STATE_DIR
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
             mode = os.lstat(folder).st_mode
             if stat.S_ISLNK(mode) or not stat.S_ISDIR(mode):
                 raise WriteError(

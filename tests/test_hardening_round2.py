@@ -411,6 +411,11 @@ def test_init_never_nests_archives(invoke: Invoke, shipped: Path, tmp_path: Path
     result = invoke("init", str(outer), archive=shipped)
     assert result.exit_code == 2 and "cannot hold another" in one_error_line(result.stderr)
     assert not (outer / "ecdigest.toml").exists()
+    (tmp_path / "a-file").write_text("x", "utf-8")
+    for not_a_folder in (tmp_path / "a-file", tmp_path / "a-file" / "below"):
+        result = invoke("init", str(not_a_folder), archive=shipped)
+        assert result.exit_code == 2, result.output
+        one_error_line(result.stderr)
     assert snapshot(shipped) == before
     readable(shipped)
 
