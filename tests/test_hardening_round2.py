@@ -576,6 +576,28 @@ def test_the_clock_at_the_calendars_edges(
     readable(draft.parent.parent)
 
 
+def test_paths_the_system_refuses_are_one_line(invoke: Invoke, shipped: Path, tmp_path: Path) -> None:
+    """Root: EcdigestGroup.invoke turns an OSError the core did not foresee into one line."""
+    long = str(tmp_path / ("长" * 300))
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    for args in (
+        ["init", long],
+        ["add", "2023-06", *ADD, "--body-file", long],
+        ["export", "rss", "-o", long + "/feed.xml"],
+        ["build", "-o", long],
+        ["import", long],
+        ["build", "-o", str(loop / "site")],
+    ):
+        result = invoke(*args, archive=shipped)
+        assert result.exit_code == 2, (args, result.output)
+        one_error_line(result.stderr)
+    result = invoke("list", archive=Path(long))
+    assert result.exit_code == 2
+    one_error_line(result.stderr)
+    readable(shipped)
+
+
 # =========================================================================== streams
 # Root: terminal.write_stdout (a closed or full stdout is a WriteError, fd 1 then silenced),
 # fileio.read_bytes (a closed stdin), cli.main and launcher.main (a reader that went away).

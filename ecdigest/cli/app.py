@@ -50,6 +50,14 @@ class EcdigestGroup(TyperGroup):
             if debug_enabled(ctx):
                 raise
             fail(error)
+        except BrokenPipeError:
+            raise  # the reader went away: cli.main ends quietly
+        except OSError as error:
+            # An operating-system refusal the core did not foresee (a name too long, a loop
+            # of links, a permission in an odd place) is still input the user can fix.
+            if debug_enabled(ctx):
+                raise
+            fail(EcdigestError(error.strerror or str(error), path=error.filename))
 
     def main(  # type: ignore[override]
         self,
