@@ -576,6 +576,20 @@ def test_the_clock_at_the_calendars_edges(
     readable(draft.parent.parent)
 
 
+def test_integers_past_every_limit_on_the_command_line(invoke: Invoke, shipped: Path) -> None:
+    huge = "9" * 30
+    assert invoke("search", "直播", "--limit", huge, archive=shipped).exit_code == 0
+    assert invoke("export", "rss", "--limit", huge, archive=shipped).exit_code == 0
+    for args in (
+        ["show", "--width", huge],
+        ["export", "email", "--width", huge],
+        ["search", "x", "--limit", "-" + huge],
+    ):
+        result = invoke(*args, archive=shipped)
+        assert result.exit_code == 2, (args, result.output)
+        one_error_line(result.stderr)
+
+
 def test_paths_the_system_refuses_are_one_line(invoke: Invoke, shipped: Path, tmp_path: Path) -> None:
     """Root: EcdigestGroup.invoke turns an OSError the core did not foresee into one line."""
     long = str(tmp_path / ("长" * 300))
