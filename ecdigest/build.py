@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .archive import Archive
 from .errors import Failure, UsageError, WriteError
-from .model import Issue, is_valid_id
+from .model import Issue, is_valid_issue_id
 from .validate import Problem, validate_report
 
 LOCK_NAME = ".ecdigest-build.lock"
@@ -99,7 +99,7 @@ def render_site(issues: list[Issue], archive: Archive, *, progress: Progress | N
 
     settings = archive.settings
     for issue in issues:
-        if not is_valid_id(issue.id):
+        if not is_valid_issue_id(issue.id):
             raise UsageError(f"issue id {issue.id!r} cannot be a file name", hint="run `ecdigest validate`")
     total = len(issues) + 4 if issues else 0
     done = 0
@@ -148,14 +148,17 @@ def target(out_dir: Path, name: str) -> Path:
     return path
 
 
-def write_site(out_dir: Path, files: list[SiteFile], issues: int) -> BuildResult:
+def write_site(
+    out_dir: Path, files: list[SiteFile], issues: int, archive: Archive | None = None
+) -> BuildResult:
     """Write each file atomically if its bytes changed, under the output folder's lock."""
     from .fileio import FileLock, write_if_changed
+    from .outputs import output_file, output_folder
 
     result = BuildResult(out_dir, issues)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise WriteError("is not a folder", path=out_dir, hint="choose another -o DIR")
-    paths = [(f, target(out_dir, f.name)) for f in files]  # check all before writing any
+    output_folder(out_dir, archive)
+    # Check all before writing any: inside the folder, and each one a place an output may go.
+    paths = [(f, output_file(target(out_dir, f.name), archive)) for f in files]
     with FileLock(out_dir / LOCK_NAME).held():
         for file, path in paths:
             if write_if_changed(path, file.data):
@@ -177,4 +180,4 @@ def build(archive: Archive, out_dir: Path, *, progress: Progress | None = None) 
     files = render_site(issues, archive, progress=progress)
     if not files:
         return BuildResult(out_dir, 0)
-    return write_site(out_dir, files, len(issues))
+    return write_site(out_dir, files, len(issues), archive)

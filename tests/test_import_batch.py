@@ -218,9 +218,12 @@ def test_real_encodings_still_work_and_unknown_ones_are_named(invoke: Invoke, tm
     path.write_bytes(SAMPLE.read_text("utf-8").encode("gb18030"))
     for codec in ("gb18030", "GBK", "cp936"):
         assert invoke("import", str(path), "--encoding", codec, "--dry-run").exit_code == 0
-    for name in ("no-such-codec", "utf-8\x00"):
+    for name in ("no-such-codec", "utf-8-but-not"):
         result = invoke("import", str(path), "--encoding", name)
         assert result.exit_code == 2 and "unknown encoding" in result.stderr, result.stderr
+    # a NUL never reaches the codec lookup: no argument may hold one
+    result = invoke("import", str(path), "--encoding", "utf-8\x00")
+    assert result.exit_code == 2 and "NUL character" in result.stderr, result.stderr
     wrong = invoke("import", str(path), "--encoding", "utf-32")
     assert wrong.exit_code == 2 and wrong.stderr.startswith(
         f"ecdigest: error: {path}:1: not valid utf-32 (byte 0x20 at offset 0)"
