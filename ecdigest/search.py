@@ -31,7 +31,6 @@ errors only when it raises one.
 
 from __future__ import annotations
 
-import os
 import unicodedata
 
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
@@ -597,5 +596,7 @@ def render_rich(result: SearchResult, write: Callable[[Any], None]) -> None:
 
 
 def archive_root(option: str | None) -> str:
-    """`--archive`, else `$ECDIGEST_ARCHIVE`, else `./issues` (as `archive.resolve_root`)."""
-    return option if option not in (None, "") else os.environ.get("ECDIGEST_ARCHIVE") or "issues"
+    """The archive folder, found as every command finds it (discover.py)."""
+    from .discover import archive_root as resolve
+
+    return resolve(option)

@@ -45,6 +45,7 @@ Codes (stable: scripts and editors rely on them; never reuse a retired code)
 | W402 | warning | source not in `known_sources` (when set), with "did you mean" | |
 | W601 | warning | same story already in another (published) issue: title identical or nearly | |
 | W602 | warning | same title twice in one issue | |
+| W603 | warning | same text (body) as an article earlier in the archive, in any issue | |
 | W701 | warning | layout residue: a page number line in a body | |
 | W702 | warning | layout residue: an attribution line (`来源：… 2023 年 05 月 31 日`) in a body | |
 | W703 | warning | layout residue: a section header (`【行业资讯】`) in a body | |
@@ -85,7 +86,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .catalog import MIN_NEAR, title_key, title_pairs
+from .catalog import MIN_NEAR, body_digest, title_key, title_pairs
 from .codec import FieldProblem, KeyLines
 from .errors import InputError, NotFoundError
 from .model import Article, Issue, Newsletter
@@ -1042,6 +1043,85 @@ def _check_titles(
     return problems
 
 
+# W603: the archive's order of articles (issue date, issue id, file, position); an article
+# whose text an earlier one already has is reported, naming the first that has it.
+_Place = tuple[str, str, tuple[str, ...], int]
+
+
+def _same_body_problem(item: _Loaded, index: int, article: Article, first: tuple[str, str, str]) -> Problem:
+    issue_id, article_id, title = first
+    return Problem(
+        "W603",
+        WARNING,
+        item.issue_id,
+        article.id or None,
+        "body",
+        str(item.path),
+        item.lines.line("body", index),
+        f"{_article_label(article.id or None, index)}the same text as {article_id or '?'} in "
+        f"{issue_id or '?'} (“{title}”): drop one of them unless both belong",
+    )
+
+
+def _same_bodies(loaded: list[_Loaded], selected: list[_Loaded]) -> list[Problem]:
+    """W603 over every file read: each article whose body an earlier article already has."""
+    entries: list[tuple[_Place, str, _Loaded, int, Article]] = []
+    for item in loaded:
+        if item.issue is None:
+            continue
+        date = item.issue.date.isoformat() if item.issue.date else ""
+        for index, article in enumerate(item.issue.articles):
+            if article.body.strip():
+                place = (date, item.issue.id, item.path.parts, index)
+                entries.append((place, body_digest(article.body), item, index, article))
+    entries.sort(key=lambda entry: entry[0])
+    chosen = {id(item) for item in selected}
+    first: dict[str, tuple[str, str, str]] = {}
+    problems = []
+    for _place, digest, item, index, article in entries:
+        assert item.issue is not None
+        if digest not in first:
+            first[digest] = (item.issue.id, article.id, article.title)
+        elif id(item) in chosen:
+            problems.append(_same_body_problem(item, index, article, first[digest]))
+    return problems
+
+
+def _same_bodies_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem]:
+    """W603 for the selected issues, asking the catalog about every other article (the same
+    answers as `_same_bodies` over the whole archive)."""
+    dates: dict[Path, str] | None = None
+    problems = []
+    for item in selected:
+        if item.issue is None:
+            continue
+        mine_date = item.issue.date.isoformat() if item.issue.date else ""
+        for index, article in enumerate(item.issue.articles):
+            if not article.body.strip():
+                continue
+            others = [
+                entry
+                for entry in catalog.same_body(body_digest(article.body))
+                if not (entry.path == item.path and entry.pos == index)
+            ]
+            if not others:
+                continue
+            if dates is None:
+                dates = {e.path: e.date.isoformat() if e.date else "" for e in catalog.issues()}
+            mine: _Place = (mine_date, item.issue.id, item.path.parts, index)
+            earlier = sorted(
+                ((dates.get(e.path, ""), e.issue, e.path.parts, e.pos), e)
+                for e in others
+                if (dates.get(e.path, ""), e.issue, e.path.parts, e.pos) < mine
+            )
+            if earlier:
+                found = earlier[0][1]
+                problems.append(
+                    _same_body_problem(item, index, article, (found.issue, found.id, found.title))
+                )
+    return problems
+
+
 def _duplicates(loaded: list[_Loaded]) -> list[Problem]:
     """E103 (issue ids) and E203 (article ids) across the whole archive."""
     problems: list[Problem] = []
@@ -1125,11 +1205,13 @@ def validate_report(
             selected = [_load(archive, path) for path in _selected_paths(archive, catalog, issue_ids)]
             others = _others_sharing_ids(archive, catalog, selected)
             titles = _published_elsewhere_from(catalog, selected) if warnings else []
+            titles += _same_bodies_from(catalog, selected) if warnings else []
         loaded = sorted([*selected, *others], key=lambda item: item.path.parts)
     else:
         loaded = _load_all(archive)
         selected = loaded
         titles = _published_elsewhere(loaded, selected) if warnings else []
+        titles += _same_bodies(loaded, selected) if warnings else []
     problems: list[Problem] = []
     for item in selected:
         problems += _check_file(item, archive.settings, now, warnings=warnings)
