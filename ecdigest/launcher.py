@@ -367,6 +367,10 @@ def fast_path(argv: Sequence[str]) -> int | None:
 
         write_stdout(f"ecdigest {__version__}\n")
         return 0
+    if argv[:1] == ["__complete"]:  # every Tab of the shell: completion.py, never Typer
+        from .completion import run
+
+        return run(argv[1:])
     parsed = parse_argv(argv)
     if parsed is None:
         return None

@@ -451,9 +451,9 @@ class _Loaded:
         return self.issue.id if self.issue is not None and self.issue.id else None
 
 
-def _load(archive: Archive, path: Path) -> _Loaded:
+def _load(archive: Archive, path: Path, data: bytes | None = None) -> _Loaded:
     try:
-        result = archive.read_lenient(path)
+        result = archive.read_lenient(path, data)
     except InputError as exc:
         message = exc.message
         if message.startswith("invalid TOML"):
@@ -1099,26 +1099,24 @@ def _same_bodies_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem
         for index, article in enumerate(item.issue.articles):
             if not article.body.strip():
                 continue
-            others = [
-                entry
-                for entry in catalog.same_body(body_digest(article.body))
-                if not (entry.path == item.path and entry.pos == index)
+            digest = body_digest(article.body)
+            # This file as it is read here (the catalog may hold an older copy of it).
+            own = [
+                (mine_date, item.issue.id, item.path.parts, pos, (item.issue.id, other.id, other.title))
+                for pos, other in enumerate(item.issue.articles[:index])
+                if other.body.strip() and body_digest(other.body) == digest
             ]
-            if not others:
-                continue
-            if dates is None:
+            others = [e for e in catalog.same_body(digest) if e.path != item.path]
+            if others and dates is None:
                 dates = {e.path: e.date.isoformat() if e.date else "" for e in catalog.issues()}
-            mine: _Place = (mine_date, item.issue.id, item.path.parts, index)
-            earlier = sorted(
-                ((dates.get(e.path, ""), e.issue, e.path.parts, e.pos), e)
+            candidates = own + [
+                ((dates or {}).get(e.path, ""), e.issue, e.path.parts, e.pos, (e.issue, e.id, e.title))
                 for e in others
-                if (dates.get(e.path, ""), e.issue, e.path.parts, e.pos) < mine
-            )
+            ]
+            mine: _Place = (mine_date, item.issue.id, item.path.parts, index)
+            earlier = sorted(c for c in candidates if c[:4] < mine)
             if earlier:
-                found = earlier[0][1]
-                problems.append(
-                    _same_body_problem(item, index, article, (found.issue, found.id, found.title))
-                )
+                problems.append(_same_body_problem(item, index, article, earlier[0][4]))
     return problems
 
 
@@ -1241,6 +1239,22 @@ def _others_sharing_ids(archive: Archive, catalog: Catalog, selected: list[_Load
             if article.id:
                 paths.update(a.path for a in catalog.find_articles(article.id))
     return [_load(archive, path) for path in sorted(paths - mine)]
+
+
+def validate_text(archive: Archive, path: Path, data: bytes) -> list[Problem]:
+    """The problems of the issue file `path` if it held `data` (`edit ISSUE` checks the text
+    before saving it): its own rules, and its cross-issue checks against the other files
+    through the catalog, as `validate_report` checks a named issue."""
+    from .dates import today
+
+    item = _load(archive, path, data)
+    with archive.catalog() as catalog:
+        others = _others_sharing_ids(archive, catalog, [item])
+        titles = _published_elsewhere_from(catalog, [item]) + _same_bodies_from(catalog, [item])
+    problems = _check_file(item, archive.settings, today(archive.settings.timezone))
+    loaded = sorted([item, *others], key=lambda each: each.path.parts)
+    problems += [p for p in _duplicates(loaded) if p.path == str(path)]
+    return sorted(problems + titles, key=_sort_key)
 
 
 def validate_archive(archive: Archive, issue_ids: Sequence[str] | None = None) -> list[Problem]:
@@ -1428,8 +1442,18 @@ def apply_fixes(archive: Archive, issue_ids: Sequence[str] | None = None) -> lis
                 continue
             if fix.skipped is None:
                 target = path.resolve() if path.is_symlink() else path
+                archive.before_write(target)
                 atomic_write(target, fix.new_text.encode("utf-8"))
             done.append(fix)
+        fixed = [fix for fix in done if fix.skipped is None]
+        if fixed:
+            ids = [fix.issue for fix in fixed if fix.issue]
+            count = sum(fix.total for fix in fixed)
+            archive.change().describe(
+                "fix",
+                f"fix {', '.join(ids) or 'issues'} ({count} safe fix{'es' if count != 1 else ''})",
+                issues=ids,
+            )
     return done
 
 

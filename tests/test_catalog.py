@@ -629,7 +629,7 @@ def test_writers_racing_readers(tmp_path: Path) -> None:
                 path.unlink()
             else:
                 result = subprocess.run(
-                    [*_ecdigest(), "--archive", str(root), "add", path.stem if path.stem.startswith("i") else "x",
+                    [*_ecdigest(), "--archive", str(root), "add", "--force", path.stem if path.stem.startswith("i") else "x",
                      "--title", f"并发 {seed} {runs}", "--section", "行业资讯", "--source", "《人民日报》",
                      "--date", "2004-01-01", "--body", "正文。"],
                     capture_output=True, env=_clean_env(), timeout=120, check=False,

@@ -12,6 +12,8 @@ from .app import app, state, stdin_is_terminal
 from .output import FormatOption, TextOrJson, emit_json, note, table, write_stdout
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..archive import Archive
     from ..model import Newsletter
     from ..operations import ArticleDraft
@@ -29,22 +31,75 @@ def init(
         str | None, typer.Option(metavar="TEXT", help="Editorial office, e.g. 《电子商务动态》编辑部.")
     ] = None,
     link: Annotated[str | None, typer.Option(metavar="URL", help="Web site the feed points at.")] = None,
+    email_from: Annotated[
+        str | None, typer.Option("--from", metavar="ADDR", help="The email's From: 编辑部 <editor@your.org>.")
+    ] = None,
+    email_to: Annotated[
+        str | None, typer.Option("--to", metavar="ADDR", help="The list's address the email goes to.")
+    ] = None,
+    git: Annotated[
+        bool,
+        typer.Option(
+            "--git", help="Keep every change as a git commit ([history] git = true; git init if needed)."
+        ),
+    ] = False,
     ctx: typer.Context,
 ) -> None:
     """Create a new archive.
 
-    Example: ecdigest init ~/ecd --link https://example.org/ecd/
+    Example: ecdigest init ~/ecd --link https://example.org/ecd/ --git
 
     Writes ecdigest.toml (the four sections of the newsletter by default) and a
-    .gitignore for the search index; refuses to touch an existing archive.
+    .gitignore for the search index; refuses to touch an existing archive. On a terminal
+    it asks for the title, the site link and the email addresses not given as options
+    (Enter keeps the example.org placeholders, which build and publish warn about).
     """
     from ..archive import SETTINGS_FILE, resolve_root
     from ..operations import init_archive
 
     root = directory if directory is not None else resolve_root(state(ctx).archive_option)
-    init_archive(root, title=title, editor=editor, link=link)
+    if stdin_is_terminal():
+        title, link, email_from, email_to = _ask_settings(title, link, email_from, email_to)
+    init_archive(
+        root, title=title, editor=editor, link=link, email_from=email_from, email_to=email_to, git=git
+    )
     note(f"created {root / SETTINGS_FILE}")
     note(f"next: ecdigest --archive {root} new --date today")
+
+
+def _ask_settings(
+    title: str | None, link: str | None, email_from: str | None, email_to: str | None
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """Ask on a terminal for what `init` was not given; a wrong answer is asked again."""
+    from ..errors import UsageError
+    from ..model import Newsletter
+    from ..operations import check_address, check_link
+
+    defaults = Newsletter()
+
+    def ask(question: str, check: Callable[[str], object], default: str = "") -> str | None:
+        while True:
+            answer = str(
+                typer.prompt(question, default=default, show_default=bool(default), err=True)
+            ).strip()
+            if not answer:
+                return None
+            try:
+                check(answer)
+            except UsageError as exc:
+                note(f"  {exc}")
+                continue
+            return answer
+
+    if title is None:
+        title = ask("Newsletter title", lambda value: value, defaults.title)
+    if link is None:
+        link = ask("Web site the feed points at (https://…; Enter: later)", check_link)
+    if email_from is None:
+        email_from = ask("From address of the email (编辑部 <editor@…>; Enter: later)", check_address)
+    if email_to is None:
+        email_to = ask("The list's address (Enter: later)", check_address)
+    return title, link, email_from, email_to
 
 
 @app.command()
@@ -135,6 +190,9 @@ def add(
             "e.g. the text a failed --edit saved; with --edit, open it in the editor.",
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Add to a published issue (readers get a new item).")
+    ] = False,
 ) -> None:
     """Add one article to an issue and print its id.
 
@@ -153,6 +211,10 @@ def add(
     --edit never loses what was typed: a mistake (an unknown section, a date that cannot
     be read) reopens the editor with the errors on top; without a terminal, or when the
     editor fails, the text is saved and the error says where (--from-draft FILE reads it).
+
+    Warns at once (stderr) when the article repeats one the archive has (title or text),
+    when its date is in the future or after the issue's, when its source's marks are
+    mixed. A published issue takes new articles only with --force.
     """
     from ..errors import UsageError
     from ..operations import ArticleDraft, add_article
@@ -194,10 +256,8 @@ def add(
                 hint="write them in the file, or add --edit to change them in the editor",
             )
         article_draft = _from_draft(from_draft, archive, issue, edit=edit)
-        updated, article = add_article(archive, issue, article_draft)
-        write_stdout(article.id + "\n")
-        if stdout_is_terminal():
-            note(f"added to {updated.issue.id} ({updated.path}), {len(updated.issue.articles)} articles")
+        updated, article = add_article(archive, issue, article_draft, force=force)
+        _added(archive, updated.issue.id, updated.path, len(updated.issue.articles), article.id)
         return
     draft = ArticleDraft(
         title=title,
@@ -217,10 +277,17 @@ def add(
         draft = _edit(edit_template(draft, archive.settings), archive, issue)
     elif draft.missing() and stdin_is_terminal() and "-" not in (body_file, from_text):
         draft = _prompt(draft, archive.settings)
-    updated, article = add_article(archive, issue, draft)
-    write_stdout(article.id + "\n")
+    updated, article = add_article(archive, issue, draft, force=force)
+    _added(archive, updated.issue.id, updated.path, len(updated.issue.articles), article.id)
+
+
+def _added(archive: Archive, issue_id: str, path: Path, count: int, article_id: str) -> None:
+    from .editing_cmds import warn_about
+
+    write_stdout(article_id + "\n")
     if stdout_is_terminal():
-        note(f"added to {updated.issue.id} ({updated.path}), {len(updated.issue.articles)} articles")
+        note(f"added to {issue_id} ({path}), {count} articles")
+    warn_about(archive, issue_id, [article_id])
 
 
 def _read_body_file(path: str) -> str:
@@ -352,10 +419,17 @@ def list_issues(ctx: typer.Context, *, format: FormatOption = TextOrJson.text) -
 @app.command()
 def show(
     ctx: typer.Context,
-    issue: Annotated[
-        str | None, typer.Argument(metavar="[ISSUE]", help="Issue id (default: the newest issue).")
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[ISSUE|ARTICLE]", help="Issue id, or an article id (default: the newest issue)."
+        ),
     ] = None,
     *,
+    toc: Annotated[bool, typer.Option("--toc", help="The contents: sections and article ids.")] = False,
+    section: Annotated[
+        str | None, typer.Option("--section", metavar="NAME", help="Only this section.")
+    ] = None,
     format: FormatOption = TextOrJson.text,
     width: Annotated[
         int | None,
@@ -363,29 +437,76 @@ def show(
             min=20, max=1000, metavar="N", help="Wrap at this many columns (default: terminal width)."
         ),
     ] = None,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="Print straight to the terminal ($PAGER is used otherwise).")
+    ] = False,
 ) -> None:
-    """Show an issue as an editor reads it: sections, articles, attribution lines.
+    """Show an issue, its contents, a section or one article, as an editor reads them.
 
-    Example: ecdigest show 2023-06 --width 72
+    \b
+    Example: ecdigest show 2023-06 --toc
+             ecdigest show 2023-06-002
+
+    On a terminal the text goes through a pager ($ECDIGEST_PAGER, $PAGER, else less -R;
+    --no-pager, or PAGER=cat, turns it off); never off a terminal.
     """
+    from ..errors import UsageError
+    from ..export.jsonout import dumps
+    from .pager import page
+
     archive = state(ctx).archive()
-    item = archive.resolve(issue)
-    if format is TextOrJson.json:
-        from ..counting import count_article, count_issue
-        from ..export.jsonout import issue_dict
+    if target is None:
+        item, index = archive.resolve(None), None
+    else:
+        from ..editing import find_target
 
-        value = issue_dict(item.issue)
-        for entry, count in (
-            (value, count_issue(item.issue)),
-            *zip(value["articles"], map(count_article, item.issue.articles), strict=True),
-        ):
-            entry["words"], entry["reading_minutes"] = count.words, count.minutes
-        emit_json(value)
-        return
-    from ..export import text
-
+        item, index = find_target(archive, target)
+    issue, settings = item.issue, archive.settings
     if width is None:
         import shutil
 
         width = min(shutil.get_terminal_size((80, 24)).columns, 100) if stdout_is_terminal() else 80
-    write_stdout(printable(text.render([item.issue], archive.settings, width=width)))
+    if index is not None:
+        if toc or section is not None:
+            raise UsageError(f"{target} is an article; --toc and --section show an issue")
+        from ..contents import article_json, article_text
+
+        article = issue.articles[index]
+        if format is TextOrJson.json:
+            page(dumps(article_json(issue, article)), enabled=not no_pager)
+        else:
+            page(printable(article_text(issue, article, settings, width=width)), enabled=not no_pager)
+        return
+    from .. import contents
+
+    if section is not None:
+        contents.check_section(issue, settings, section)
+    if toc:
+        if format is TextOrJson.json:
+            page(dumps(contents.toc_json(issue, settings, section=section)), enabled=not no_pager)
+        else:
+            page(printable(contents.toc_text(issue, settings, section=section)), enabled=not no_pager)
+        return
+    if section is not None:
+        if format is TextOrJson.json:
+            page(dumps(contents.section_json(issue, settings, section)), enabled=not no_pager)
+        else:
+            page(
+                printable(contents.section_text(issue, settings, section, width=width)), enabled=not no_pager
+            )
+        return
+    if format is TextOrJson.json:
+        from ..counting import count_article, count_issue
+        from ..export.jsonout import issue_dict
+
+        value = issue_dict(issue)
+        for entry, count in (
+            (value, count_issue(issue)),
+            *zip(value["articles"], map(count_article, issue.articles), strict=True),
+        ):
+            entry["words"], entry["reading_minutes"] = count.words, count.minutes
+        page(dumps(value), enabled=not no_pager)
+        return
+    from ..export import text
+
+    page(printable(text.render([issue], settings, width=width)), enabled=not no_pager)
