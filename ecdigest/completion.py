@@ -207,16 +207,18 @@ def _archive_values(kind: str, prefix: str, archive_option: str | None) -> list[
 
     archive = open_archive(archive_option)
     with archive.catalog() as catalog:
-        if kind in ("issue", "target"):
-            issues = [e for e in catalog.issues() if e.id and e.id.startswith(prefix)]
-            found = [(e.id or "", _issue_note(e.date, e.status, e.title)) for e in reversed(issues)]
-            found = list(dict(found).items())
-            if kind == "issue":
-                return found
-            articles = _articles(catalog, prefix)
-            return found + articles if articles or found else []
-        if kind == "article":
-            return _articles(catalog, prefix)
+        if kind in ("issue", "target", "article"):
+            entries = catalog.issues()
+            found: list[Candidate] = []
+            if kind != "article":
+                seen: dict[str, str] = {}
+                for e in reversed(entries):  # newest first
+                    if e.id and e.id.startswith(prefix):
+                        seen.setdefault(e.id, _issue_note(e.date, e.status, e.title))
+                found = list(seen.items())
+            if kind != "issue":
+                found += _articles(catalog, entries, prefix)
+            return found
         values = set(catalog.values(kind))
     settings = archive.settings
     if kind == "section":
@@ -233,27 +235,26 @@ def _issue_note(date: Any, status: Any, title: Any) -> str:
     return " · ".join(str(x) for x in (date, status, title) if x)
 
 
-def _articles(catalog: Any, prefix: str) -> list[Candidate]:
+def _articles(catalog: Any, entries: Sequence[Any], prefix: str) -> list[Candidate]:
     """Article ids starting with `prefix`, with their titles; past MAX_ARTICLES, the issues
-    they belong to (`ISSUE-`) so the next Tab can narrow."""
-    ids = catalog.article_ids(prefix)
-    if len(ids) <= MAX_ARTICLES:
-        return [(i, " ".join(next(iter(catalog.find_articles(i)), _NO_TITLE).title.split())) for i in ids]
+    they belong to (`ISSUE-`) so the next Tab can narrow. The issues' article counts say
+    how many there are before any id is fetched (ids are ISSUE-NNN)."""
     groups = {
-        entry.id + "-": entry.article_count
-        for entry in catalog.issues()
-        if entry.id and entry.article_count and (entry.id + "-").startswith(prefix)
+        e.id + "-": e.article_count
+        for e in entries
+        if e.id and e.article_count and (e.id + "-").startswith(prefix)
     }
-    if not groups:  # the prefix is inside one issue's ids: its articles, as many as they are
-        return [(i, "") for i in ids]
-    return [(g, f"{n} articles") for g, n in sorted(groups.items())]
-
-
-class _NoTitle:
-    title = ""
-
-
-_NO_TITLE = _NoTitle()
+    if sum(groups.values()) > MAX_ARTICLES:
+        return [(g, f"{n} articles") for g, n in sorted(groups.items())]
+    ids = catalog.article_ids(prefix)
+    if len(ids) > MAX_ARTICLES:
+        return [(i, "") for i in ids]  # inside one issue's ids (2023-06-0 of 1,000 articles)
+    titles: dict[str, str] = {}
+    for issue in dict.fromkeys(i.rpartition("-")[0] for i in ids):  # one query per issue
+        titles.update((a.id, a.title) for a in catalog.articles(issue) if a.id.startswith(prefix))
+    for missing in (i for i in ids if i not in titles):  # an id not of the ISSUE-NNN form
+        titles.update((a.id, a.title) for a in catalog.find_articles(missing))
+    return [(i, " ".join(titles.get(i, "").split())) for i in ids]
 
 
 # --------------------------------------------------------------------------- output for the shells
