@@ -39,7 +39,8 @@ FIELDS = "fields"
 def render(article: Article, settings: Newsletter, *, where: str) -> str:
     """The printed form of `article` under its header; `where` names it in the first line."""
     lines = [
-        f"# {where}: edit, save and quit (quit without saving to change nothing).",
+        f"# {where}: edit, save and quit.",
+        "# Quit without saving, or save it unchanged, to change nothing.",
         "# Header: section, url, tags. After the first blank line, the article as printed: its",
         "# title, its paragraphs (a blank line between them) and its attribution line",
         "# 来源：《报刊》 编选：… YYYY 年 MM 月 DD 日 (without 编选：…, nobody compiled it).",

@@ -79,10 +79,10 @@ def _article_hint(catalog: object, article_id: str) -> str:
         if not ids:
             return f"{issue_id} has no articles yet"
         shown = ", ".join(ids[:3]) + (f", …, {ids[-1]}" if len(ids) > 3 else "")
-        return f"{issue_id} has {shown} (`ecdigest show {issue_id} --toc` lists them)"
+        return f"{issue_id} has {shown}; `ecdigest show {issue_id} --toc` lists them"
     if catalog.issue_files(article_id):
         return f"{article_id} is an issue; give an article id such as {article_id}-001"
-    return "article ids are ISSUE-NNN, e.g. 2023-07-002 (`ecdigest show ISSUE --toc` lists them)"
+    return "article ids are ISSUE-NNN, e.g. 2023-07-002; `ecdigest show ISSUE --toc` lists them"
 
 
 def _replaced(issue: Issue, articles: Sequence[Article]) -> Issue:
@@ -227,7 +227,7 @@ def remove_articles(archive: Archive, article_ids: Sequence[str], *, force: bool
             refuse_published(
                 item.issue,
                 f"removing {', '.join(item.issue.articles[i].id for i in indexes)}",
-                "the item leaves the feed at the next build (readers who fetched it keep it)",
+                "the item leaves the feed at the next build, and readers who fetched it keep it",
                 force=force,
             )
         for item, indexes in by_path.values():

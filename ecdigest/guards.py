@@ -90,13 +90,10 @@ def placeholder_warning(settings: Newsletter) -> str | None:
     keys = placeholders(settings)
     if not keys:
         return None
-    urgent = (
-        " (tag_authority can never change once readers have the feed: every item would come again as new)"
-    )
+    urgent = "; tag_authority can never change once readers have the feed" if "tag_authority" in keys else ""
     return (
-        f"ecdigest.toml still holds the example.org placeholders in {', '.join(keys)}: "
-        f"set the newsletter's own site and addresses before the feed goes public"
-        + (urgent if "tag_authority" in keys else "")
+        f"ecdigest.toml still holds the example.org placeholders in {', '.join(keys)}: set them before "
+        f"the feed goes public{urgent}"
     )
 
 

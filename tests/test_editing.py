@@ -261,6 +261,13 @@ def test_edit_with_options_changes_fields_without_an_editor(invoke: Invoke, day:
         None,
         ["海关"],
     )
+    # A change that makes validate complain is said at once; what it said before, not again.
+    future = invoke("edit", "2023-07-002", "--date", "2023-07-12")
+    assert future.exit_code == 0 and [
+        line.split(": ")[2].split()[0] for line in future.stderr.splitlines()
+    ] == ["E302", "E303"]
+    again = invoke("edit", "2023-07-002", "--title", "新标题二")
+    assert again.exit_code == 0 and again.stderr == ""
     bad = invoke("edit", "2023-07-002", "--section", "国际")
     assert bad.exit_code == 2 and "unknown section" in one_line(bad.stderr)
     wrong = invoke("edit", "2023-07", "--title", "x")

@@ -34,11 +34,27 @@ def warn(problems: Sequence[Problem]) -> None:
         note(printable(f"ecdigest: {problem_line(problem)}", one_line=True))
 
 
-def warn_about(archive: Archive, issue_id: str, article_ids: Sequence[str]) -> None:
-    """Say at once what validate will say about articles just written (guards.py)."""
+def warn_about(
+    archive: Archive, issue_id: str, article_ids: Sequence[str], *, known: Sequence[Problem] = ()
+) -> None:
+    """Say at once what validate will say about articles just written (guards.py), but
+    for what it said already before the change (`known`)."""
     from ..guards import article_warnings
 
-    warn(article_warnings(archive, issue_id, article_ids))
+    said = {(p.code, p.field, p.message) for p in known}
+    warn(
+        [
+            p
+            for p in article_warnings(archive, issue_id, article_ids)
+            if (p.code, p.field, p.message) not in said
+        ]
+    )
+
+
+def _warnings_now(archive: Archive, issue_id: str, article_id: str) -> list[Problem]:
+    from ..guards import article_warnings
+
+    return article_warnings(archive, issue_id, [article_id])
 
 
 def _drafts(archive: Archive) -> Path:
@@ -141,18 +157,24 @@ def edit(
     item, index = find_target(archive, target)
     assert index is not None
     article = item.issue.articles[index]
+    known = _warnings_now(archive, item.issue.id, article.id)
     if given:
         if from_draft is not None:
             from ..errors import UsageError
 
             raise UsageError(f"--from-draft takes every field from its file, not from {', '.join(given)}")
-        _edit_fields(archive, item.issue, article, flags, tag)
+        _edit_fields(archive, item.issue, article, flags, tag, known)
         return
-    _edit_article(archive, item.issue, item.path, article, from_draft, reopen)
+    _edit_article(archive, item.issue, item.path, article, from_draft, reopen, known)
 
 
 def _edit_fields(
-    archive: Archive, issue: Issue, article: Article, flags: dict[str, str | None], tags: list[str] | None
+    archive: Archive,
+    issue: Issue,
+    article: Article,
+    flags: dict[str, str | None],
+    tags: list[str] | None,
+    known: Sequence[Problem],
 ) -> None:
     """Change fields given as options (scripts)."""
     from ..article_text import draft_of
@@ -172,11 +194,17 @@ def _edit_fields(
     if tags:
         draft.tags = list(tags)
     new = build_article(draft, archive.settings, article.id)
-    _finish_edit(archive, edit_article(archive, article.id, lambda _current: new, expected=article))
+    _finish_edit(archive, edit_article(archive, article.id, lambda _current: new, expected=article), known)
 
 
 def _edit_article(
-    archive: Archive, issue: Issue, path: Path, article: Article, from_draft: str | None, reopen: bool
+    archive: Archive,
+    issue: Issue,
+    path: Path,
+    article: Article,
+    from_draft: str | None,
+    reopen: bool,
+    known: Sequence[Problem],
 ) -> None:
     """The editor loop over one article, in its printed form (or the field form)."""
     import shlex
@@ -254,7 +282,7 @@ def _edit_article(
         raise UsageError(
             f"{exc.message}; nothing was changed, your text is saved in {saved}", hint=resume(saved)
         ) from None
-    _finish_edit(archive, edited)
+    _finish_edit(archive, edited, known)
 
 
 def _is_field_form(text: str) -> bool:
@@ -276,7 +304,7 @@ def _is_field_form(text: str) -> bool:
     return False
 
 
-def _finish_edit(archive: Archive, edited: object) -> None:
+def _finish_edit(archive: Archive, edited: object, known: Sequence[Problem]) -> None:
     from ..editing import Edited
 
     assert isinstance(edited, Edited)
@@ -289,7 +317,7 @@ def _finish_edit(archive: Archive, edited: object) -> None:
             f"{edited.issue.id} is published: the feed item {edited.after.id} (same GUID) "
             "carries the change from the next build"
         )
-    warn_about(archive, edited.issue.id, [edited.after.id])
+    warn_about(archive, edited.issue.id, [edited.after.id], known=known)
 
 
 def _edit_issue(archive: Archive, issue_id: str, path: Path, from_draft: str | None, reopen: bool) -> None:
@@ -397,7 +425,7 @@ def rm(
         refuse_published(
             item.issue,
             f"removing {article_id}",
-            "the item leaves the feed at the next build (readers who fetched it keep it)",
+            "the item leaves the feed at the next build, and readers who fetched it keep it",
             force=force,
         )
         found.append((item, index))
@@ -501,7 +529,7 @@ def mv(
         note(f"moved {moved.before.id} to {moved.to_issue} ({moved.after.section}) as {moved.after.id}")
     else:
         write_stdout(f"moved {article} ({moved.after.section})\n")
-    if moved.changed:
+    if moved.changed and moved.to_issue != moved.from_issue:  # a new issue: its date, its neighbours
         warn_about(archive, moved.to_issue, [moved.after.id])
 
 
