@@ -44,6 +44,30 @@ def articles(invoke: Invoke, issue: str) -> list[dict[str, object]]:
     return found
 
 
+def at_a_terminal_with(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, first: str, then: str) -> Path:
+    """A person at a terminal whose $EDITOR runs `first` on the text the first time and
+    `then` every later time (each may rewrite `t`); what it was shown each round is kept
+    in the returned folder as 0, 1, …"""
+    import ecdigest.cli.editing_cmds as commands
+
+    monkeypatch.setattr(commands, "stdin_is_terminal", lambda: True)
+    rounds = tmp_path / "rounds"
+    rounds.mkdir()
+    indent = lambda code: "".join(f"    {line}\n" for line in code.splitlines())  # noqa: E731
+    monkeypatch.setenv(
+        "EDITOR",
+        editor(
+            tmp_path,
+            f"rounds = pathlib.Path({str(rounds)!r})\n"
+            "n = len(list(rounds.iterdir()))\n"
+            "(rounds / str(n)).write_text(t, 'utf-8')\n"
+            f"if n == 0:\n{indent(first)}else:\n{indent(then)}"
+            "p.write_text(t, 'utf-8')\n",
+        ),
+    )
+    return rounds
+
+
 @pytest.fixture
 def day(invoke: Invoke, archive_dir: Path) -> Path:
     """A draft issue 2023-07 with four articles in two sections (001, 002 行业资讯; 003, 004
@@ -145,25 +169,12 @@ def test_an_edit_that_fails_validation_reopens_with_the_errors_on_top(
     invoke: Invoke, day: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A person at a terminal gets the editor again, errors on top, until it is right."""
-    import ecdigest.cli.editing_cmds as commands
-
-    monkeypatch.setattr(commands, "stdin_is_terminal", lambda: True)
-    rounds = tmp_path / "rounds"
-    rounds.mkdir()
-    monkeypatch.setenv(
-        "EDITOR",
-        editor(
-            tmp_path,
-            f"rounds = pathlib.Path({str(rounds)!r})\n"
-            "n = len(list(rounds.iterdir()))\n"
-            "(rounds / str(n)).write_text(t, 'utf-8')\n"
-            "if n == 0:\n"
-            "    t = t.replace('2023 年 07 月 01 日', '2023 年 02 月 30 日').replace('section: 行业资讯', 'section: 国际')\n"
-            "    t = t.replace('第二篇。', '我认真改写的第二篇。')\n"
-            "else:\n"
-            "    t = t.replace('2023 年 02 月 30 日', '2023 年 07 月 02 日').replace('section: 国际', 'section: 行业资讯')\n"
-            "p.write_text(t, 'utf-8')\n",
-        ),
+    rounds = at_a_terminal_with(
+        monkeypatch,
+        tmp_path,
+        "t = t.replace('2023 年 07 月 01 日', '2023 年 02 月 30 日').replace('section: 行业资讯', 'section: 国际')\n"
+        "t = t.replace('第二篇。', '我认真改写的第二篇。')",
+        "t = t.replace('2023 年 02 月 30 日', '2023 年 07 月 02 日').replace('section: 国际', 'section: 行业资讯')",
     )
     result = invoke("edit", "2023-07-002")
     assert result.exit_code == 0, result.output
@@ -283,25 +294,12 @@ def test_edit_with_options_changes_fields_without_an_editor(invoke: Invoke, day:
 def test_edit_issue_saves_the_file_as_written_once_it_adds_no_error(
     invoke: Invoke, day: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ecdigest.cli.editing_cmds as commands
-
-    monkeypatch.setattr(commands, "stdin_is_terminal", lambda: True)
-    rounds = tmp_path / "rounds"
-    rounds.mkdir()
-    monkeypatch.setenv(
-        "EDITOR",
-        editor(
-            tmp_path,
-            f"rounds = pathlib.Path({str(rounds)!r})\n"
-            "n = len(list(rounds.iterdir()))\n"
-            "(rounds / str(n)).write_text(t, 'utf-8')\n"
-            "if n == 0:\n"
-            "    t = t.replace('title = \"电子商务动态 2023 年 7 月\"', '# 主编：本期加急\\ntitle = \"电子商务动态 2023 年 7 月（加急）\"')\n"
-            "    t = t.replace('section = \"数据观察\"', 'section = \"数据\"', 1)\n"
-            "else:\n"
-            "    t = t.replace('section = \"数据\"', 'section = \"数据观察\"')\n"
-            "p.write_text(t, 'utf-8')\n",
-        ),
+    rounds = at_a_terminal_with(
+        monkeypatch,
+        tmp_path,
+        "t = t.replace('title = \"电子商务动态 2023 年 7 月\"', '# 主编：本期加急\\ntitle = \"电子商务动态 2023 年 7 月（加急）\"')\n"
+        "t = t.replace('section = \"数据观察\"', 'section = \"数据\"', 1)",
+        "t = t.replace('section = \"数据\"', 'section = \"数据观察\"')",
     )
     result = invoke("edit", "2023-07")
     assert result.exit_code == 0, result.output

@@ -19,6 +19,39 @@ if TYPE_CHECKING:
     from ..operations import ArticleDraft
 
 
+# An article's fields as options: one definition for `add` and `edit`.
+TitleOption = Annotated[str | None, typer.Option(metavar="TEXT", help="Headline.")]
+SectionOption = Annotated[
+    str | None, typer.Option(metavar="NAME", help="One of the archive's sections, e.g. 行业资讯.")
+]
+SourceOption = Annotated[
+    str | None, typer.Option(metavar="TEXT", help="Outlet as printed: 《人民日报》 or “央广网”.")
+]
+CompiledByOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="TEXT",
+        help="Who compiled it (add's default: the editorial office for outside sources; '' for none).",
+    ),
+]
+DateOption = Annotated[
+    str | None,
+    typer.Option(metavar="DATE", help="Attribution date: 2023-05-31, '2023 年 05 月 31 日', today."),
+]
+UrlOption = Annotated[
+    str | None, typer.Option(metavar="URL", help="Link to the original (http/https; '' for none).")
+]
+TagOption = Annotated[
+    list[str] | None, typer.Option("--tag", metavar="TAG", help="A tag; repeat for several.")
+]
+BodyOption = Annotated[
+    str | None, typer.Option(metavar="TEXT", help="Body text; paragraphs separated by a blank line.")
+]
+BodyFileOption = Annotated[
+    str | None, typer.Option(metavar="PATH|-", help="Read the body from a UTF-8 file, or - for stdin.")
+]
+
+
 @app.command()
 def init(
     directory: Annotated[
@@ -141,34 +174,15 @@ def add(
         str | None, typer.Argument(metavar="[ISSUE]", help="Issue id (default: the newest draft).")
     ] = None,
     *,
-    title: Annotated[str | None, typer.Option(metavar="TEXT", help="Headline.")] = None,
-    section: Annotated[
-        str | None, typer.Option(metavar="NAME", help="One of the archive's sections, e.g. 行业资讯.")
-    ] = None,
-    source: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Outlet as printed: 《人民日报》 or “央广网”.")
-    ] = None,
-    compiled_by: Annotated[
-        str | None,
-        typer.Option(
-            metavar="TEXT",
-            help="Who compiled it (default: the editorial office for outside sources; '' for none).",
-        ),
-    ] = None,
-    date: Annotated[
-        str | None,
-        typer.Option(metavar="DATE", help="Attribution date: 2023-05-31, '2023 年 05 月 31 日', today."),
-    ] = None,
-    url: Annotated[str | None, typer.Option(metavar="URL", help="Link to the original (http/https).")] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", metavar="TAG", help="A tag; repeat for several.")
-    ] = None,
-    body: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Body text; paragraphs separated by a blank line.")
-    ] = None,
-    body_file: Annotated[
-        str | None, typer.Option(metavar="PATH|-", help="Read the body from a UTF-8 file, or - for stdin.")
-    ] = None,
+    title: TitleOption = None,
+    section: SectionOption = None,
+    source: SourceOption = None,
+    compiled_by: CompiledByOption = None,
+    date: DateOption = None,
+    url: UrlOption = None,
+    tag: TagOption = None,
+    body: BodyOption = None,
+    body_file: BodyFileOption = None,
     edit: Annotated[
         bool, typer.Option("--edit", help="Write the article in $EDITOR (VISUAL, EDITOR, else vi).")
     ] = False,

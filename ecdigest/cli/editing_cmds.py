@@ -9,7 +9,19 @@ import typer
 
 from ..terminal import printable
 from .app import app, state, stdin_is_terminal
+from .archive_cmds import (
+    BodyFileOption,
+    BodyOption,
+    CompiledByOption,
+    DateOption,
+    SectionOption,
+    SourceOption,
+    TagOption,
+    TitleOption,
+    UrlOption,
+)
 from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
+from .publish_cmds import _problem_line as problem_line
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -17,14 +29,6 @@ if TYPE_CHECKING:
     from ..archive import Archive
     from ..model import Article, Issue
     from ..validate import Problem
-
-
-def problem_line(problem: Problem) -> str:
-    """A problem as validate prints it: `FILE:LINE: CODE severity: [ARTICLE FIELD] message`."""
-    where = f"{problem.path}:{problem.line}" if problem.line else f"{problem.path}"
-    subject = " ".join(x for x in (problem.article, problem.field) if x)
-    subject = f"[{subject}] " if subject else ""
-    return f"{where}: {problem.code} {problem.severity}: {subject}{problem.message}"
 
 
 def warn(problems: Sequence[Problem]) -> None:
@@ -78,25 +82,15 @@ def edit(
         str, typer.Argument(metavar="ARTICLE|ISSUE", help="Article id (2023-07-002) or issue id.")
     ],
     *,
-    title: Annotated[str | None, typer.Option(metavar="TEXT", help="New headline (no editor).")] = None,
-    section: Annotated[str | None, typer.Option(metavar="NAME", help="New section (no editor).")] = None,
-    source: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="New source as printed (no editor).")
-    ] = None,
-    compiled_by: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="New compiler; '' for none (no editor).")
-    ] = None,
-    date: Annotated[
-        str | None, typer.Option(metavar="DATE", help="New attribution date (no editor).")
-    ] = None,
-    url: Annotated[str | None, typer.Option(metavar="URL", help="New link; '' for none (no editor).")] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", metavar="TAG", help="Replace the tags; repeat for several.")
-    ] = None,
-    body: Annotated[str | None, typer.Option(metavar="TEXT", help="New body text (no editor).")] = None,
-    body_file: Annotated[
-        str | None, typer.Option(metavar="PATH|-", help="New body from a UTF-8 file or - (no editor).")
-    ] = None,
+    title: TitleOption = None,
+    section: SectionOption = None,
+    source: SourceOption = None,
+    compiled_by: CompiledByOption = None,
+    date: DateOption = None,
+    url: UrlOption = None,
+    tag: TagOption = None,
+    body: BodyOption = None,
+    body_file: BodyFileOption = None,
     from_draft: Annotated[
         str | None,
         typer.Option(
@@ -120,7 +114,8 @@ def edit(
     is read back and checked; a mistake reopens the editor with the errors on top. Quitting
     without a change changes nothing, and the text is never lost: without a terminal, or if
     the editor fails, it is saved and the error says where (--from-draft FILE applies it).
-    The article keeps its id. Field options change an article without an editor.
+    The article keeps its id. The field options (as add's; --tag replaces the tags) change
+    an article without an editor, for scripts.
     """
     from ..editing import find_target, issue_file
 
