@@ -98,12 +98,18 @@ def _address(option: str, value: str | None) -> str | None:
 def _git_init(root: Path) -> None:
     """Make `root` a git repository unless it already is in one (before any file is written,
     so that a missing git changes nothing)."""
+    import os
+
     from .archive import SETTINGS_FILE
-    from .history import run_git
+    from .history import Repo, run_git
 
     if (root.exists() and not root.is_dir()) or (root / SETTINGS_FILE).exists():
         return  # Archive.create says what is wrong
     Archive(root, Newsletter())._refuse_nesting()
+    existing = Path(os.path.abspath(root))
+    while not existing.is_dir():
+        existing = existing.parent
+    Repo(existing).identity()  # no commit could be made: create nothing
     root.mkdir(parents=True, exist_ok=True)
     if run_git(root, "rev-parse", "--show-toplevel", check=False).returncode != 0:
         run_git(root, "init", "--quiet")

@@ -291,6 +291,8 @@ def test_with_history_on_nothing_is_written_unless_it_can_be_committed(
     nobody = invoke("add", "2023-07", "--title", "t", *ADD, "--body", "b", archive=repo)
     assert nobody.exit_code == 2 and "user.email" in nobody.stderr
     assert path.read_bytes() == before
+    fresh = invoke("init", str(tmp_path / "fresh"), "--git")
+    assert fresh.exit_code == 2 and "user.email" in fresh.stderr and not (tmp_path / "fresh").exists()
     elsewhere = tmp_path / "no-repo"
     shutil.copytree(repo, elsewhere, ignore=shutil.ignore_patterns(".git"))
     outside = invoke("add", "2023-07", "--title", "t", *ADD, "--body", "b", archive=elsewhere)
