@@ -19,6 +19,10 @@ from .errors import ConflictError, EcdigestError, InputError, NotFoundError
 from .fileio import FileLock, atomic_write, decode_utf8, is_temp_file, read_bytes
 from .model import Issue, Newsletter
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
 ENV_VAR = "ECDIGEST_ARCHIVE"
 DEFAULT_DIR = "issues"
 SETTINGS_FILE = "ecdigest.toml"
@@ -187,73 +191,107 @@ class Archive:
 
     # ------------------------------------------------------------------ reading
 
-    def read_lenient(self, path: Path) -> LoadResult:
+    def read_lenient(self, path: Path, data: bytes | None = None) -> LoadResult:
         """Read one file, reporting every structural problem instead of stopping at one.
 
+        `data`: the file's bytes when the caller has read them already (a cache hashing
+        them), so that what is parsed is what was hashed.
         Unreadable files and invalid TOML still raise InputError: nothing else can be known.
         """
         self._check_inside(path)
-        text = decode_utf8(read_bytes(path), path)
-        data = parse_toml(text, path)
-        issue, problems = decode_issue(data, text)
+        text = decode_utf8(read_bytes(path) if data is None else data, path)
+        parsed = parse_toml(text, path)
+        issue, problems = decode_issue(parsed, text)
         return LoadResult(path, issue, tuple(problems), text)
 
     def read(self, path: Path) -> IssueFile:
         """Read one issue file; the first structural problem is an InputError with its line."""
         result = self.read_lenient(path)
-        if result.problems:
-            first = result.problems[0]
-            more = len(result.problems) - 1
-            raise InputError(
-                first.message,
-                path=path,
-                line=first.line,
-                hint=f"{more} more problem(s); run `ecdigest validate`" if more else "fix the file",
-            )
+        error = strict_error(result)
+        if error is not None:
+            raise error
         assert result.issue is not None
         return IssueFile(path, result.issue)
 
     def issues(self) -> list[IssueFile]:
-        """Every issue, strictly read; two files with one id are an error."""
+        """Every issue, strictly read; two files with one id are an error.
+
+        This reads every file: commands that need one issue, the newest one, or a summary
+        of all of them ask the catalog (`catalog()`, `get`, `latest`) instead.
+        """
         loaded = [self.read(path) for path in self.issue_paths()]
         seen: dict[str, Path] = {}
         for item in loaded:
             other = seen.get(item.issue.id)
             if other is not None:
-                raise InputError(
-                    f"issue id {item.issue.id!r} is also used by {other}",
-                    path=item.path,
-                    hint="give each issue file its own id",
-                )
+                raise duplicate_id_error(item.issue.id, other, item.path)
             seen[item.issue.id] = item.path
         return sorted(loaded, key=_issue_order)
 
-    def get(self, issue_id: str) -> IssueFile:
-        """The issue with this id; NotFoundError lists the ids that exist."""
-        for path in self.issue_paths():
-            if path.stem == issue_id:
-                item = self.read(path)
-                if item.issue.id == issue_id:
-                    return item
-        for item in self.issues():
-            if item.issue.id == issue_id:
-                return item
-        raise NotFoundError(f"no issue {issue_id!r} in {self.root}", hint=self._known_ids_hint())
+    def catalog(self) -> Catalog:
+        """The catalog of every issue (catalog.py), up to date; use it in a `with` block."""
+        from .catalog import open_catalog
 
-    def _known_ids_hint(self) -> str:
-        ids = [item.issue.id for item in self.issues()]
-        if not ids:
-            return "the archive has no issues yet; create one with `ecdigest new`"
-        shown = ", ".join(ids[-10:])
-        return f"issues: {'…, ' if len(ids) > 10 else ''}{shown}"
+        return open_catalog(self)
+
+    def get(self, issue_id: str) -> IssueFile:
+        """The issue with this id, found through the catalog and read from its file alone;
+        NotFoundError lists the ids that exist."""
+        for attempt in (1, 2):
+            with self.catalog() as catalog:
+                files = catalog.issue_files(issue_id)
+                if not files:
+                    # A file that cannot be read has no id: its name stands in for it.
+                    files = [e for e in catalog.issues() if not e.readable and e.path.stem == issue_id]
+                    if not files:
+                        raise NotFoundError(
+                            f"no issue {issue_id!r} in {self.root}", hint=_known_ids_hint(catalog)
+                        )
+            if len(files) > 1:
+                raise duplicate_id_error(issue_id, files[0].path, files[1].path)
+            item = self.read(files[0].path)
+            if item.issue.id == issue_id or attempt == 2:
+                if item.issue.id != issue_id:
+                    raise NotFoundError(f"no issue {issue_id!r} in {self.root}")
+                return item
+            # The file changed between the catalog's answer and our read: ask again.
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def latest(self, *, status: str | None = None) -> IssueFile:
-        """The newest issue (by date, then id), optionally of one status."""
-        candidates = [i for i in self.issues() if status is None or i.issue.status == status]
-        if not candidates:
-            what = f"{status} issue" if status else "issue"
-            raise NotFoundError(f"no {what} in {self.root}", hint="create one with `ecdigest new`")
-        return candidates[-1]
+        """The newest issue (by date, then id), optionally of one status.
+
+        A broken file that could be the answer (it cannot be read at all, or its issue is
+        at least as new and of that status) is an error: what it holds is unknown. Older
+        broken files do not matter.
+        """
+        for attempt in (1, 2):
+            with self.catalog() as catalog:
+                entries = catalog.issues()
+            for entry in entries:
+                if not entry.readable:  # it could hold anything, the newest issue too
+                    assert entry.error is not None
+                    raise entry.error
+            chosen = None
+            for entry in reversed(entries):
+                if status is not None and entry.status != status:
+                    continue
+                if entry.error is not None:
+                    raise entry.error
+                chosen = entry
+                break
+            if chosen is None:
+                what = f"{status} issue" if status else "issue"
+                raise NotFoundError(f"no {what} in {self.root}", hint="create one with `ecdigest new`")
+            same = sorted(e.path for e in entries if e.id == chosen.id)
+            if len(same) > 1:
+                raise duplicate_id_error(chosen.id or "", same[0], same[1])
+            item = self.read(chosen.path)
+            if (item.issue.id, item.issue.date, item.issue.status) == (chosen.id, chosen.date, chosen.status):
+                return item
+            if attempt == 2:
+                return item
+            # The file changed between the catalog's answer and our read: ask again.
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def resolve(self, issue_id: str | None, *, default_status: str | None = None) -> IssueFile:
         """An issue by id, or the newest one (of `default_status`) when no id is given."""
@@ -276,20 +314,39 @@ class Archive:
         atomic_write(path, encode_issue(issue).encode("utf-8"))
 
     def taken_article_ids(self, prefix: str, *, exclude: Path | None = None) -> list[str]:
-        """Article ids starting with `prefix` in files other than `exclude` (cheap text scan)."""
-        import re
+        """Article ids starting with `prefix` in files other than `exclude`: parsed, or found
+        by a text scan of `id = "…"` lines (so a file that does not parse reserves its ids).
+        Answered by the catalog, which reads only files changed since the last command."""
+        with self.catalog() as catalog:
+            return catalog.taken_ids(prefix, exclude=exclude)
 
-        pattern = re.compile(rf'^\s*id\s*=\s*"({re.escape(prefix)}[^"]*)"', re.MULTILINE)
-        found: list[str] = []
-        for path in self.issue_paths():
-            if (exclude is not None and path == exclude) or not path.is_file():
-                continue
-            try:
-                text = path.read_text("utf-8", errors="replace")
-            except OSError:
-                continue
-            found += pattern.findall(text)
-        return found
+
+def strict_error(result: LoadResult) -> InputError | None:
+    """What a strict read (`Archive.read`) of this file raises: its first structural problem."""
+    if not result.problems:
+        return None
+    first = result.problems[0]
+    more = len(result.problems) - 1
+    return InputError(
+        first.message,
+        path=result.path,
+        line=first.line,
+        hint=f"{more} more problem(s); run `ecdigest validate`" if more else "fix the file",
+    )
+
+
+def duplicate_id_error(issue_id: str, first: Path, second: Path) -> InputError:
+    return InputError(
+        f"issue id {issue_id!r} is also used by {first}", path=second, hint="give each issue file its own id"
+    )
+
+
+def _known_ids_hint(catalog: Catalog) -> str:
+    ids = [entry.id for entry in catalog.issues() if entry.id and not entry.broken]
+    if not ids:
+        return "the archive has no issues yet; create one with `ecdigest new`"
+    shown = ", ".join(ids[-10:])
+    return f"issues: {'…, ' if len(ids) > 10 else ''}{shown}"
 
 
 def _issue_order(item: IssueFile) -> tuple[str, str]:

@@ -171,6 +171,22 @@ def decode_utf8(data: bytes, path: Path | str) -> str:
         ) from None
 
 
+# Descriptors of the locks this process holds. A forked child (a cache's worker process)
+# closes its copies at once: an flock belongs to the open file, so a child that outlived
+# a killed parent would otherwise keep the parent's lock held.
+_HELD_FDS: set[int] = set()
+
+
+def _close_held_locks_in_child() -> None:
+    for fd in _HELD_FDS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_FDS.clear()
+
+
+os.register_at_fork(after_in_child=_close_held_locks_in_child)
+
+
 class FileLock:
     """An exclusive `flock` on a file; the kernel drops it when the holder dies."""
 
@@ -211,6 +227,7 @@ class FileLock:
                 delay = min(delay * 2, 0.1)
         self._fd = fd
         self._depth = 1
+        _HELD_FDS.add(fd)
 
     def release(self) -> None:
         import fcntl
@@ -219,6 +236,7 @@ class FileLock:
             return
         self._depth -= 1
         if self._depth == 0 and self._fd is not None:
+            _HELD_FDS.discard(self._fd)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -301,35 +301,37 @@ def run_search(
         write_stdout(render_text(result))
 
 
-def run_list(archive_option: str | None, words: Sequence[str], values: dict[str, Any]) -> None:
+def run_list(archive_option: str | None, words: Sequence[str], values: dict[str, Any]) -> int:
     """`ecdigest list` off a terminal: the rows (or JSON) the Typer command prints."""
     from .archive import open_archive
-    from .listing import HEADERS, empty_note, issue_objects, issue_rows
+    from .listing import HEADERS, empty_note, issue_objects, issue_rows, read_listing, warning_text
     from .terminal import plain_table, printable
 
     archive = open_archive(archive_option)
+    listing = read_listing(archive)
+    sys.stderr.write(warning_text(listing))
+    sys.stderr.flush()
     if values["format"] == "json":
         from .export.jsonout import dumps
 
-        write_stdout(dumps(issue_objects(archive)))
-        return
-    rows = issue_rows(archive)
-    if not rows:
+        write_stdout(dumps(issue_objects(archive, listing)))
+    elif listing.entries:
+        write_stdout(plain_table(HEADERS, issue_rows(archive, listing)))
+    elif not listing.warnings:
         sys.stderr.write(printable(empty_note(archive)) + "\n")
-        return
-    write_stdout(plain_table(HEADERS, rows))
+    return listing.exit_code
 
 
 class FastCommand:
     """A command the launcher may answer: its option table, whether it takes words, when it
-    applies (`accepts`), and what runs it."""
+    applies (`accepts`), and what runs it (returning its exit code; None for 0)."""
 
     __slots__ = ("accepts", "options", "run", "words")
 
     def __init__(
         self,
         options: Callable[[], tuple[Opt, ...]],
-        run: Callable[[str | None, Sequence[str], dict[str, Any]], None],
+        run: Callable[[str | None, Sequence[str], dict[str, Any]], int | None],
         *,
         words: bool,
         accepts: Callable[[dict[str, Any]], bool] = lambda values: True,
@@ -373,7 +375,7 @@ def fast_path(argv: Sequence[str]) -> int | None:
     if not spec.accepts(values):
         return None
     try:
-        spec.run(archive, words, values)
+        code = spec.run(archive, words, values)
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -383,7 +385,7 @@ def fast_path(argv: Sequence[str]) -> int | None:
         return 130
     except Exception:  # reported, the one way every command does, by the Typer path
         return None
-    return 0
+    return code or 0
 
 
 def main() -> None:

@@ -317,6 +317,7 @@ class SearchResult:
 def search(root: str, options: SearchOptions) -> SearchResult:
     """Bring the archive's index up to date and answer `options` from it."""
     from . import search_index
+    from .derived import Corrupt, discard
 
     for attempt in (1, 2):
         index = search_index.open_index(root)
@@ -331,11 +332,11 @@ def search(root: str, options: SearchOptions) -> SearchResult:
             )
             hits = [_hit(row, options) for row in rows]
             return SearchResult(hits, total, index.warnings())
-        except search_index.Corrupt as exc:
+        except Corrupt as exc:
             # Damaged on disk (a crash, a bad copy): the index is a cache, so rebuild it once.
             if attempt == 2:
                 raise _error("InputError", f"the search index is damaged: {exc.place}", "delete it") from None
-            search_index.discard(exc.place)
+            discard(exc.place)
         finally:
             index.close()
     raise AssertionError("unreachable")  # pragma: no cover

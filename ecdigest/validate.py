@@ -83,12 +83,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .catalog import MIN_NEAR, title_key, title_pairs
 from .codec import FieldProblem, KeyLines
 from .errors import InputError, NotFoundError
 from .model import Article, Issue, Newsletter
 
 if TYPE_CHECKING:
     from .archive import Archive
+    from .catalog import Catalog
 
 ERROR = "error"
 WARNING = "warning"
@@ -466,24 +468,23 @@ def _load_all(archive: Archive) -> list[_Loaded]:
     return [_load(archive, path) for path in archive.issue_paths()]
 
 
-def _select(archive: Archive, loaded: list[_Loaded], issue_ids: Sequence[str] | None) -> list[_Loaded]:
-    if not issue_ids:
-        return loaded
-    chosen: list[_Loaded] = []
+def _known_hint(names: Iterable[str]) -> str:
+    known = sorted(set(names))
+    shown = ", ".join(known[-10:])
+    return f"issues: {'…, ' if len(known) > 10 else ''}{shown}" if known else "the archive has no issues"
+
+
+def _selected_paths(archive: Archive, catalog: Catalog, issue_ids: Sequence[str]) -> list[Path]:
+    """The files of the named issues (as `_select` finds them), from the catalog."""
+    entries = sorted(catalog.issues(), key=lambda e: e.path.parts)
+    chosen: list[Path] = []
     for wanted in dict.fromkeys(issue_ids):
-        # A broken file has no readable id: its file name stands in for it.
-        matches = [
-            item
-            for item in loaded
-            if item.issue_id == wanted or (item.issue_id is None and item.path.stem == wanted)
-        ]
+        matches = [e.path for e in entries if e.id == wanted or (not e.id and e.path.stem == wanted)]
         if not matches:
-            known = sorted({item.issue_id or item.path.stem for item in loaded})
-            shown = ", ".join(known[-10:])
-            hint = (
-                f"issues: {'…, ' if len(known) > 10 else ''}{shown}" if known else "the archive has no issues"
+            raise NotFoundError(
+                f"no issue {wanted!r} in {archive.root}",
+                hint=_known_hint(e.id or e.path.stem for e in entries),
             )
-            raise NotFoundError(f"no issue {wanted!r} in {archive.root}", hint=hint)
         chosen += [m for m in matches if m not in chosen]
     return chosen
 
@@ -804,18 +805,13 @@ def _is_http_url(value: str) -> bool:
 # --------------------------------------------------------------------------- cross-issue
 
 
-def _title_key(title: str) -> str:
-    """A title reduced to its letters and digits: spaces and punctuation do not tell stories apart."""
-    text = unicodedata.normalize("NFKC", title).casefold()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
-
-
-def _bigrams(key: str) -> set[str]:
-    return {key[i : i + 2] for i in range(len(key) - 1)}
-
+# A title reduced to its letters and digits, and its character pairs: the catalog keeps
+# both for every published title, so one definition serves it and the rules here.
+_title_key = title_key
+_bigrams = title_pairs
 
 NEAR_TITLE = 0.85  # Dice similarity of character bigrams; one changed character in ~15 still matches
-_MIN_NEAR = 6  # shorter titles must match exactly
+_MIN_NEAR = MIN_NEAR  # shorter titles must match exactly
 
 
 def dice(a: set[str], b: set[str]) -> float:
@@ -929,6 +925,42 @@ def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list
     for item in selected:
         if item.issue is not None and not item.issue.is_published:
             problems += _check_titles(item, entries, exact, near, near_entry)
+    return problems
+
+
+def _published_elsewhere_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem]:
+    """W601 for the selected issues, asking the catalog about every other file: the same
+    answers as `_published_elsewhere` over the whole archive (tests compare them)."""
+    problems: list[Problem] = []
+    for item in selected:
+        if item.issue is None:
+            continue
+        issue = item.issue
+        before = _order(item) if issue.is_published else None
+        for index, article in enumerate(issue.articles):
+            key = _title_key(article.title)
+            if not key:
+                continue
+            best = catalog.already_published(
+                key, before=before, exclude_issue=issue.id, exclude_path=item.path, threshold=NEAR_TITLE
+            )
+            if best is None:
+                continue
+            found = best.article
+            how = "already" if best.exact else "nearly the same story already"
+            problems.append(
+                Problem(
+                    "W601",
+                    WARNING,
+                    item.issue_id,
+                    article.id or None,
+                    "title",
+                    str(item.path),
+                    item.lines.line("title", index),
+                    f"{_article_label(article.id or None, index)}{how} in {found.issue or None} as "
+                    f"{found.id}: “{found.title}”; drop it unless it is a new development",
+                )
+            )
     return problems
 
 
@@ -1050,26 +1082,52 @@ def validate_report(
     `warnings=False` reports errors only and skips the warning-only rules (copy-editing,
     layout residue, stories already published), which are most of the work: for `build`
     and `publish`, which only ask whether anything blocks publication.
+
+    Named issues are read from their own files; their cross-issue checks (duplicate ids,
+    titles already published) ask the catalog about every other file.
     """
     from .dates import today
 
-    loaded = _load_all(archive)
-    selected = _select(archive, loaded, issue_ids)
     now = today(archive.settings.timezone)
+    if issue_ids:
+        with archive.catalog() as catalog:
+            selected = [_load(archive, path) for path in _selected_paths(archive, catalog, issue_ids)]
+            others = _others_sharing_ids(archive, catalog, selected)
+            titles = _published_elsewhere_from(catalog, selected) if warnings else []
+        loaded = sorted([*selected, *others], key=lambda item: item.path.parts)
+    else:
+        loaded = _load_all(archive)
+        selected = loaded
+        titles = _published_elsewhere(loaded, selected) if warnings else []
     problems: list[Problem] = []
     for item in selected:
         problems += _check_file(item, archive.settings, now, warnings=warnings)
     paths = {str(item.path) for item in selected}
     problems += [p for p in _duplicates(loaded) if p.path in paths]
-    if warnings:
-        problems += _published_elsewhere(loaded, selected)
-    else:
+    problems += titles
+    if not warnings:
         problems = [p for p in problems if p.is_error]
     return Report(
         sorted(problems, key=_sort_key),
         [item.path for item in selected],
-        [(item.path, item.issue) for item in loaded],
+        [(item.path, item.issue) for item in (selected if issue_ids else loaded)],
     )
+
+
+def _others_sharing_ids(archive: Archive, catalog: Catalog, selected: list[_Loaded]) -> list[_Loaded]:
+    """Other files that use an issue id or an article id of the selected ones (read in full:
+    the messages name their lines). Usually none."""
+    mine = {item.path for item in selected}
+    paths: set[Path] = set()
+    for item in selected:
+        if item.issue is None:
+            continue
+        if item.issue.id:
+            paths.update(e.path for e in catalog.issue_files(item.issue.id))
+        for article in item.issue.articles:
+            if article.id:
+                paths.update(a.path for a in catalog.find_articles(article.id))
+    return [_load(archive, path) for path in sorted(paths - mine)]
 
 
 def validate_archive(archive: Archive, issue_ids: Sequence[str] | None = None) -> list[Problem]:
@@ -1234,7 +1292,10 @@ def _rewrite(text: str, old: Issue, new: Issue) -> str | None:
 
 
 def _fix_paths(archive: Archive, issue_ids: Sequence[str] | None) -> list[Path]:
-    return [item.path for item in _select(archive, _load_all(archive), issue_ids)]
+    if not issue_ids:
+        return archive.issue_paths()
+    with archive.catalog() as catalog:
+        return _selected_paths(archive, catalog, issue_ids)
 
 
 def plan_fixes(archive: Archive, issue_ids: Sequence[str] | None = None) -> list[FileFix]:

@@ -267,7 +267,6 @@ def test_a_corrupted_issue_file_stops_every_reader_with_file_and_line(
     issue_file.write_text(issue_file.read_text("utf-8").replace(old, new, 1), "utf-8")
     before = issue_file.read_bytes()
     for args in (
-        ("list",),
         ("show", "2023-07"),
         ("export", "json", "--all"),
         ("export", "json", "2023-07"),
@@ -279,6 +278,11 @@ def test_a_corrupted_issue_file_stops_every_reader_with_file_and_line(
         assert f"{issue_file}:2:" in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1
         assert "Traceback" not in result.output
+    # An overview names the file and lists the rest (issue 10): a warning line, exit 1.
+    listed = invoke("list")
+    assert listed.exit_code == 1, listed.output
+    (line,) = listed.stderr.splitlines()
+    assert line.startswith(f"ecdigest: warning: {issue_file}:2: "), line
     assert issue_file.read_bytes() == before
 
 

@@ -1,6 +1,7 @@
 """Kill safety: SIGKILL at a random moment never leaves a torn file, a confusing temp file or
-a held lock. Commands: add, import, validate --fix, build, and search (which updates its
-SQLite index: checked by what the next search answers, and by what files remain).
+a held lock. Commands: add, import, validate --fix, build, search and list (which update
+the SQLite search index and catalog: checked by what the next search or list answers, and
+by what files remain).
 
 Each trial copies one base state (the shipped archive plus an article the built site does
 not have yet), starts one command as a real process of the installed script, and kills it
@@ -47,11 +48,17 @@ from _hardening import (
 
 from ecdigest.fileio import is_temp_file
 
-LOCKS = {"archive/.ecdigest/lock", "archive/.ecdigest/search.sqlite3.lock", "site/.ecdigest-build.lock"}
-# The search index is SQLite's business (its own transactions, journals and temp files): it
-# is checked by what the next search answers, not byte for byte.
-INDEX = "archive/.ecdigest/search"
+LOCKS = {
+    "archive/.ecdigest/lock",
+    "archive/.ecdigest/search.sqlite3.lock",
+    "archive/.ecdigest/catalog.sqlite3.lock",
+    "site/.ecdigest-build.lock",
+}
+# The search index and the catalog are SQLite's business (their own transactions, journals
+# and temp files): they are checked by what the next search or list answers, not byte for byte.
+INDEX = ("archive/.ecdigest/search", "archive/.ecdigest/catalog")
 SEARCH = ["search", "稿件", "--format", "json", "--limit", "0"]
+LIST = ["list", "--format", "json"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,11 @@ COMMANDS = {
             "archive/.ecdigest/search.sqlite3.lock",
         ),
         Command(
+            "list",
+            lambda root: ["--archive", str(root / "archive"), *LIST],
+            "archive/.ecdigest/catalog.sqlite3.lock",
+        ),
+        Command(
             "build",
             lambda root: ["--archive", str(root / "archive"), "build", "-o", str(root / "site")],
             "site/.ecdigest-build.lock",
@@ -112,7 +124,7 @@ class Expected:
     before: dict[str, bytes]
     after: dict[str, bytes]
     seconds: float
-    stdout: bytes = b""
+    stdout: bytes = b""  # with the trial's folder written ROOT (list names its files)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +151,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Expe
         assert result.returncode == 0, (command.name, result.stderr.decode())
         after = _relocate(snapshot(copy), copy, root)
         assert after != before, f"{command.name} changes nothing: the trial would prove nothing"
-        expected[command.name] = Expected(before, after, seconds, result.stdout)
+        expected[command.name] = Expected(
+            before, after, seconds, result.stdout.replace(str(copy).encode(), b"ROOT")
+        )
     return root, expected
 
 
@@ -267,8 +281,9 @@ def kill_trial(base: tuple[Path, dict[str, Expected]], work: Path, number: int, 
         for name, data in plan.after.items():
             if name not in LOCKS and not is_temp_file(Path(name).name) and not name.startswith(INDEX):
                 assert final.get(name) == data, f"{where}: after the follow-up, {name} differs"
-        if command.name == "search":
-            assert follow.stdout == plan.stdout, f"{where}: the next search answers differently"
+        if command.name in ("search", "list"):
+            answer = follow.stdout.replace(str(trial).encode(), b"ROOT")
+            assert answer == plan.stdout, f"{where}: the next {command.name} answers differently"
             assert sorted(final) == sorted(plan.after), (
                 f"{where}: index leftovers {sorted(set(final) - set(plan.after))}"
             )

@@ -87,17 +87,22 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+# The catalog (catalog.py) and the search index are SQLite: commands that find an issue by
+# its id, or list them all, ask the catalog instead of parsing every issue file.
+SQLITE = {"sqlite3", "_sqlite3"}
+
+
 @pytest.mark.parametrize(
     ("args", "forbidden"),
     [
-        (["list"], HEAVY),
-        (["list", "--format", "json"], HEAVY),
-        (["show", "2023-06"], HEAVY),
-        (["export", "json", "2023-06"], HEAVY),
+        (["list"], HEAVY - SQLITE),
+        (["list", "--format", "json"], HEAVY - SQLITE),
+        (["show", "2023-06"], HEAVY - SQLITE),
+        (["export", "json", "2023-06"], HEAVY - SQLITE),
         (["validate"], HEAVY),
-        (["search", "跨境"], HEAVY - {"sqlite3", "_sqlite3"}),
-        (["search", "跨境", "--format", "json"], HEAVY - {"sqlite3", "_sqlite3"}),
-        (["export", "markdown", "2023-06"], HEAVY),
+        (["search", "跨境"], HEAVY - SQLITE),
+        (["search", "跨境", "--format", "json"], HEAVY - SQLITE),
+        (["export", "markdown", "2023-06"], HEAVY - SQLITE),
     ],
 )
 def test_commands_load_only_what_they_use(archive: Path, args: list[str], forbidden: set[str]) -> None:

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_search import brute_force, search_ids, write_issue
 
-from ecdigest import search_index
+from ecdigest import derived, search_index
 from ecdigest.operations import init_archive
 from ecdigest.search import parse_query
 
@@ -214,17 +214,17 @@ class Calls:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.prepared: list[str] = []
         self.parsed: list[str] = []
-        prepare, read = search_index._prepare, search_index._read_issue
+        prepare, read = derived.prepare, search_index._read_issue
 
-        def counting_prepare(archive: Any, root: str, path: bytes, stored: Any) -> Any:
+        def counting_prepare(store: Any, archive: Any, root: str, path: bytes, stored: Any) -> Any:
             self.prepared.append(os.fsdecode(path))
-            return prepare(archive, root, path, stored)
+            return prepare(store, archive, root, path, stored)
 
-        def counting_read(archive: Any, full: str) -> Any:
-            self.parsed.append(Path(full).name)
-            return read(archive, full)
+        def counting_read(archive: Any, path: Path, data: bytes | None) -> Any:
+            self.parsed.append(path.name)
+            return read(archive, path, data)
 
-        monkeypatch.setattr(search_index, "_prepare", counting_prepare)
+        monkeypatch.setattr(derived, "prepare", counting_prepare)
         monkeypatch.setattr(search_index, "_read_issue", counting_read)
 
     def reset(self) -> None:
@@ -299,7 +299,7 @@ def test_scan_finds_what_the_archive_finds(small: Path) -> None:
     write_issue(small / "deep" / "er", "2023-09", [{"title": "t", "body": "b"}])
     (small / "linked").symlink_to(small / "deep", target_is_directory=True)
     (small / "file-link.toml").symlink_to(small / "2023" / "2023-01.toml")
-    found = {os.fsdecode(p) for p in search_index.scan(str(small))}
+    found = {os.fsdecode(p) for p in derived.scan(str(small))}
     expected = {p.relative_to(small).as_posix() for p in Archive.open(small).issue_paths()}
     assert found == expected
     assert "file-link.toml" in found and not any(p.startswith("linked/") for p in found)
@@ -352,7 +352,7 @@ def test_corruption_found_while_querying_is_repaired(small: Path, monkeypatch: p
 
     def failing_once(self: search_index.Index, *args: Any, **kwargs: Any) -> Any:
         if next(failures, False):
-            raise search_index.Corrupt(self.place)
+            raise derived.Corrupt(self.place)
         return real_query(self, *args, **kwargs)
 
     monkeypatch.setattr(search_index.Index, "query", failing_once)
@@ -426,8 +426,8 @@ def test_a_fresh_index_in_a_read_only_folder_is_used_as_it_is(
 ) -> None:
     _age(small)
     search_ids(small, "直播")
-    places = list(search_index.places(str(small)))
-    monkeypatch.setattr(search_index, "_ready_locked", lambda *a: pytest.fail("no write was needed"))
+    places = list(derived.places(str(small), "search"))
+    monkeypatch.setattr(derived, "_ready_locked", lambda *a: pytest.fail("no write was needed"))
     assert len(search_ids(small, "直播")[0]) == 2
     assert places[0] == str(_index(small))
 
@@ -519,7 +519,7 @@ def test_two_searches_at_once_on_a_stale_index(small: Path) -> None:
 
 def test_cold_build_in_a_second_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The large-archive path: a forked worker prepares files (a broken one included)."""
-    monkeypatch.setattr(search_index._Writer, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(search_index.STORE, "parallel_from", 2)
     root = tmp_path / "archive"
     init_archive(root)
     for n in range(1, 9):

@@ -261,18 +261,26 @@ def list_issues(ctx: typer.Context, *, format: FormatOption = TextOrJson.text) -
     """List the issues: id, date, status, articles per section.
 
     Example: ecdigest list --format json
+
+    A file that cannot be read is reported on stderr (file and line) and the others are
+    listed; the exit code is then 1.
     """
-    from ..listing import HEADERS, empty_note, issue_objects, issue_rows
+    import sys
+
+    from ..listing import HEADERS, empty_note, issue_objects, issue_rows, read_listing, warning_text
 
     archive = state(ctx).archive()
+    listing = read_listing(archive)
+    sys.stderr.write(warning_text(listing))
+    sys.stderr.flush()
     if format is TextOrJson.json:
-        emit_json(issue_objects(archive))
-        return
-    rows = issue_rows(archive)
-    if not rows:
+        emit_json(issue_objects(archive, listing))
+    elif listing.entries:
+        table(HEADERS, issue_rows(archive, listing))
+    elif not listing.warnings:
         note(empty_note(archive))
-        return
-    table(HEADERS, rows)
+    if listing.exit_code:
+        raise typer.Exit(listing.exit_code)
 
 
 @app.command()

@@ -1,0 +1,764 @@
+"""The catalog: what every command needs to know about every issue, without reading them all.
+
+`list`, "the newest issue", finding the file of an issue or an article by its id, the
+article ids already taken, validation's cross-issue checks (duplicate ids, a story already
+published), the editor's completion of ids, sections and sources, and the web archive's
+index pages all need a little from every issue file; parsing 1,000 TOML files for it costs
+seconds. The catalog keeps that little in `ARCHIVE/.ecdigest/catalog.sqlite3`, derived
+from the files by the mechanism every cache of the archive shares (`derived.py`: size,
+mtime and BLAKE2 digest of every file, the racily-clean check, a lock for writers, a read
+transaction for readers, silent rebuilds, the user-cache and in-memory fallbacks). The
+files stay the truth: a command that needs an issue's articles reads that one file.
+
+Why a file of its own beside the search index rather than tables inside it (measured in
+bench/RESULTS.md, "Catalog"): the catalog of a 1,000-issue archive is built in a fraction
+of the index's cold build and brought up to date after an edit without re-indexing any
+text, so `list` and completion never wait for full-text work, nor for a search's lock;
+and either schema can change without discarding the other.
+
+What it holds, per issue file: its path and digest; the issue's id, title, date, status,
+last_article_number and its articles per section (in order of first appearance); and, when
+a strict read of the file fails, that error (message, line, hint). A file whose TOML cannot
+be read at all has no issue data, only its error. Per article: issue, position, id,
+section, title, source, compiled_by, date, url, tags, a digest of its body (`body_digest`)
+and its title reduced to letters and digits (`title_key`). The ids found by a plain text
+scan of each file (`id = "…"` lines, so a file that does not parse still reserves its
+ids), and an FTS5 table of the character pairs of published titles (near-duplicate titles).
+
+Reading: `open_catalog(archive)` returns a `Catalog` (use it in a `with` block: it holds a
+read transaction, so everything it answers comes from one state of the archive).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from .derived import Store, StoreWriter, discard, is_corrupt, open_store
+
+# `typing` costs milliseconds to import and `list` runs through this module.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterable, Sequence
+    from pathlib import Path
+    from typing import Any
+
+    from .archive import Archive
+    from .errors import InputError
+
+NAME = "catalog"
+SCHEMA_VERSION = 1
+# Bump when `title_key`, `body_digest` or the id scan change what they return.
+DERIVE_VERSION = "1"
+# Titles shorter than this (in letters and digits) are compared exactly, never nearly.
+MIN_NEAR = 6
+
+_SCHEMA = """
+CREATE TABLE issues(
+    file INTEGER PRIMARY KEY,
+    id TEXT,
+    title TEXT,
+    date TEXT,
+    status TEXT,
+    last_article_number TEXT,
+    articles INTEGER NOT NULL,
+    error TEXT,
+    error_line INTEGER,
+    error_hint TEXT
+);
+CREATE INDEX issues_id ON issues(id);
+CREATE TABLE sections(
+    file INTEGER NOT NULL,
+    pos INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY(file, pos)
+) WITHOUT ROWID;
+CREATE TABLE articles(
+    id INTEGER PRIMARY KEY,
+    file INTEGER NOT NULL,
+    pos INTEGER NOT NULL,
+    article TEXT NOT NULL,
+    section TEXT NOT NULL,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL,
+    compiled_by TEXT,
+    date TEXT,
+    url TEXT,
+    body_digest TEXT NOT NULL,
+    title_key TEXT NOT NULL
+);
+CREATE INDEX articles_file ON articles(file, pos);
+CREATE INDEX articles_article ON articles(article);
+CREATE INDEX articles_body ON articles(body_digest);
+CREATE INDEX articles_title_key ON articles(title_key);
+CREATE TABLE tags(
+    article INTEGER NOT NULL,
+    pos INTEGER NOT NULL,
+    tag TEXT NOT NULL,
+    PRIMARY KEY(article, pos)
+) WITHOUT ROWID;
+CREATE INDEX tags_tag ON tags(tag);
+CREATE TABLE ids(id TEXT NOT NULL, file INTEGER NOT NULL, PRIMARY KEY(id, file)) WITHOUT ROWID;
+CREATE INDEX ids_file ON ids(file);
+CREATE VIRTUAL TABLE title_pairs USING fts5(pairs, tokenize='ascii', content='', detail=none);
+CREATE VIRTUAL TABLE title_pair_counts USING fts5vocab(title_pairs, 'row');
+"""
+
+
+# --------------------------------------------------------------------------- derived values
+
+
+def body_digest(body: str) -> str:
+    """A digest of an article's text that ignores how it is wrapped and spaced: two
+    articles with the same digest have the same words (`add`'s duplicate warning)."""
+    import hashlib
+
+    return hashlib.blake2b(
+        " ".join(body.split()).encode("utf-8", "surrogatepass"), digest_size=16
+    ).hexdigest()
+
+
+def title_key(title: str) -> str:
+    """A title reduced to its letters and digits: spaces and punctuation do not tell stories apart."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", title).casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def title_pairs(key: str) -> set[str]:
+    """The character pairs of a title key (near-duplicate titles share most of them)."""
+    return {key[i : i + 2] for i in range(len(key) - 1)}
+
+
+def _storable(text: str | None) -> str | None:
+    """Text SQLite can store: file names that are not UTF-8 arrive as lone surrogates."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# --------------------------------------------------------------------------- what is read back
+
+
+class IssueEntry:
+    """One issue file as the catalog knows it. `id` is None when the file cannot be read
+    at all; `error` is what a strict read of the file raises (None: it reads cleanly)."""
+
+    __slots__ = (
+        "article_count",
+        "date",
+        "digest",
+        "error",
+        "id",
+        "last_article_number",
+        "path",
+        "sections",
+        "status",
+        "title",
+    )
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        id: str | None,
+        title: str | None,
+        date: dt.date | None,
+        status: str | None,
+        last_article_number: int,
+        article_count: int,
+        sections: tuple[tuple[str, int], ...],
+        digest: str | None,
+        error: InputError | None,
+    ) -> None:
+        self.path = path
+        self.id = id
+        self.title = title
+        self.date = date
+        self.status = status
+        self.last_article_number = last_article_number
+        self.article_count = article_count
+        self.sections = sections
+        self.digest = digest
+        self.error = error
+
+    @property
+    def broken(self) -> bool:
+        """A strict read of the file fails (see `error`)."""
+        return self.error is not None
+
+    @property
+    def readable(self) -> bool:
+        """The file parsed far enough to know its issue (maybe with field problems)."""
+        return self.id is not None
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+    def order(self) -> tuple[str, str, tuple[str, ...]]:
+        """Oldest first: by date (undated first), id, then file (as `Archive.issues()`)."""
+        return (self.date.isoformat() if self.date else "", self.id or "", self.path.parts)
+
+    def section_counts(self, sections: Iterable[str]) -> dict[str, int]:
+        """Articles per section: configured order first, then others as they appear
+        (`Issue.section_counts`)."""
+        counts = dict(self.sections)
+        order = [name for name in sections if name in counts]
+        order += [name for name in counts if name not in order]
+        return {name: counts[name] for name in order}
+
+    def __repr__(self) -> str:
+        return f"IssueEntry({self.id!r}, {str(self.path)!r}{', broken' if self.broken else ''})"
+
+
+class ArticleEntry:
+    """One article as the catalog knows it (its body: read the issue file at `path`)."""
+
+    __slots__ = (
+        "body_digest",
+        "compiled_by",
+        "date",
+        "id",
+        "issue",
+        "path",
+        "pos",
+        "section",
+        "source",
+        "tags",
+        "title",
+        "url",
+    )
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        issue: str,
+        pos: int,
+        id: str,
+        section: str,
+        title: str,
+        source: str,
+        compiled_by: str | None,
+        date: dt.date | None,
+        url: str | None,
+        tags: tuple[str, ...],
+        body_digest: str,
+    ) -> None:
+        self.path = path
+        self.issue = issue
+        self.pos = pos
+        self.id = id
+        self.section = section
+        self.title = title
+        self.source = source
+        self.compiled_by = compiled_by
+        self.date = date
+        self.url = url
+        self.tags = tags
+        self.body_digest = body_digest
+
+    def __repr__(self) -> str:
+        return f"ArticleEntry({self.id!r}, issue={self.issue!r})"
+
+
+class TitleMatch:
+    """An earlier published title that a title repeats: its similarity, whether it is the
+    same title (the same letters and digits), the article, and where it stands in the
+    archive's order (issue date, issue id, file, position)."""
+
+    __slots__ = ("article", "exact", "order", "score")
+
+    def __init__(self, score: float, exact: bool, article: ArticleEntry, order: tuple[Any, ...]) -> None:
+        self.score = score
+        self.exact = exact
+        self.article = article
+        self.order = order
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+# --------------------------------------------------------------------------- the catalog
+
+
+class Catalog:
+    """Answers about every issue of an archive from one consistent state of the catalog.
+
+    Opened up to date (files changed since the last command are read again first) inside
+    a read transaction: close it promptly (`with open_catalog(archive) as catalog:`), as a
+    writer updating the catalog waits for readers to finish.
+    """
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self._root = str(archive.root)
+        self._conn: sqlite3.Connection | None = None
+        self.place = ""
+        self._open()
+
+    def _open(self) -> None:
+        self._conn, self.place = open_store(STORE, self._root)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run a query; a damaged catalog is discarded, rebuilt and asked again, once."""
+        import sqlite3
+
+        for attempt in (1, 2):
+            assert self._conn is not None, "the catalog is closed"
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                if attempt == 2 or not is_corrupt(exc):
+                    raise
+                self.close()
+                discard(self.place)
+                self._open()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _path(self, relative: bytes) -> Path:
+        from pathlib import Path
+
+        return Path(self._root, os.fsdecode(relative))
+
+    # ------------------------------------------------------------------ issues
+
+    def issues(self) -> list[IssueEntry]:
+        """Every issue file, oldest first (as `Archive.issues()` orders them), broken ones
+        included (`entry.broken`, `entry.error`)."""
+        sections: dict[int, list[tuple[str, int]]] = {}
+        for file_id, name, count in self._rows("SELECT file, name, count FROM sections ORDER BY file, pos"):
+            sections.setdefault(file_id, []).append((name, count))
+        entries = [
+            self._issue(row, tuple(sections.get(row[0], ())))
+            for row in self._rows(
+                "SELECT i.file, f.path, f.digest, i.id, i.title, i.date, i.status, i.last_article_number, "
+                "i.articles, i.error, i.error_line, i.error_hint FROM issues i JOIN files f ON f.id = i.file"
+            )
+        ]
+        entries.sort(key=IssueEntry.order)
+        return entries
+
+    def issue_files(self, issue_id: str) -> list[IssueEntry]:
+        """The files whose issue has this id (more than one: a duplicate id), in path order."""
+        rows = self._rows(
+            "SELECT i.file, f.path, f.digest, i.id, i.title, i.date, i.status, i.last_article_number, "
+            "i.articles, i.error, i.error_line, i.error_hint FROM issues i JOIN files f ON f.id = i.file "
+            "WHERE i.id = ?",
+            (issue_id,),
+        )
+        found = []
+        for row in rows:
+            counts = self._rows("SELECT name, count FROM sections WHERE file = ? ORDER BY pos", (row[0],))
+            found.append(self._issue(row, tuple((name, count) for name, count in counts)))
+        found.sort(key=lambda entry: entry.path.parts)
+        return found
+
+    def _issue(self, row: Sequence[Any], sections: tuple[tuple[str, int], ...]) -> IssueEntry:
+        (_, path, digest, issue_id, title, date, status, last, count, message, line, hint) = row
+        full = self._path(path)
+        error = None
+        if message is not None:
+            from .errors import InputError
+
+            error = InputError(message, path=full, line=line, hint=hint)
+        return IssueEntry(
+            path=full,
+            id=issue_id,
+            title=title,
+            date=_date(date),
+            status=status,
+            last_article_number=int(last or 0),
+            article_count=count,
+            sections=sections,
+            digest=digest,
+            error=error,
+        )
+
+    # ------------------------------------------------------------------ articles
+
+    def _article_rows(self, where: str, params: Sequence[Any]) -> list[tuple[int, ArticleEntry, str | None]]:
+        """Articles matching `where` (SQL over `a` articles, `i` issues, `f` files): the row
+        id, the entry, and its issue's date."""
+        rows = self._rows(
+            "SELECT a.id, f.path, i.id, i.date, a.pos, a.article, a.section, a.title, a.source, "
+            "a.compiled_by, a.date, a.url, a.body_digest "
+            f"FROM articles a JOIN issues i ON i.file = a.file JOIN files f ON f.id = a.file {where}",
+            params,
+        )
+        tags: dict[int, list[str]] = {}
+        ids = [row[0] for row in rows]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for rowid, tag in self._rows(
+                f"SELECT article, tag FROM tags WHERE article IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY article, pos",
+                chunk,
+            ):
+                tags.setdefault(rowid, []).append(tag)
+        return [
+            (
+                rowid,
+                ArticleEntry(
+                    path=self._path(path),
+                    issue=issue,
+                    pos=pos,
+                    id=article,
+                    section=section,
+                    title=title,
+                    source=source,
+                    compiled_by=compiled_by,
+                    date=_date(date),
+                    url=url,
+                    tags=tuple(tags.get(rowid, ())),
+                    body_digest=digest,
+                ),
+                issue_date,
+            )
+            for (
+                rowid,
+                path,
+                issue,
+                issue_date,
+                pos,
+                article,
+                section,
+                title,
+                source,
+                compiled_by,
+                date,
+                url,
+                digest,
+            ) in rows
+        ]
+
+    def _articles(self, where: str, params: Sequence[Any]) -> list[ArticleEntry]:
+        found = [entry for _, entry, _ in self._article_rows(where, params)]
+        found.sort(key=lambda a: (a.path.parts, a.pos))
+        return found
+
+    def articles(self, issue_id: str | None = None) -> list[ArticleEntry]:
+        """The articles of one issue (all of its files), or of every issue, oldest issue
+        first, in file order within an issue."""
+        found = self._articles("", ()) if issue_id is None else self._articles("WHERE i.id = ?", (issue_id,))
+        order = {entry.path: n for n, entry in enumerate(self.issues())}
+        found.sort(key=lambda a: (order.get(a.path, -1), a.pos))
+        return found
+
+    def find_articles(self, article_id: str) -> list[ArticleEntry]:
+        """The articles with this id (more than one: a duplicate), in path order."""
+        return self._articles("WHERE a.article = ?", (article_id,))
+
+    def same_body(self, digest: str) -> list[ArticleEntry]:
+        """Articles whose `body_digest` is `digest` (the same text, however wrapped)."""
+        return self._articles("WHERE a.body_digest = ?", (digest,))
+
+    def values(self, field: str) -> list[str]:
+        """Distinct non-empty values of an article field in use: section, source,
+        compiled_by or tag; sorted (what an editor's completion offers)."""
+        if field == "tag":
+            sql = "SELECT DISTINCT tag FROM tags"
+        elif field in ("section", "source", "compiled_by"):
+            sql = f"SELECT DISTINCT {field} FROM articles WHERE {field} IS NOT NULL AND {field} != ''"
+        else:
+            raise ValueError(f"no such field: {field!r}")
+        return sorted(row[0] for row in self._rows(sql))
+
+    def issue_ids(self) -> list[str]:
+        """Every issue id in use (files that read), oldest issue first, each once."""
+        return list(dict.fromkeys(e.id for e in self.issues() if e.id))
+
+    def article_ids(self, prefix: str = "") -> list[str]:
+        """Every article id starting with `prefix`, sorted (an editor's completion)."""
+        return sorted(
+            row[0]
+            for row in self._rows(
+                "SELECT DISTINCT article FROM articles WHERE article >= ? AND article < ?",
+                (prefix, prefix + "\U0010ffff"),
+            )
+            if row[0].startswith(prefix)
+        )
+
+    def taken_ids(self, prefix: str, *, exclude: Path | None = None) -> list[str]:
+        """Ids starting with `prefix` in `id = "…"` lines or parsed articles of every file
+        but `exclude`: ids a new article must not take (`Archive.taken_article_ids`)."""
+        rows = self._rows(
+            "SELECT i.id, f.path FROM ids i JOIN files f ON f.id = i.file WHERE i.id >= ? AND i.id < ?",
+            (prefix, prefix + "\U0010ffff"),
+        )
+        return sorted(
+            value
+            for value, path in rows
+            if value.startswith(prefix) and (exclude is None or self._path(path) != exclude)
+        )
+
+    # ------------------------------------------------------------------ titles already published
+
+    def already_published(
+        self,
+        key: str,
+        *,
+        before: tuple[str, str] | None,
+        exclude_issue: str,
+        exclude_path: Path,
+        threshold: float,
+    ) -> TitleMatch | None:
+        """The earlier published title that a title with this `title_key` repeats: the
+        first (in the archive's order) with the same key, else, for keys of MIN_NEAR
+        characters or more, the one whose character pairs are most similar (Dice at least
+        `threshold`; the first of equals). Only issues ordered before `before` ((date, id))
+        when given; never an issue with the id `exclude_issue`, nor the file `exclude_path`.
+
+        Near candidates come from the pair index by prefix filtering: with Dice >= d,
+        Jaccard >= j = d / (2 - d), and two titles share at least ceil(j * |A|) pairs, so
+        any such title contains one of the |A| - ceil(j * |A|) + 1 rarest pairs of A. The
+        answer is exact: every candidate is checked with the real similarity.
+        """
+        import math
+
+        exclude = os.fsencode(os.path.relpath(exclude_path, self._root))
+
+        # Published, not this file, not this issue id, and (for a published issue) older.
+        scope = "i.status = 'published' AND f.path != ? AND (i.id = '' OR i.id != ?)"
+        scope_params: list[Any] = [exclude, exclude_issue]
+        if before is not None:
+            scope += " AND (coalesce(i.date, ''), i.id) < (?, ?)"
+            scope_params += list(before)
+        joins = "FROM articles a JOIN issues i ON i.file = a.file JOIN files f ON f.id = a.file"
+
+        def candidates(where: str, params: Sequence[Any]) -> list[tuple[tuple[Any, ...], int, str]]:
+            return [
+                ((date or "", issue_id, tuple(os.fsdecode(path).split("/")), pos), rowid, other_key)
+                for rowid, other_key, issue_id, date, path, pos in self._rows(
+                    f"SELECT a.id, a.title_key, i.id, i.date, f.path, a.pos {joins} WHERE {where} AND {scope}",
+                    [*params, *scope_params],
+                )
+            ]
+
+        # The same title: the first in the archive's order. SQLite finds the oldest (date,
+        # id) among possibly hundreds; files and positions order the few ties.
+        oldest = self._rows(
+            f"SELECT coalesce(i.date, ''), i.id {joins} WHERE a.title_key = ? AND {scope} ORDER BY 1, 2 LIMIT 1",
+            [key, *scope_params],
+        )
+        if oldest:
+            exact = candidates("a.title_key = ? AND coalesce(i.date, '') = ? AND i.id = ?", [key, *oldest[0]])
+            order, rowid, _ = min(exact)
+            return TitleMatch(1.0, True, self._article_by_rowid(rowid), order)
+        pairs = title_pairs(key) if len(key) >= MIN_NEAR else set()
+        if not pairs:
+            return None
+        jaccard = threshold / (2 - threshold) - 1e-9
+        counts = dict(
+            self._rows(
+                f"SELECT term, doc FROM title_pair_counts WHERE term IN ({','.join('?' * len(pairs))})",
+                list(pairs),
+            )
+        )
+        ordered = sorted(pairs, key=lambda p: (counts.get(p, 0), p))
+        rarest = [p for p in ordered[: len(ordered) - math.ceil(jaccard * len(ordered)) + 1] if counts.get(p)]
+        if not rarest:
+            return None
+        expression = " OR ".join(f'"{p}"' for p in rarest)
+        ids = [
+            row[0]
+            for row in self._rows("SELECT rowid FROM title_pairs WHERE title_pairs MATCH ?", (expression,))
+        ]
+        best: tuple[float, tuple[Any, ...], int] | None = None
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for order, rowid, other_key in candidates(f"a.id IN ({','.join('?' * len(chunk))})", chunk):
+                if len(other_key) < MIN_NEAR:
+                    continue
+                theirs = title_pairs(other_key)
+                if not jaccard * len(pairs) <= len(theirs) <= len(pairs) / jaccard:
+                    continue
+                score = 2 * len(pairs & theirs) / (len(pairs) + len(theirs))
+                if score >= threshold and (best is None or (-score, order) < (-best[0], best[1])):
+                    best = (score, order, rowid)
+        if best is None:
+            return None
+        return TitleMatch(best[0], False, self._article_by_rowid(best[2]), best[1])
+
+    def _article_by_rowid(self, rowid: int) -> ArticleEntry:
+        ((_, entry, _),) = self._article_rows("WHERE a.id = ?", (rowid,))
+        return entry
+
+
+def open_catalog(archive: Archive) -> Catalog:
+    """The archive's catalog, up to date, in a read transaction (close it when done)."""
+    return Catalog(archive)
+
+
+# --------------------------------------------------------------------------- deriving it
+
+
+class _CatalogStore(Store):
+    name = NAME
+    schema_version = SCHEMA_VERSION
+    schema = _SCHEMA
+    build_pragmas = ("PRAGMA cache_size = -16000",)
+    # Parsing TOML is all of a cold build's work; every core takes a share.
+    workers = max(1, min(4, os.cpu_count() or 1))
+    parallel_from = 48
+
+    def versions(self) -> dict[str, str]:
+        import unicodedata
+
+        return {"unidata": unicodedata.unidata_version, "derive": DERIVE_VERSION}
+
+    def parse(self, archive: Archive, path: Path, data: bytes | None) -> tuple[Any, str | None]:
+        from .archive import strict_error
+        from .errors import EcdigestError
+
+        ids: set[str] = set()
+        if data is not None:
+            ids.update(_scan_ids(data))
+        try:
+            result = archive.read_lenient(path, data)
+        except EcdigestError as exc:
+            row: tuple[Any, ...] = (
+                None,
+                None,
+                None,
+                None,
+                "0",
+                0,
+                _storable(exc.message),
+                exc.line,
+                _storable(exc.hint),
+            )
+            return (row, (), (), sorted(ids), False), _storable(str(exc))
+        issue = result.issue
+        assert issue is not None
+        error = strict_error(result)
+        counts: dict[str, int] = {}
+        articles = []
+        for pos, article in enumerate(issue.articles):
+            counts[article.section] = counts.get(article.section, 0) + 1
+            if article.id:
+                ids.add(article.id)
+            articles.append(
+                (
+                    pos,
+                    article.id,
+                    article.section,
+                    article.title,
+                    article.source,
+                    article.compiled_by,
+                    article.date.isoformat() if article.date else None,
+                    article.url,
+                    body_digest(article.body),
+                    title_key(article.title),
+                    tuple(article.tags),
+                )
+            )
+        row = (
+            issue.id,
+            issue.title,
+            issue.date.isoformat() if issue.date else None,
+            issue.status,
+            str(issue.last_article_number),
+            len(issue.articles),
+            None if error is None else _storable(error.message),
+            None if error is None else error.line,
+            None if error is None else _storable(error.hint),
+        )
+        note = None if error is None else _storable(str(error))
+        return (row, tuple(counts.items()), tuple(articles), sorted(ids), issue.is_published), note
+
+    def writer(self, conn: sqlite3.Connection) -> StoreWriter:
+        return _Writer(conn)
+
+
+def _scan_ids(data: bytes) -> list[str]:
+    """Values of `id = "…"` lines, found without parsing (a broken file reserves its ids too)."""
+    import re
+
+    text = data.decode("utf-8", "replace")
+    return re.findall(r'(?m)^\s*id\s*=\s*"([^"]*)"', text)
+
+
+class _Writer(StoreWriter):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        row = conn.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()
+        self.next_id = int(row[0]) + 1
+
+    def insert(self, file_id: int, payload: Any) -> None:
+        row, counts, articles, ids, published = payload
+        conn = self.conn
+        conn.execute("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (file_id, *row))
+        conn.executemany(
+            "INSERT INTO sections VALUES (?, ?, ?, ?)",
+            [(file_id, pos, name, count) for pos, (name, count) in enumerate(counts)],
+        )
+        first = self.next_id
+        self.next_id += len(articles)
+        rowids = range(first, self.next_id)
+        conn.executemany(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(rowid, file_id, *a[:-1]) for rowid, a in zip(rowids, articles, strict=True)],
+        )
+        conn.executemany(
+            "INSERT INTO tags VALUES (?, ?, ?)",
+            [
+                (rowid, pos, tag)
+                for rowid, a in zip(rowids, articles, strict=True)
+                for pos, tag in enumerate(a[-1])
+            ],
+        )
+        conn.executemany("INSERT INTO ids VALUES (?, ?)", [(value, file_id) for value in ids])
+        if published:
+            conn.executemany(
+                "INSERT INTO title_pairs(rowid, pairs) VALUES (?, ?)",
+                [
+                    (rowid, " ".join(sorted(title_pairs(a[-2]))))
+                    for rowid, a in zip(rowids, articles, strict=True)
+                    if len(a[-2]) >= MIN_NEAR
+                ],
+            )
+
+    def delete(self, file_id: int) -> None:
+        conn = self.conn
+        published = conn.execute("SELECT status FROM issues WHERE file = ?", (file_id,)).fetchone()
+        if published is not None and published[0] == "published":
+            conn.executemany(
+                "INSERT INTO title_pairs(title_pairs, rowid, pairs) VALUES ('delete', ?, ?)",
+                [
+                    (rowid, " ".join(sorted(title_pairs(key))))
+                    for rowid, key in conn.execute(
+                        "SELECT id, title_key FROM articles WHERE file = ?", (file_id,)
+                    ).fetchall()
+                    if len(key) >= MIN_NEAR
+                ],
+            )
+        conn.execute("DELETE FROM tags WHERE article IN (SELECT id FROM articles WHERE file = ?)", (file_id,))
+        conn.execute("DELETE FROM articles WHERE file = ?", (file_id,))
+        conn.execute("DELETE FROM sections WHERE file = ?", (file_id,))
+        conn.execute("DELETE FROM ids WHERE file = ?", (file_id,))
+        conn.execute("DELETE FROM issues WHERE file = ?", (file_id,))
+
+
+STORE = _CatalogStore()

@@ -1,0 +1,719 @@
+"""Derived data under `ARCHIVE/.ecdigest/`: the one mechanism every cache of the archive uses.
+
+The issue files are the truth. A *store* is one SQLite file derived from them (the search
+index, the catalog): disposable, rebuilt silently when missing, damaged, of another schema
+or built by another Unicode version, and never trusted over the files. This module owns
+what the stores share, so that there is one invalidation rule, written once:
+
+- `scan`: the issue files below the root with their size and mtime (bytes paths, scandir:
+  a warm command pays a few milliseconds per thousand files, nothing more).
+- The `files` table of every store: path, size, mtime, when it was checked, a BLAKE2
+  digest of the bytes, and a note (what to repeat about the file while it stays as it is).
+  A file is read again only when its size or mtime changed, or its mtime is too close to
+  when it was checked to trust (git's "racily clean" check: an edit within the same mtime
+  tick keeps both); it is parsed again only when its digest changed. Files that
+  disappeared (deleted, renamed) drop out with everything the store derived from them.
+- Where a store lives (`places`): `ARCHIVE/.ecdigest/NAME.sqlite3`; when the archive's
+  folder cannot be written, the user's cache folder; else memory.
+- Opening (`open_store`): a fresh store is used inside one read transaction (its freshness
+  check and the caller's queries see one state). A stale one is updated under a lock file
+  next to it, in one transaction, after checking again (another process may have done it
+  while we waited). A missing or unusable one is built in a temporary file renamed into
+  place, so readers of the old file are never disturbed and a kill leaves nothing half-made.
+- Cold builds of large archives: forked worker processes read and parse the next files
+  while this one writes (parsing is Python; a thread would not overlap it).
+
+A store says what it derives (`Store.parse`, run once per changed file and possibly in a
+worker process) and how its rows are written and removed (`Store.writer`).
+"""
+
+from __future__ import annotations
+
+import os
+
+# `typing` costs milliseconds to import and this module is on every search's start-up path.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Callable, Iterator, Sequence
+    from pathlib import Path
+    from typing import Any
+
+    from .archive import Archive
+
+STATE_DIR = ".ecdigest"
+SETTINGS_FILE = "ecdigest.toml"
+MEMORY = ":memory:"
+# A file modified this close to when it was checked might change again within the same
+# mtime tick without its size changing: check its digest once more next time.
+RACY_NS = 2_000_000_000
+BUSY_TIMEOUT_MS = 30_000
+# The same bound as fileio.read_bytes: a larger file is reported by the reader, not hashed.
+MAX_READ_BYTES = 64 * 1024 * 1024
+
+FILES_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files(
+    id INTEGER PRIMARY KEY,
+    path BLOB NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    checked_ns INTEGER NOT NULL,
+    digest TEXT,
+    note TEXT
+);
+"""
+
+# SQLite result codes (sqlite3.Error.sqlite_errorcode & 0xFF) that mean "cannot write here".
+CANNOT_WRITE = {3, 8, 10, 13, 14, 23}  # PERM, READONLY, IOERR, FULL, CANTOPEN, AUTH
+CORRUPT = {11, 26}  # CORRUPT, NOTADB
+
+
+class Unusable(Exception):
+    """This place cannot hold the store (read-only, full, not a folder): try the next one."""
+
+
+class Corrupt(Exception):
+    """The store's file turned out to be damaged while querying it."""
+
+    def __init__(self, place: str) -> None:
+        super().__init__(place)
+        self.place = place
+
+
+def error_code(exc: BaseException) -> int:
+    return int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def is_corrupt(exc: BaseException) -> bool:
+    return error_code(exc) in CORRUPT
+
+
+def _suppress(*errors: type[BaseException]) -> Any:
+    import contextlib
+
+    return contextlib.suppress(*errors)
+
+
+# --------------------------------------------------------------------------- finding issue files
+
+
+def scan(root: str) -> dict[bytes, tuple[int, int]]:
+    """Issue files below `root` (relative paths, as bytes) -> (size, mtime_ns).
+
+    The same files as `Archive.issue_paths()`: `*.toml` except the root's `ecdigest.toml`,
+    hidden files and folders skipped, symlinked folders not followed. Written with scandir
+    and bytes so a warm command does not pay for pathlib or for decoding 1,000 names.
+    """
+    found: dict[bytes, tuple[int, int]] = {}
+    _walk(os.fsencode(root), b"", found)
+    return found
+
+
+def _walk(folder: bytes, prefix: bytes, found: dict[bytes, tuple[int, int]]) -> None:
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return
+    folders = []
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith(b"."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                folders.append(entry)
+            elif name.endswith(b".toml") and (prefix or name != b"ecdigest.toml"):
+                try:
+                    info = entry.stat()
+                    found[prefix + name] = (info.st_size, info.st_mtime_ns)
+                except OSError:
+                    found[prefix + name] = (-1, -1)
+    for entry in folders:
+        if not entry.is_symlink():
+            _walk(entry.path, prefix + entry.name + b"/", found)
+
+
+def settings_stamp(root: str) -> str:
+    """`size:mtime` of the archive's ecdigest.toml; the one error every command gives when
+    `root` is not an archive."""
+    import stat
+
+    try:
+        info = os.stat(os.path.join(root, SETTINGS_FILE))
+        is_archive = stat.S_ISREG(info.st_mode)
+    except OSError:
+        is_archive = False
+    if not is_archive:
+        from pathlib import Path
+
+        from .archive import Archive
+
+        Archive.open(Path(root))  # raises the one error every command gives for this
+        info = os.stat(os.path.join(root, SETTINGS_FILE))
+    return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+# --------------------------------------------------------------------------- where a store lives
+
+
+def local_place(root: str, name: str) -> str:
+    """A store's usual home: `ARCHIVE/.ecdigest/NAME.sqlite3` (git-ignored)."""
+    return os.path.join(root, STATE_DIR, f"{name}.sqlite3")
+
+
+def cache_place(root: str, name: str) -> str:
+    """Where the store of an archive in a read-only folder goes: the user's cache folder."""
+    import hashlib
+
+    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    key = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:20]
+    return os.path.join(cache_home, "ecdigest", f"{name}-{key}.sqlite3")
+
+
+def places(root: str, name: str) -> Iterator[str]:
+    """Candidate locations, best first: the archive's `.ecdigest/`, the user cache, memory."""
+    yield local_place(root, name)
+    yield cache_place(root, name)
+    yield MEMORY
+
+
+def connect(place: str) -> sqlite3.Connection:
+    import sqlite3
+
+    conn = sqlite3.connect(place, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def discard(place: str) -> None:
+    """Remove a damaged store (and its journals) so that the next open rebuilds it."""
+    if place == MEMORY:
+        return
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with _suppress(OSError):
+            os.unlink(place + suffix)
+
+
+# --------------------------------------------------------------------------- what a store derives
+
+
+class Store:
+    """One kind of derived data: its tables, versions, and what it derives from a file."""
+
+    name = ""  # the file is NAME.sqlite3
+    schema_version = 0  # PRAGMA user_version; any other value is rebuilt
+    schema = ""  # the store's own tables (meta and files come from FILES_SCHEMA)
+    build_pragmas: tuple[str, ...] = ()  # for the cold build's private temporary file
+    workers = 1  # processes preparing files for a cold build of a large archive
+    parallel_from = 64  # below this many files a cold build prepares them itself
+
+    def versions(self) -> dict[str, str]:
+        """Meta values the store was built with; a store with other values is rebuilt."""
+        return {}
+
+    def names(self) -> frozenset[str]:
+        """The tables and indexes the schema creates (a store missing one is rebuilt)."""
+        found = set()
+        for line in (FILES_SCHEMA + self.schema).splitlines():
+            words = line.split()
+            if len(words) > 3 and words[0] == "CREATE":
+                name = words[3] if words[1] == "VIRTUAL" else words[2]
+                found.add(name.split("(")[0])
+        return frozenset(found)
+
+    def settings(self, archive: Archive) -> dict[str, str]:
+        """Meta values taken from ecdigest.toml, stored again whenever it changes."""
+        return {}
+
+    def parse(self, archive: Archive, path: Path, data: bytes | None) -> tuple[Any, str | None]:
+        """(payload, note) for one file; `data` is None when it could not be read here.
+
+        No SQL: this may run in a worker process (the payload is pickled back).
+        """
+        raise NotImplementedError
+
+    def writer(self, conn: sqlite3.Connection) -> StoreWriter:
+        raise NotImplementedError
+
+
+class StoreWriter:
+    """Writes and removes what a store derived from one file, in the caller's transaction."""
+
+    def insert(self, file_id: int, payload: Any) -> None:
+        raise NotImplementedError
+
+    def delete(self, file_id: int) -> None:
+        raise NotImplementedError
+
+
+class Prepared:
+    """One issue file read, hashed and (when changed) parsed, ready to be written."""
+
+    __slots__ = ("digest", "file_id", "mtime", "note", "path", "payload", "size", "unchanged")
+
+    def __init__(self, path: bytes, file_id: int | None) -> None:
+        self.path = path
+        self.file_id = file_id
+        self.size = self.mtime = -1
+        self.digest: str | None = None
+        self.note: str | None = None
+        self.unchanged = False
+        self.payload: Any = None
+
+
+def digest_bytes(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def read_file(full: str) -> tuple[int, int, bytes | None] | None:
+    """(size, mtime_ns, bytes) of a regular file; bytes None when it cannot be read here
+    (the store's parser then reports why); None when the file is gone.
+
+    Stat before reading: a change made while we read shows as a newer mtime next time.
+    Opened without blocking, so a FIFO named like an issue file cannot hang a command.
+    """
+    import stat
+
+    try:
+        fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        try:
+            info = os.stat(full)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return -1, -1, None
+        return info.st_size, info.st_mtime_ns, None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_READ_BYTES:
+            return info.st_size, info.st_mtime_ns, None
+        chunks = []
+        while True:
+            chunk = os.read(fd, max(info.st_size + 1, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return info.st_size, info.st_mtime_ns, b"".join(chunks)
+    except OSError:
+        return -1, -1, None
+    finally:
+        os.close(fd)
+
+
+def prepare(
+    store: Store,
+    archive: Callable[[], Archive],
+    root: str,
+    path: bytes,
+    stored: tuple[int, str | None] | None,
+) -> Prepared | None:
+    """Read and hash one file, and parse it when its digest differs from the `stored` one;
+    None when the file is gone. No SQL."""
+    from pathlib import Path
+
+    prepared = Prepared(path, stored[0] if stored else None)
+    full = os.path.join(root, os.fsdecode(path))
+    found = read_file(full)
+    if found is None:
+        return None
+    prepared.size, prepared.mtime, data = found
+    if data is not None:
+        prepared.digest = digest_bytes(data)
+        if stored is not None and stored[1] == prepared.digest:
+            prepared.unchanged = True
+            return prepared
+    prepared.payload, prepared.note = store.parse(archive(), Path(full), data)
+    return prepared
+
+
+# --------------------------------------------------------------------------- changes
+
+
+class Changes:
+    __slots__ = ("changed", "removed", "settings")
+
+    def __init__(self, changed: list[bytes], removed: list[bytes], settings: bool) -> None:
+        self.changed = changed
+        self.removed = removed
+        self.settings = settings
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.removed or self.settings)
+
+
+def changes(conn: sqlite3.Connection, files: dict[bytes, tuple[int, int]], stamp: str) -> Changes:
+    """The one invalidation rule: which files to read again, which are gone, whether
+    ecdigest.toml changed."""
+    stored = {row[0]: row[1:] for row in conn.execute("SELECT path, size, mtime_ns, checked_ns FROM files")}
+    changed: list[bytes] = []
+    for path, (size, mtime) in files.items():
+        old = stored.pop(path, None)
+        if old is None or old[0] != size or old[1] != mtime or abs(old[2] - mtime) < RACY_NS:
+            changed.append(path)
+    settings = conn.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
+    return Changes(sorted(changed), sorted(stored), settings is None or settings[0] != stamp)
+
+
+# --------------------------------------------------------------------------- updating
+
+
+def _fork_context() -> Any:
+    import multiprocessing
+
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - platforms without fork prepare in one process
+        return None
+
+
+def _prepare_worker(
+    store: Store, archive: Callable[[], Archive], root: str, paths: Sequence[bytes], results: Any
+) -> None:
+    """A cold build's worker process: prepare its share of the files, in order, into `results`.
+
+    Stops by itself when the parent is gone (killed): nobody would take its results.
+    """
+    import queue
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
+    parent = os.getppid()
+
+    def put(item: object) -> None:
+        while True:
+            try:
+                results.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                if os.getppid() != parent:
+                    os._exit(0)
+
+    path = b""
+    try:
+        for path in paths:
+            put(prepare(store, archive, root, path, None))
+            if os.getppid() != parent:
+                os._exit(0)
+    except BaseException as exc:
+        put(RuntimeError(f"reading {os.fsdecode(path)} failed: {type(exc).__name__}: {exc}"))
+
+
+class Updater:
+    """Adds, replaces and removes files of a store, in the caller's transaction."""
+
+    # How many files each worker prepares ahead of the one being written.
+    LOOKAHEAD = 4
+
+    def __init__(self, store: Store, conn: sqlite3.Connection, root: str) -> None:
+        self.store = store
+        self.conn = conn
+        self.root = root
+        self._archive: Archive | None = None
+        self.writer = store.writer(conn)
+
+    def archive(self) -> Archive:
+        """Opened only when a file must be parsed (a touched file is just hashed again)."""
+        if self._archive is None:
+            from pathlib import Path
+
+            from .archive import Archive
+
+            self._archive = Archive.open(Path(self.root))
+        return self._archive
+
+    def stored(self, path: bytes) -> tuple[int, str | None] | None:
+        row = self.conn.execute("SELECT id, digest FROM files WHERE path = ?", (path,)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def refresh(self, path: bytes) -> None:
+        self.apply(prepare(self.store, self.archive, self.root, path, self.stored(path)))
+
+    def add_all(self, paths: list[bytes]) -> None:
+        """Add every file to an empty store; large archives prepare in worker processes."""
+        store = self.store
+        context = _fork_context() if len(paths) >= store.parallel_from else None
+        workers = max(1, min(store.workers, len(paths)))
+        if context is None:
+            for path in paths:
+                self.apply(prepare(store, self.archive, self.root, path, None))
+            return
+        import queue as queues
+
+        self.archive()  # opened here, inherited by the workers
+        results = [context.Queue(maxsize=self.LOOKAHEAD) for _ in range(workers)]
+        procs = [
+            context.Process(
+                target=_prepare_worker,
+                args=(store, self.archive, self.root, paths[k::workers], results[k]),
+                daemon=True,
+            )
+            for k in range(workers)
+        ]
+        for proc in procs:
+            proc.start()
+        try:
+            for number in range(len(paths)):
+                source, proc = results[number % workers], procs[number % workers]
+                while True:
+                    try:
+                        item = source.get(timeout=1.0)
+                        break
+                    except queues.Empty:
+                        if not proc.is_alive():
+                            raise RuntimeError(f"a worker stopped (exit code {proc.exitcode})") from None
+                if isinstance(item, BaseException):
+                    raise item
+                self.apply(item)
+            for proc in procs:
+                proc.join()
+        finally:
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
+                    proc.join()
+            for queue in results:
+                queue.close()
+
+    def remove(self, path: bytes) -> None:
+        stored = self.stored(path)
+        if stored is not None:
+            self.writer.delete(stored[0])
+            self.conn.execute("DELETE FROM files WHERE id = ?", (stored[0],))
+
+    def apply(self, prepared: Prepared | None) -> None:
+        import time
+
+        if prepared is None:
+            return
+        checked = time.time_ns()
+        file_id = prepared.file_id
+        if prepared.unchanged:
+            self.conn.execute(
+                "UPDATE files SET size = ?, mtime_ns = ?, checked_ns = ? WHERE id = ?",
+                (prepared.size, prepared.mtime, checked, file_id),
+            )
+            return
+        values = (prepared.path, prepared.size, prepared.mtime, checked, prepared.digest, prepared.note)
+        if file_id is None:
+            cursor = self.conn.execute(
+                "INSERT INTO files(path, size, mtime_ns, checked_ns, digest, note) VALUES (?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            file_id = int(cursor.lastrowid or 0)
+        else:
+            self.writer.delete(file_id)
+            self.conn.execute(
+                "UPDATE files SET path = ?, size = ?, mtime_ns = ?, checked_ns = ?, digest = ?, note = ? "
+                "WHERE id = ?",
+                (*values, file_id),
+            )
+        self.writer.insert(file_id, prepared.payload)
+
+
+def _is_current(store: Store, conn: sqlite3.Connection, root: str, place: str) -> bool:
+    """Same schema and versions; for a store kept outside the archive, the same archive."""
+    import sqlite3
+
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] != store.schema_version:
+            return False
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError:
+        return False
+    if not store.names() <= names:
+        return False
+    if any(meta.get(key) != value for key, value in store.versions().items()):
+        return False
+    return place == local_place(root, store.name) or meta.get("root") == os.path.realpath(root)
+
+
+def _create(store: Store, conn: sqlite3.Connection) -> None:
+    conn.executescript(FILES_SCHEMA + store.schema + f"\nPRAGMA user_version = {store.schema_version};\n")
+
+
+def _update(
+    store: Store,
+    conn: sqlite3.Connection,
+    root: str,
+    files: dict[bytes, tuple[int, int]],
+    stamp: str,
+    *,
+    full: bool = False,
+    found: Changes | None = None,
+) -> None:
+    """Bring `conn` up to date with the archive in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        updater = Updater(store, conn, root)
+        if full or found is None:
+            updater.add_all(sorted(files))
+        else:
+            for path in found.removed:
+                updater.remove(path)
+            for path in found.changed:
+                updater.refresh(path)
+        meta = {**store.versions(), "root": os.path.realpath(root)}
+        if full or found is None or found.settings:
+            meta.update(store.settings(updater.archive()), settings=stamp)
+        conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", meta.items())
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _rebuild(store: Store, place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str) -> None:
+    """A fresh store in a temporary file, renamed over the old one (which readers may still use)."""
+    temp = f"{place}.{os.getpid()}.tmp"
+    # Builds killed half-way left their temporary files; we hold the lock, so none is alive.
+    folder, name = os.path.split(place)
+    for entry in os.listdir(folder or "."):
+        if entry.startswith(name + ".") and entry.endswith(".tmp"):
+            discard(os.path.join(folder, entry))
+    conn = connect(temp)
+    try:
+        # Nothing to protect in a file nobody else sees yet: no journal, no fsync until the end.
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        for pragma in store.build_pragmas:
+            conn.execute(pragma)
+        _create(store, conn)
+        _update(store, conn, root, files, stamp, full=True)
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.close()
+        fd = os.open(temp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        # A journal left by a killed writer belongs to the old file and must not be replayed
+        # into the new one; writers hold the lock, so none is being written now.
+        for suffix in ("-journal", "-wal", "-shm"):
+            with _suppress(FileNotFoundError):
+                os.unlink(place + suffix)
+        os.replace(temp, place)
+    except BaseException:
+        conn.close()
+        discard(temp)
+        raise
+
+
+def _begin_reading(conn: sqlite3.Connection) -> None:
+    """Start the read transaction a command runs in (freshness check and queries see one state)."""
+    conn.execute("BEGIN")
+
+
+def _open_if_fresh(
+    store: Store, place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str
+) -> sqlite3.Connection | None:
+    """The store at `place` in a read transaction if it needs no change (the common case)."""
+    import sqlite3
+
+    try:
+        conn = connect(place)
+    except sqlite3.Error:
+        return None
+    try:
+        _begin_reading(conn)
+        if _is_current(store, conn, root, place) and not changes(conn, files, stamp):
+            return conn
+    except sqlite3.DatabaseError:
+        pass
+    conn.close()
+    return None
+
+
+def _ready_locked(
+    store: Store, place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str
+) -> sqlite3.Connection:
+    """Build or update under the lock; another process may have done it while we waited."""
+    import sqlite3
+    from pathlib import Path
+
+    from .errors import WriteError
+    from .fileio import FileLock
+
+    folder = os.path.dirname(place)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise Unusable(f"{folder}: {exc.strerror}") from None
+    lock = FileLock(Path(place + ".lock"))
+    try:
+        lock.acquire()
+    except WriteError as exc:  # the folder cannot be written (a timeout is not this)
+        raise Unusable(str(exc)) from None
+    try:
+        conn = None
+        if os.path.isfile(place):
+            try:
+                conn = connect(place)
+                if not _is_current(store, conn, root, place):
+                    conn.close()
+                    conn = None
+            except sqlite3.DatabaseError:
+                if conn is not None:
+                    conn.close()
+                conn = None
+        try:
+            if conn is None:
+                _rebuild(store, place, root, files, stamp)
+                conn = connect(place)
+            else:
+                found = changes(conn, files, stamp)
+                if found:
+                    _update(store, conn, root, files, stamp, found=found)
+        except (OSError, sqlite3.OperationalError) as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, OSError) or error_code(exc) in CANNOT_WRITE:
+                raise Unusable(f"{place}: {exc}") from None
+            raise
+        _begin_reading(conn)
+        return conn
+    finally:
+        lock.release()
+
+
+def _ready(
+    store: Store, place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str
+) -> sqlite3.Connection:
+    if place == MEMORY:
+        conn = connect(MEMORY)
+        _create(store, conn)
+        _update(store, conn, root, files, stamp, full=True)
+        _begin_reading(conn)
+        return conn
+    if os.path.isfile(place):
+        fresh = _open_if_fresh(store, place, root, files, stamp)
+        if fresh is not None:
+            return fresh
+    return _ready_locked(store, place, root, files, stamp)
+
+
+def open_store(store: Store, root: str) -> tuple[sqlite3.Connection, str]:
+    """The store of the archive at `root`, up to date, in a read transaction; and its place."""
+    stamp = settings_stamp(root)
+    files = scan(root)
+    last: Unusable | None = None
+    for place in places(root, store.name):
+        try:
+            return _ready(store, place, root, files, stamp), place
+        except Unusable as exc:
+            last = exc
+    from .errors import WriteError
+
+    raise WriteError(f"cannot keep the {store.name} cache anywhere: {last}")
