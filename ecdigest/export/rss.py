@@ -53,6 +53,9 @@ MEDIA_TYPE = "application/rss+xml"
 ATOM_MEDIA_TYPE = "application/atom+xml"
 
 FORMATS = ("rss", "atom")
+# RFC 5005 (feed paging and archiving): fh:archive marks an archive document.
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 PER = ("article", "issue")
 DEFAULT_LIMIT = 10
 
@@ -96,6 +99,40 @@ def _issue_summary(issue: Issue, settings: Newsletter) -> str:
         for n, c in issue.section_counts(settings.sections).items()
     )
     return f"本期共 {len(issue.articles)} 篇" + (f"：{counts}。" if counts else "。")
+
+
+def _history(links: Sequence[tuple[str, str]], archive: bool) -> tuple[type, type]:
+    """A feedgen extension adding RFC 5005 links (`current`, `prev-archive`,
+    `next-archive`) as atom:link and, in an archive document, `<fh:archive/>`."""
+    from feedgen.ext.base import BaseEntryExtension, BaseExtension
+
+    def add(parent: Any, fmt: str) -> None:
+        children = list(parent)
+        first_item = next((i for i, c in enumerate(children) if c.tag in ("item", "entry")), len(children))
+        made = []
+        if archive:
+            made.append(parent.makeelement(f"{{{HISTORY_NS}}}archive", {}))
+        media = ATOM_MEDIA_TYPE if fmt == "atom" else MEDIA_TYPE
+        # feedgen writes Atom's elements without a namespace under an xmlns attribute.
+        tag = "link" if fmt == "atom" else f"{{{ATOM_NS}}}link"
+        for rel, href in links:
+            made.append(parent.makeelement(tag, {"rel": rel, "href": href, "type": media}))
+        for offset, element in enumerate(made):
+            parent.insert(first_item + offset, element)
+
+    class History(BaseExtension):  # type: ignore[misc]
+        def extend_ns(self) -> dict[str, str]:
+            return {"fh": HISTORY_NS}
+
+        def extend_rss(self, feed: Any) -> Any:
+            add(feed[0], "rss")
+            return feed
+
+        def extend_atom(self, feed: Any) -> Any:
+            add(feed, "atom")
+            return feed
+
+    return History, BaseEntryExtension
 
 
 def _new_feed(settings: Newsletter, newest: dt.datetime, fmt: str) -> Any:
@@ -161,10 +198,14 @@ def render(
     format: str = "rss",
     per: str = "article",
     limit: int | None = DEFAULT_LIMIT,
+    links: Sequence[tuple[str, str]] = (),
+    archive: bool = False,
 ) -> bytes:
     """The feed over the `limit` newest published issues of `issues` (None: all).
 
     `per="article"`: one item per article; `per="issue"`: one item per issue.
+    `links`: (rel, href) of RFC 5005 links to add (the site's archived feed pages);
+    `archive`: mark the document as an archive document (`<fh:archive/>`).
     Raises NotFoundError when no issue is published (an empty feed helps nobody).
     """
     if format not in FORMATS:
@@ -182,6 +223,9 @@ def render(
         chosen = chosen[:limit]
     newest = published_at(require_date(chosen[0]), settings)
     fg = _new_feed(settings, newest, format)
+    if links or archive:
+        feed_extension, entry_extension = _history(links, archive)
+        fg.register_extension("history", feed_extension, entry_extension)
     for issue in chosen:
         when = published_at(require_date(issue), settings)
         if per == "issue":
