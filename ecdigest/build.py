@@ -31,6 +31,10 @@ from .errors import Failure, UsageError, WriteError
 from .model import is_valid_id
 from .validate import Problem, validate_report
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .site.output import Writer
+
 LOCK_NAME = ".ecdigest-build.lock"
 FEED = "feed.xml"
 ATOM = "atom.xml"
@@ -166,6 +170,10 @@ def _state(base: str, corpus_digests: list[str]) -> str:
     return digest.hexdigest()
 
 
+def _all_fresh(writer: Writer) -> bool:
+    return all(writer.fresh(name, record.key) for name, record in list(writer.manifest.files.items()))
+
+
 def build(
     archive: Archive,
     out_dir: Path,
@@ -188,41 +196,38 @@ def build(
 
     if out_dir.exists() and not out_dir.is_dir():
         raise WriteError("is not a folder", path=out_dir, hint="choose another -o DIR")
+    corpus = site_corpus.load(archive, drafts=drafts)
+    for info in corpus.issues:
+        if not is_valid_id(info.id):
+            raise UsageError(f"issue id {info.id!r} cannot be a file name", hint="run `ecdigest validate`")
+    published = [i for i in corpus.issues if not i.is_draft]
+    base = base_digest(archive, drafts=drafts)
+    state = _state(base, [f"{i.path}\x1e{i.digest}\x1e{i.status}" for i in corpus.issues])
+    result = BuildResult(out_dir, len(published))
+    # Read without the lock first: a no-change build, or one refused by validation, must
+    # not even create the output folder. Written files are decided under the lock.
+    manifest = Manifest.load(out_dir)
+    if state == manifest.state and not corpus.broken and _all_fresh(Writer(out_dir, manifest)):
+        result.unchanged = sorted(manifest.files)
+        return result
+    if validate:
+        if corpus.broken or manifest.settings != base:
+            problems = blocking_problems(archive, None)
+        else:
+            changed = [i.path for i in published if manifest.validated.get(str(i.path)) != i.digest]
+            problems = blocking_problems(archive, changed) if changed else []
+        if problems:
+            count = len(problems)
+            raise BuildRefused(
+                f"{count} validation error{'s' if count != 1 else ''} in published issues; nothing was written",
+                problems,
+                hint="fix them (`ecdigest validate`) and build again",
+            )
+    if not corpus.issues and not manifest.files:
+        return result
     with FileLock(out_dir / LOCK_NAME).held():
-        manifest = Manifest.load(out_dir)
-        corpus = site_corpus.load(archive, drafts=drafts)
-        for info in corpus.issues:
-            if not is_valid_id(info.id):
-                raise UsageError(
-                    f"issue id {info.id!r} cannot be a file name", hint="run `ecdigest validate`"
-                )
-        published = [i for i in corpus.issues if not i.is_draft]
-        base = base_digest(archive, drafts=drafts)
-        state = _state(base, [f"{i.path}\x1e{i.digest}\x1e{i.status}" for i in corpus.issues])
+        manifest = Manifest.load(out_dir)  # another build may have finished meanwhile
         writer = Writer(out_dir, manifest, force=force)
-        result = BuildResult(out_dir, len(published))
-        if (
-            state == manifest.state
-            and not corpus.broken
-            and all(writer.fresh(name, record.key) for name, record in list(manifest.files.items()))
-        ):
-            result.unchanged = sorted(manifest.files)
-            return result
-        if validate:
-            if corpus.broken or manifest.settings != base:
-                problems = blocking_problems(archive, None)
-            else:
-                changed = [i.path for i in published if manifest.validated.get(str(i.path)) != i.digest]
-                problems = blocking_problems(archive, changed) if changed else []
-            if problems:
-                count = len(problems)
-                raise BuildRefused(
-                    f"{count} validation error{'s' if count != 1 else ''} in published issues; nothing was written",
-                    problems,
-                    hint="fix them (`ecdigest validate`) and build again",
-                )
-        if not corpus.issues and not manifest.files:
-            return result
         plan = Plan(archive, corpus, writer, drafts=drafts, base=base, progress=progress)
         plan.run()
         writer.remove_stale(plan.produced)
