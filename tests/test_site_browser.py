@@ -32,7 +32,9 @@ if not HAVE_BROWSER and os.environ.get("CI") != "true":
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECDIGEST_")}
     env["ECDIGEST_NOW"] = "2023-07-10T09:00:00+08:00"
-    return subprocess.run([sys.executable, "-m", "ecdigest", *args], capture_output=True, text=True, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "ecdigest", *args], capture_output=True, text=True, env=env, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield {"archive": archive, "out": out, "url": f"http://127.0.0.1:{server.server_address[1]}/", "tmp": base}
+        yield {
+            "archive": archive,
+            "out": out,
+            "url": f"http://127.0.0.1:{server.server_address[1]}/",
+            "tmp": base,
+        }
     finally:
         server.shutdown()
         server.server_close()
@@ -99,12 +106,16 @@ def site_hits(browser: Any, url: str, query: str) -> list[str]:
     deadline = time.monotonic() + 20
     count = None
     while time.monotonic() < deadline:
-        count = browser.execute_script("return document.getElementById('search-status').dataset.count || null")
+        count = browser.execute_script(
+            "return document.getElementById('search-status').dataset.count || null"
+        )
         shown = browser.execute_script("return document.querySelectorAll('.search-result').length")
         if count is not None and int(count) == shown or (count is not None and shown >= 20):
             break
         time.sleep(0.1)
-    assert count is not None, browser.execute_script("return document.getElementById('search-status').textContent")
+    assert count is not None, browser.execute_script(
+        "return document.getElementById('search-status').textContent"
+    )
     while browser.execute_script("return document.querySelectorAll('.search-result').length") < int(count):
         browser.execute_script("document.querySelector('.search-results + button').click()")
         time.sleep(0.1)
@@ -152,7 +163,14 @@ def test_no_horizontal_scroll_on_a_phone_and_screenshots(site: dict[str, Any], b
     shots.mkdir(exist_ok=True)
     for width in (360, 390, 1280):
         browser.set_window_size(width, 900)
-        for page in ("index.html", "2023-06.html", "stats.html", "search.html", "sources.html", "section/行业资讯.html"):
+        for page in (
+            "index.html",
+            "2023-06.html",
+            "stats.html",
+            "search.html",
+            "sources.html",
+            "section/行业资讯.html",
+        ):
             browser.get(url + page)
             scroll, inner = browser.execute_script(
                 "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
