@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import itertools
 import json
 import os
 import shutil
@@ -110,7 +111,7 @@ def site_hits(browser: Any, url: str, query: str) -> list[str]:
             "return document.getElementById('search-status').dataset.count || null"
         )
         shown = browser.execute_script("return document.querySelectorAll('.search-result').length")
-        if count is not None and int(count) == shown or (count is not None and shown >= 20):
+        if (count is not None and int(count) == shown) or (count is not None and shown >= 20):
             break
         time.sleep(0.1)
     assert count is not None, browser.execute_script(
@@ -127,7 +128,6 @@ def site_hits(browser: Any, url: str, query: str) -> list[str]:
 
 def test_index_to_issue_to_the_article_a_feed_item_links(site: dict[str, Any], browser: Any) -> None:
     import feedparser
-
     from selenium.webdriver.common.by import By
 
     url = site["url"]
@@ -194,7 +194,7 @@ def test_keyboard_users_get_a_skip_link_and_visible_focus(site: dict[str, Any], 
     levels = browser.execute_script(
         "return Array.from(document.querySelectorAll('main h1, main h2, main h3')).map(h => +h.tagName[1])"
     )
-    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in itertools.pairwise(levels))
     assert browser.execute_script("return document.querySelectorAll('header, nav, main, footer').length") >= 4
 
 

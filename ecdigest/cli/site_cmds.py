@@ -13,6 +13,7 @@ from .app import app, state
 from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
 
 if TYPE_CHECKING:
+    from http.server import ThreadingHTTPServer
     from pathlib import Path
 
     from ..stats import Stats
@@ -212,7 +213,7 @@ def _preview(archive: object, out: Path) -> None:
         note(f"rebuilt: {len(result.written)} written, {len(result.removed)} removed")
 
 
-def _serve(out: Path, port: int) -> tuple[object, str]:
+def _serve(out: Path, port: int) -> tuple[ThreadingHTTPServer, str]:
     import functools
     import http.server
     import threading
