@@ -196,20 +196,21 @@ def build(
 
     if out_dir.exists() and not out_dir.is_dir():
         raise WriteError("is not a folder", path=out_dir, hint="choose another -o DIR")
-    corpus = site_corpus.load(archive, drafts=drafts)
-    for info in corpus.issues:
+    summary = site_corpus.load(archive, drafts=drafts, articles=False)
+    for info in summary.issues:
         if not is_valid_id(info.id):
             raise UsageError(f"issue id {info.id!r} cannot be a file name", hint="run `ecdigest validate`")
-    published = [i for i in corpus.issues if not i.is_draft]
+    published = [i for i in summary.issues if not i.is_draft]
     base = base_digest(archive, drafts=drafts)
-    state = _state(base, [f"{i.path}\x1e{i.digest}\x1e{i.status}" for i in corpus.issues])
+    state = _state(base, [f"{i.path}\x1e{i.digest}\x1e{i.status}" for i in summary.issues])
     result = BuildResult(out_dir, len(published))
     # Read without the lock first: a no-change build, or one refused by validation, must
     # not even create the output folder. Written files are decided under the lock.
     manifest = Manifest.load(out_dir)
-    if state == manifest.state and not corpus.broken and _all_fresh(Writer(out_dir, manifest)):
+    if state == manifest.state and not summary.broken and _all_fresh(Writer(out_dir, manifest)):
         result.unchanged = sorted(manifest.files)
         return result
+    corpus = site_corpus.load(archive, drafts=drafts)
     if validate:
         if corpus.broken or manifest.settings != base:
             problems = blocking_problems(archive, None)

@@ -411,3 +411,22 @@ def test_shipped_archive_builds_the_whole_site(invoke: Invoke, tmp_path: Path) -
     names = files(out)
     assert len([n for n in names if n.startswith("a/")]) == 53
     assert "source/人民日报.html" in names and "section/专家视点.html" in names
+
+
+def test_workers_build_the_same_site(invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold build of many issues runs in forked workers: the same bytes as one process."""
+    import ecdigest.site.builder as builder
+
+    root = many_issues(tmp_path, 24, editions=("zh-Hant-HK",))
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 10**6)
+    build(invoke, root, serial)
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 4)
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+    report = build(invoke, root, parallel)
+    assert files(serial) == files(parallel)
+    for name in files(serial):
+        assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
+    assert sorted(report["written"]) == files(parallel)  # type: ignore[arg-type]
+    again = build(invoke, root, parallel)  # the manifest the workers reported is complete
+    assert again["written"] == [] and again["removed"] == []

@@ -64,9 +64,12 @@ def _p(text: str) -> str:
     return f"<p>{html.escape(text, quote=False)}</p>"
 
 
-def article_html(article: Article, settings: Newsletter, issue: Issue) -> str:
-    """The whole article as escaped HTML: paragraphs, then the attribution line."""
-    parts = [_p(text) for text in paragraphs(article)]
+def article_html(
+    article: Article, settings: Newsletter, issue: Issue, texts: Sequence[str] | None = None
+) -> str:
+    """The whole article as escaped HTML: paragraphs (`texts`: `paragraphs(article)`
+    when the caller has them already), then the attribution line."""
+    parts = [_p(text) for text in (paragraphs(article) if texts is None else texts)]
     parts.append(_p(attribution(article, settings)))
     link = web_url(article.url)
     if link:
@@ -87,9 +90,9 @@ def issue_html(issue: Issue, settings: Newsletter) -> str:
     return "\n".join(parts)
 
 
-def _summary(article: Article) -> str:
+def _summary(article: Article, texts: Sequence[str] | None = None) -> str:
     """The first paragraph as text (the title when the body is empty)."""
-    found = paragraphs(article)
+    found = paragraphs(article) if texts is None else texts
     return found[0] if found else title_of(article)
 
 
@@ -244,14 +247,15 @@ def render(
             continue
         for _, articles in issue.by_section(settings.sections):
             for article in articles:
+                texts = paragraphs(article)  # once: the summary and the content share them
                 _add_entry(
                     fg,
                     format,
                     guid=article_guid(settings, article.id),
                     title=title_of(article),
                     link=article_link(settings, issue, article),
-                    summary=_summary(article),
-                    content=article_html(article, settings, issue),
+                    summary=_summary(article, texts),
+                    content=article_html(article, settings, issue, texts),
                     when=when,
                     creator=one_line(article.source),
                     category=one_line(article.section) or None,
