@@ -207,9 +207,11 @@ def build(
     # Read without the lock first: a no-change build, or one refused by validation, must
     # not even create the output folder. Written files are decided under the lock.
     manifest = Manifest.load(out_dir)
-    if state == manifest.state and not summary.broken and _all_fresh(Writer(out_dir, manifest)):
+    recheck = state == manifest.state and not summary.broken
+    if recheck and _all_fresh(Writer(out_dir, manifest)):
         result.unchanged = sorted(manifest.files)
         return result
+    # Nothing changed but a file did (changed or deleted by hand): plan every file.
     corpus = site_corpus.load(archive, drafts=drafts)
     if validate:
         if corpus.broken or manifest.settings != base:
@@ -229,7 +231,7 @@ def build(
     with FileLock(out_dir / LOCK_NAME).held():
         manifest = Manifest.load(out_dir)  # another build may have finished meanwhile
         writer = Writer(out_dir, manifest, force=force)
-        plan = Plan(archive, corpus, writer, drafts=drafts, base=base, progress=progress)
+        plan = Plan(archive, corpus, writer, drafts=drafts, base=base, progress=progress, trust=not recheck)
         plan.run()
         writer.remove_stale(plan.produced)
         manifest.state = state if not writer.conflicts else ""

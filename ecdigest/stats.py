@@ -65,6 +65,7 @@ def compute(
     spelled: dict[str, Counter[str]] = {}
     seen_sections: dict[str, None] = {}
     wanted = set(sections)
+    names: dict[str, tuple[str, str]] = {}  # source as stored -> (as shown, key)
     for info in issues:
         if info.is_draft or info.date is None:
             continue
@@ -85,9 +86,12 @@ def compute(
             section = one_line(article.section) or "—"
             seen_sections.setdefault(section, None)
             per_year[section] += 1
-            source = one_line(article.source)
+            found = names.get(article.source)
+            if found is None:
+                shown = one_line(article.source)
+                found = names[article.source] = (shown, key(shown) if shown else "")
+            source, name = found
             if source:
-                name = key(source)
                 sources[name] += 1
                 spelled.setdefault(name, Counter())[source] += 1
     if stats.first and stats.last:
