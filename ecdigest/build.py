@@ -192,7 +192,7 @@ def build(
     from .fileio import FileLock
     from .site import corpus as site_corpus
     from .site.builder import Plan, base_digest
-    from .site.output import Manifest, Writer
+    from .site.output import Manifest, Writer, unchanged_since
 
     if out_dir.exists() and not out_dir.is_dir():
         raise WriteError("is not a folder", path=out_dir, hint="choose another -o DIR")
@@ -229,7 +229,8 @@ def build(
     if not corpus.issues and not manifest.files:
         return result
     with FileLock(out_dir / LOCK_NAME).held():
-        manifest = Manifest.load(out_dir)  # another build may have finished meanwhile
+        if not unchanged_since(manifest, out_dir):
+            manifest = Manifest.load(out_dir)  # another build finished meanwhile
         writer = Writer(out_dir, manifest, force=force)
         plan = Plan(archive, corpus, writer, drafts=drafts, base=base, progress=progress, trust=not recheck)
         plan.run()

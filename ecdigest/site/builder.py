@@ -19,10 +19,11 @@ feeds; the search index's delta segment; the sitemap. Nothing else is rendered.
 from __future__ import annotations
 
 import hashlib
-from functools import partial
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -261,22 +262,32 @@ class Plan:
             cut = len(order) * part // count
             for _ in range(64):
                 crossing = [
-                    ids for ids in spans if min(position.get(i, -1) for i in ids) < cut <= max(position.get(i, -1) for i in ids)
+                    ids
+                    for ids in spans
+                    if min(position.get(i, -1) for i in ids) < cut <= max(position.get(i, -1) for i in ids)
                 ]
                 if not crossing:
                     break
                 cut += 1
             cuts.append(min(cut, len(order)))
         bounds = [0, *cuts, len(order)]
-        return [order[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if a < b]
+        return [order[a:b] for a, b in itertools.pairwise(bounds) if a < b]
 
-    def _worker(self, sender: Any, chunk: list[IssueInfo], jobs: list[tuple[set[str], Callable[[dict[str, Issue]], None]]]) -> None:
+    def _worker(
+        self,
+        sender: Any,
+        chunk: list[IssueInfo],
+        jobs: list[tuple[set[str], Callable[[dict[str, Issue]], None]]],
+    ) -> None:
         """In a forked process: do the chunk's tasks, send back what the parent must know."""
         try:
             ids = {info.id for info in chunk}
             parts = []
             for segment, infos in self.building:
-                first = sum(len(i.articles) for i in infos[: next((n for n, i in enumerate(infos) if i.id in ids), len(infos))])
+                first = sum(
+                    len(i.articles)
+                    for i in infos[: next((n for n, i in enumerate(infos) if i.id in ids), len(infos))]
+                )
                 segment.docs, segment.postings, segment.issues, segment.starts = [], {}, {}, []
                 segment.first = first
                 parts.append(segment)
@@ -571,7 +582,15 @@ class Plan:
         found = self._row_keys.get(cache_key)
         if found is None:
             found = self._row_keys[cache_key] = "\x1e".join(
-                (article.id, article.title, article.section, article.source, info.id, info.title, str(info.date))
+                (
+                    article.id,
+                    article.title,
+                    article.section,
+                    article.source,
+                    info.id,
+                    info.title,
+                    str(info.date),
+                )
             )
         return found
 
@@ -659,7 +678,10 @@ class Plan:
         for fmt, name in (("rss", "feed.xml"), ("atom", "atom.xml")):
             if self.add(root + name, _key("feed", edition.name, fmt, *digests, len(pages))):
                 self.feed_job(
-                    root + name, newest, edition, partial(site_feeds.main_feed, settings=settings, fmt=fmt, pages=len(pages))
+                    root + name,
+                    newest,
+                    edition,
+                    partial(site_feeds.main_feed, settings=settings, fmt=fmt, pages=len(pages)),
                 )
             for number, (start, end) in enumerate(pages, start=1):
                 chosen = published[start:end]
@@ -679,10 +701,18 @@ class Plan:
                         page,
                         chosen,
                         edition,
-                        partial(site_feeds.archive_feed, settings=settings, fmt=fmt, number=number, pages=len(pages)),
+                        partial(
+                            site_feeds.archive_feed,
+                            settings=settings,
+                            fmt=fmt,
+                            number=number,
+                            pages=len(pages),
+                        ),
                     )
         if self.add(root + "feed.json", _key("json", edition.name, *digests)):
-            self.feed_job(root + "feed.json", newest, edition, partial(site_feeds.json_feed, settings=settings))
+            self.feed_job(
+                root + "feed.json", newest, edition, partial(site_feeds.json_feed, settings=settings)
+            )
         sections: dict[str, list[IssueInfo]] = {}
         for info in published:
             for article in info.articles:
@@ -774,7 +804,9 @@ class Plan:
                     if len(docs) != len(info.articles):
                         from ..errors import InputError
 
-                        raise InputError("changed while the site was being built", path=info.path, hint="build again")
+                        raise InputError(
+                            "changed while the site was being built", path=info.path, hint="build again"
+                        )
                     built.add(info.id, info.digest, date, docs)
 
                 self.on_issue(info, add)

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-from functools import lru_cache
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from ..model import Newsletter
