@@ -430,3 +430,21 @@ def test_workers_build_the_same_site(invoke: Invoke, tmp_path: Path, monkeypatch
     assert sorted(report["written"]) == files(parallel)  # type: ignore[arg-type]
     again = build(invoke, root, parallel)  # the manifest the workers reported is complete
     assert again["written"] == [] and again["removed"] == []
+
+
+def test_a_manifest_of_another_version_is_adopted_a_damaged_one_is_not(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    root = copy_fixture(tmp_path)
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    manifest = out / ".ecdigest-manifest.json"
+    head, _, rest = manifest.read_text("utf-8").partition("\n")
+    manifest.write_text(head.replace('"version":2', '"version":1') + "\n" + rest, "utf-8")
+    path = root / "2023" / "2023-06.toml"
+    path.write_text(path.read_text("utf-8").replace("不是引用", "不是引文"), "utf-8")
+    assert build(invoke, root, out)["conflicts"] == []
+    manifest.write_text("{not json", "utf-8")
+    path.write_text(path.read_text("utf-8").replace("不是引文", "不是引用"), "utf-8")
+    result = invoke("build", "-o", str(out), archive=root)
+    assert result.exit_code == 1 and "2023-06.html: was not written by ecdigest" in result.stderr

@@ -17,7 +17,9 @@ they had. A build:
   on every build until it is resolved (the file deleted or restored, or --force).
 - Folders written by ecdigest before the manifest existed (a `.ecdigest-build.lock` and no
   manifest) are adopted: the files the old build wrote (feed.xml, atom.xml, ISSUE.md,
-  email/*) are taken as its own.
+  email/*) are taken as its own; so is every file a build produces where a manifest of
+  another version lies. A damaged manifest vouches for nothing: files in the way are
+  reported.
 
 Writes are atomic (temporary file, rename). A build that writes a few files fsyncs each;
 one that writes thousands (a cold build) syncs the file system once instead; either way
@@ -45,7 +47,7 @@ RACY_NS = 2_000_000_000
 # one (a cold build) syncs the file system once instead.
 FSYNC_FILES = 256
 LOCK_NAME = ".ecdigest-build.lock"
-VERSION = 1
+VERSION = 2
 # What the build wrote before it kept a manifest.
 _LEGACY = re.compile(
     r"^(feed\.xml|atom\.xml|[A-Za-z0-9][A-Za-z0-9._-]*\.md|email/[A-Za-z0-9][A-Za-z0-9._-]*\.(txt|eml))$"
@@ -91,6 +93,7 @@ class Manifest:
     existed: bool = False
     stamp: tuple[int, int, int] | None = None  # the file's inode, size, mtime when read
     legacy: bool = False  # an old build's folder: adopt its files
+    adopt: bool = False  # a manifest of another version: adopt every file the build produces
 
     @classmethod
     def load(cls, out_dir: Path) -> Manifest:
@@ -101,7 +104,8 @@ class Manifest:
             head, _, body = path.read_bytes().decode("utf-8").partition("\n")
             raw = json.loads(head)
             if raw.get("version") != VERSION:
-                raise ValueError("another version")
+                # Written by another version of ecdigest: its files are ours to replace.
+                return cls(existed=True, adopt=True)
             files = {}
             for line in body.splitlines():
                 name, key, digest, size, mtime = line.split("\t")
@@ -211,7 +215,7 @@ class Writer:
             if record is not None and self._hand_changed(name, record, info):
                 self.conflicts.append(Conflict(name, "changed", "write"))
                 return
-            adopted = self.manifest.legacy and _LEGACY.match(name)
+            adopted = self.manifest.adopt or (self.manifest.legacy and _LEGACY.match(name))
             if record is None and not adopted and not _same(path, data):
                 self.conflicts.append(Conflict(name, "foreign", "write"))
                 return
