@@ -169,7 +169,7 @@ def _add_entry(
     title: str,
     link: str,
     summary: str,
-    content: str,
+    content: str | None,
     when: dt.datetime,
     creator: str,
     category: str | None,
@@ -182,12 +182,14 @@ def _add_entry(
     entry.updated(when)
     if fmt == "atom":
         entry.summary(summary)
-        entry.content(content, type="html")
+        if content is not None:
+            entry.content(content, type="html")
         if creator:
             entry.author({"name": creator})
     else:
         entry.description(html.escape(summary, quote=False))
-        entry.content(content, type="html")
+        if content is not None:
+            entry.content(content, type="html")
         if creator:
             entry.dc.dc_creator(creator)
     if category:
@@ -203,12 +205,15 @@ def render(
     limit: int | None = DEFAULT_LIMIT,
     links: Sequence[tuple[str, str]] = (),
     archive: bool = False,
+    content: bool = True,
 ) -> bytes:
     """The feed over the `limit` newest published issues of `issues` (None: all).
 
     `per="article"`: one item per article; `per="issue"`: one item per issue.
     `links`: (rel, href) of RFC 5005 links to add (the site's archived feed pages);
     `archive`: mark the document as an archive document (`<fh:archive/>`).
+    `content=False`: items carry their summary and link, not the whole article (the
+    site's archive pages: the articles are on the site; the feed stays a third the size).
     Raises NotFoundError when no issue is published (an empty feed helps nobody).
     """
     if format not in FORMATS:
@@ -239,7 +244,7 @@ def render(
                 title=issue_title(issue, settings),
                 link=issue_link(settings, issue.id),
                 summary=_issue_summary(issue, settings),
-                content=issue_html(issue, settings),
+                content=issue_html(issue, settings) if content else None,
                 when=when,
                 creator=one_line(settings.editor),
                 category=None,
@@ -255,7 +260,7 @@ def render(
                     title=title_of(article),
                     link=article_link(settings, issue, article),
                     summary=_summary(article, texts),
-                    content=article_html(article, settings, issue, texts),
+                    content=article_html(article, settings, issue, texts) if content else None,
                     when=when,
                     creator=one_line(article.source),
                     category=one_line(article.section) or None,

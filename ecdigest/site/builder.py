@@ -137,7 +137,7 @@ class Plan:
         self.total = 0
         self.final_tasks: list[Callable[[], None]] = []
         self.building: list[tuple[searchindex.Segment, list[IssueInfo]]] = []
-        self._row_keys: dict[tuple[int, int], str] = {}
+        self._row_keys: dict[int, str] = {}  # id(ArticleInfo) -> its row key (the corpus outlives it)
         self._converted: dict[tuple[str, str], Issue] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -577,21 +577,15 @@ class Plan:
                 )
 
     def row_key(self, article: ArticleInfo, info: IssueInfo) -> str:
-        """What an article's line in a list shows (once per article and build)."""
-        cache_key = (id(article), id(info))
-        found = self._row_keys.get(cache_key)
+        """What an article's line in a list shows (made once per article and build)."""
+        found = self._row_keys.get(id(article))
         if found is None:
-            found = self._row_keys[cache_key] = "\x1e".join(
-                (
-                    article.id,
-                    article.title,
-                    article.section,
-                    article.source,
-                    info.id,
-                    info.title,
-                    str(info.date),
+            tail = f"\x1e{info.id}\x1e{info.title}\x1e{info.date}"
+            for each in info.articles:
+                self._row_keys[id(each)] = (
+                    f"{each.id}\x1e{each.title}\x1e{each.section}\x1e{each.source}{tail}"
                 )
-            )
+            found = self._row_keys[id(article)]
         return found
 
     def _section_rank(self, name: str, edition: Edition) -> int:

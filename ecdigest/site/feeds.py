@@ -9,7 +9,9 @@
   never change unless an issue in them does (an issue inserted with an old date moves
   later ones: readers key items on GUIDs, so that costs nothing). The main feed links the
   newest page (`prev-archive`); each page links `current`, its neighbours and says
-  `<fh:archive/>`.
+  `<fh:archive/>`. Archive pages carry each item's title, link, summary, date, source
+  and section, not the whole article: the article is on the site (a page with the whole
+  text made the feeds two thirds of the site's bytes).
 - Per section: `section/NAME.xml` and `section/NAME.atom.xml`, that section's articles of
   the newest FEED_ISSUES issues that have any.
 Every feed renders through export/rss.py, the one feed implementation; the JSON Feed reuses
@@ -78,7 +80,7 @@ def archive_feed(issues: Sequence[Issue], settings: Newsletter, fmt: str, number
         links.append(("prev-archive", absolute(settings, archive_path(fmt, number - 1))))
     if number < pages:
         links.append(("next-archive", absolute(settings, archive_path(fmt, number + 1))))
-    return rss.render(issues, page_settings, format=fmt, limit=None, links=links, archive=True)
+    return rss.render(issues, page_settings, format=fmt, limit=None, links=links, archive=True, content=False)
 
 
 def section_feed(issues: Sequence[Issue], settings: Newsletter, section: str, path: str, fmt: str) -> bytes:
