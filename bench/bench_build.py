@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -56,15 +55,20 @@ def ecdigest() -> list[str]:
 
 
 def timed(args: list[str]) -> tuple[float, int, str]:
-    """(seconds, peak RSS of the child in KB, stdout)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, env=env(), check=False)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"bench_build: {' '.join(args)} failed: {done.stderr.strip()}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(before, after), done.stdout
+    """(seconds, peak RSS of this child (its waited-for workers included) in KB, stdout)."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(args, stdout=out, stderr=err, env=env())
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            sys.exit(f"bench_build: {' '.join(args)} failed: {err.read().decode().strip()}")
+        return seconds, usage.ru_maxrss, out.read().decode()
 
 
 def archive_for(size: int, workdir: Path) -> Path:

@@ -296,6 +296,8 @@ class Plan:
             self.progress = None  # the parent's progress bar is the parent's to draw
             marks = (len(writer.written), len(writer.unchanged), len(writer.conflicts), self.done)
             self._read(chunk, jobs)
+            for segment in parts:
+                segment.pack()
             sender.send(
                 (
                     "done",

@@ -38,6 +38,7 @@ import json
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..search import fold
 
@@ -118,6 +119,24 @@ class Segment:
     # [first doc, issue date] per issue, in document order (the browser sorts by it)
     starts: list[list[object]] = field(default_factory=list)
     first: int = 0  # the number of this part's first document
+    # gram -> [gaps as encode_gaps writes them, first doc, last doc]: postings packed for
+    # the trip from a worker (a list of ints costs 36 bytes a posting once unpickled)
+    packed: dict[str, list[Any]] = field(default_factory=dict)
+
+    def pack(self) -> None:
+        """Move the postings into `packed` (what a worker sends back)."""
+        packed = self.packed
+        for gram, docs in self.postings.items():
+            packed[gram] = [encode_gaps(docs), docs[0], docs[-1]]
+        self.postings = {}
+
+    def encoded(self) -> dict[str, str]:
+        """Every gram's postings, encoded."""
+        found = {gram: value[0] for gram, value in self.packed.items()}
+        for gram, docs in self.postings.items():
+            assert gram not in found, "a segment is either packed or not"
+            found[gram] = encode_gaps(docs)
+        return found
 
     def add(self, issue_id: str, digest: str, date: str, docs: Iterable[tuple[Doc, str, str]]) -> None:
         """Add an issue's articles: (doc, folded title, folded body) each."""
@@ -145,16 +164,19 @@ def part_of(segment: Segment) -> Segment:
 
 
 def merge(segment: Segment, part: Segment) -> None:
-    """Append a part built by a worker (its documents follow the segment's)."""
+    """Append a packed part built by a worker (its documents follow the segment's): gap
+    strings are joined, the part's first gap recomputed from the segment's last document."""
     assert part.first == segment.first + len(segment.docs), "segment parts out of order"
+    assert not segment.postings and not part.postings, "merge packed segments"
     segment.docs.extend(part.docs)
-    postings = segment.postings
-    for gram, docs in part.postings.items():
-        listed = postings.get(gram)
-        if listed is None:
-            postings[gram] = docs
+    packed = segment.packed
+    for gram, (gaps, first, last) in part.packed.items():
+        mine = packed.get(gram)
+        if mine is None:
+            packed[gram] = [gaps, first, last]
         else:
-            listed.extend(docs)
+            mine[0] += encode_gaps([first - mine[2] - 1]) + gaps[1:]
+            mine[2] = last
     segment.issues.update(part.issues)
     segment.starts.extend(part.starts)
 
@@ -182,7 +204,7 @@ def _js(call: str, *args: object) -> bytes:
 def segment_files(name: str, segment: Segment) -> tuple[int, dict[str, bytes]]:
     """(shard count, {file name: bytes}) of a segment; `name` (a digest of what the segment
     holds, chosen by the caller) is the folder, so files never change under one name."""
-    encoded = {gram: encode_gaps(docs) for gram, docs in segment.postings.items()}
+    encoded = segment.encoded()
     size = sum(len(g) + len(v) + 4 for g, v in encoded.items())
     shards = 1
     while size / shards > SHARD_BYTES and shards < 65536:
