@@ -455,3 +455,22 @@ def test_a_manifest_of_another_version_is_adopted_a_damaged_one_is_not(
     path.write_text(path.read_text("utf-8").replace("不是引文", "不是引用"), "utf-8")
     result = invoke("build", "-o", str(out), archive=root)
     assert result.exit_code == 1 and "2023-06.html: was not written by ecdigest" in result.stderr
+
+
+def test_the_issue_content_partial_renders_for_an_email(tmp_path: Path) -> None:
+    """The seam for the email's HTML part: the issue page's content with absolute links."""
+    from ecdigest.archive import open_archive
+    from ecdigest.editions import for_edition
+    from ecdigest.site.render import issue_fragment
+
+    archive = open_archive(FIXTURE_ARCHIVE)
+    issue = archive.get("2023-06").issue
+    fragment = issue_fragment(issue, archive.settings)
+    assert fragment.lstrip().startswith('<header class="issue-header">')
+    assert 'id="2023-06-001"' in fragment and "来源：" in fragment
+    assert 'href="https://example.org/ecd/source/' in fragment  # absolute: it leaves the site
+    assert "<script>alert(1)</script>" not in fragment and "&lt;script&gt;" in fragment
+    assert html_errors(f"<!doctype html><html lang=zh><title>x</title>{fragment}".encode()) == []
+    [converted], settings = for_edition([issue], archive.settings, "zh-Hant-TW")
+    taiwan = issue_fragment(converted, settings)
+    assert "來源：" in taiwan and "https://example.org/ecd/zh-Hant-TW/" in taiwan

@@ -592,6 +592,29 @@ class Site:
         return self.render("404.html", context)
 
 
+def issue_fragment(issue: Issue, settings: Newsletter, *, archive_root: Path | None = None) -> str:
+    """The issue's content as the web page shows it (contents by section, every article
+    with its attribution line, url and tags), as an HTML fragment whose links are absolute:
+    the seam for the email's HTML part. The email template imports the same partial
+    (`partials/issue.html`, overridable per archive) and inlines the CSS itself; `issue`
+    and `settings` as the edition prints them (editions.for_edition)."""
+    env = environment(archive_root)
+    edition = Edition(settings.edition, settings, "", settings.edition or "", lambda text: text)
+    if settings.edition:
+        from ..editions import label
+
+        edition.t = lambda text: label(settings, text)  # type: ignore[method-assign]
+
+    def link(target: str, fragment: str = "") -> str:
+        return _absolute(settings, target) + ("#" + fragment if fragment else "")
+
+    view = issue_view(issue, edition, share_pages=False)
+    template = env.from_string(
+        '{% import "partials/issue.html" as content with context %}{{ content.body(issue) }}'
+    )
+    return template.render({"issue": view, "t": edition.t, "link": link})
+
+
 def settings_language(edition: Edition) -> str:
     return edition.settings.language or "zh-CN"
 
