@@ -72,6 +72,7 @@ def _config(**options: Any) -> dict[str, Any]:
         "show_y_guides": True,
         "print_values": False,
         "margin": 8,
+        "truncate_label": -1,  # names are short and Chinese: pygal would cut them to "…"
         **options,
     }
 
@@ -82,8 +83,12 @@ def per_month(stats: Stats, title: str) -> str:
 
     months = list(stats.months)
     chart = pygal.Bar(**_config(show_legend=False, x_label_rotation=0, show_minor_x_labels=False, spacing=1))
-    chart.x_labels = months
-    chart.x_labels_major = [m for m in months if m.endswith("-01")] or months[:1]
+    # One label a year (January), or every month when there are few.
+    few = len(months) <= 12
+    chart.x_labels = [m if few else (m[:4] if m.endswith("-01") else "") for m in months]
+    chart.x_labels_major = (
+        chart.x_labels if few else [m[:4] for m in months if m.endswith("-01")] or months[:1]
+    )
     chart.add(title, list(stats.months.values()))
     return _render(chart, "chart-months", title)
 
@@ -105,7 +110,12 @@ def top_sources(stats: Stats, title: str) -> str:
 
     rows = list(reversed(stats.sources))
     height = max(160, 28 * len(rows) + 60)
-    chart = pygal.HorizontalBar(**_config(show_legend=False, height=height, print_values=True))
+    from ..textwrap_cjk import display_width
+
+    widest = max((display_width(name) for name, _ in rows), default=0)
+    chart = pygal.HorizontalBar(
+        **_config(show_legend=False, height=height, print_values=True, margin_left=min(300, 7 * widest + 16))
+    )
     chart.x_labels = [name for name, _ in rows]
     chart.add(title, [count for _, count in rows])
     return _render(chart, "chart-sources", title)
