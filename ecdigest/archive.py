@@ -14,8 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .codec import FieldProblem, decode_issue, decode_settings, encode_issue, encode_settings, toml_error_line
-from .errors import ConflictError, EcdigestError, InputError, NotFoundError
+from .codec import (
+    FieldProblem,
+    decode_issue,
+    decode_settings,
+    encode_issue_keeping,
+    encode_settings,
+    toml_error_line,
+)
+from .errors import ConflictError, InputError, NotFoundError, WriteError
 from .fileio import FileLock, atomic_write, decode_utf8, is_temp_file, read_bytes
 from .model import Issue, Newsletter
 
@@ -91,6 +98,17 @@ def parse_toml(text: str, path: Path) -> dict[str, object]:
         raise InputError(f"invalid TOML: {message}", path=path, line=line, hint="fix the syntax") from None
     except RecursionError:
         raise InputError("invalid TOML: nested too deeply", path=path) from None
+    except (ValueError, OverflowError):
+        # tomllib lets int() fail on a decimal integer longer than Python's 4,300-digit limit.
+        import re
+
+        found = re.search(r"[0-9_]{4300,}", text)
+        raise InputError(
+            "invalid TOML: a number with more than 4,300 digits",
+            path=path,
+            line=text.count("\n", 0, found.start()) + 1 if found else None,
+            hint="no ecdigest value is that long; fix the number",
+        ) from None
 
 
 class Archive:
@@ -131,7 +149,10 @@ class Archive:
             raise ConflictError(
                 "an archive already exists here", path=root / SETTINGS_FILE, hint="nothing was changed"
             )
+        if root.exists() and not root.is_dir():
+            raise ConflictError("is a file, not a folder", path=root, hint="choose a folder for the archive")
         archive = cls(root, settings)
+        archive._refuse_nesting()
         with archive.locked():
             if (root / SETTINGS_FILE).exists():
                 raise ConflictError("an archive already exists here", path=root / SETTINGS_FILE)
@@ -141,13 +162,57 @@ class Archive:
             atomic_write(root / SETTINGS_FILE, encode_settings(settings).encode("utf-8"))
         return archive
 
+    def _refuse_nesting(self) -> None:
+        """An archive never sits inside another, nor holds one.
+
+        The reader takes every `*.toml` below the root for an issue file, so an archive
+        created inside another would make the outer one unreadable (its `ecdigest.toml`
+        is not an issue), and one created around an existing archive would read that
+        archive's files as its own issues. Refusing is the one rule that keeps both
+        readable; an outer archive that skipped nested ones instead would hide their
+        issues silently, and one archive is one newsletter with one id space anyway.
+        """
+        here = Path(os.path.abspath(self.root))
+        for folder in here.parents:
+            if (folder / SETTINGS_FILE).is_file():
+                raise ConflictError(
+                    f"{folder} is already an archive; an archive inside another would make it unreadable",
+                    path=self.root,
+                    hint=f"create it outside {folder}",
+                )
+        if self.root.is_dir():
+            inner = [p for p in self.issue_paths() if p.name == SETTINGS_FILE]
+            if inner:
+                raise ConflictError(
+                    f"{inner[0].parent} below it is already an archive; one archive cannot hold another",
+                    path=self.root,
+                    hint="create it in a folder that holds no archive",
+                )
+
     # ------------------------------------------------------------------ locking
 
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Exclusive lock for read-modify-write; re-entrant within one process."""
+        self.state_dir()
         with self._lock.held():
             yield
+
+    def state_dir(self) -> Path:
+        """`ARCHIVE/.ecdigest/` (the lock, the search index), refused if it is a link or a file:
+        a symlinked `.ecdigest` would send the archive's writes to another folder."""
+        import stat
+
+        folder = self.root / STATE_DIR
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            mode = os.lstat(folder).st_mode
+            if stat.S_ISLNK(mode) or not stat.S_ISDIR(mode):
+                raise WriteError(
+                    "is a symlink or a file, not the archive's own folder; refusing to write through it",
+                    path=folder,
+                    hint="remove it (it holds only the lock and the search index, both rebuilt)",
+                )
+        return folder
 
     # ------------------------------------------------------------------ finding files
 
@@ -307,11 +372,90 @@ class Archive:
         return folder / f"{issue.id}.toml"
 
     def write(self, path: Path, issue: Issue) -> None:
-        """Save atomically. Callers hold `locked()` around their read-modify-write."""
-        self._check_inside(path)
-        if path.is_symlink():
-            path = path.resolve()
-        atomic_write(path, encode_issue(issue).encode("utf-8"))
+        """Save atomically. Callers hold `locked()` around their read-modify-write.
+
+        Three promises, each checked before the rename: the file lands where the reader
+        will find it (`writable_path`); the comments an editor wrote in it are kept
+        (`codec.encode_issue_keeping`); and the reader accepts the bytes and gets this
+        very issue back from them (`check_round_trip`), so the tool never writes a file
+        it cannot read.
+        """
+        target = self.writable_path(path)
+        old_text: str | None = None
+        if target.exists():
+            old_text = decode_utf8(read_bytes(target), target)
+        text = encode_issue_keeping(issue, old_text, path=target)
+        check_round_trip(issue, text, target)
+        atomic_write(target, text.encode("utf-8"))
+
+    def writable_path(self, path: Path) -> Path:
+        """The real file a write of the issue file `path` replaces, after checking that it
+        stays in the archive where the reader finds it.
+
+        Every folder between the root and the file must be a real folder, not a symlink:
+        the reader does not walk folder links, so `new` would report success for an issue
+        `list` cannot see, or (link to elsewhere) write outside the archive. A symlinked
+        issue file is written through when its target is itself such a file.
+        """
+        import stat
+
+        root = Path(os.path.abspath(self.root))
+        full = Path(os.path.abspath(path))
+        if not full.is_relative_to(root) or full == root:
+            raise WriteError("is not inside the archive; refusing to write it", path=path)
+        if full.suffix != ".toml" or full == root / SETTINGS_FILE:
+            raise WriteError("is not an issue file name (ARCHIVE/…/ID.toml)", path=path)
+        folder = root
+        for part in full.relative_to(root).parts[:-1]:
+            folder = folder / part
+            if part.startswith("."):
+                raise WriteError("is in a hidden folder, which the archive does not read", path=path)
+            try:
+                mode = os.lstat(folder).st_mode
+            except FileNotFoundError:
+                break  # created by the write
+            except OSError as exc:
+                raise WriteError(f"cannot write: {exc.strerror}", path=folder) from None
+            if stat.S_ISLNK(mode):
+                raise WriteError(
+                    "is a symlinked folder; the archive reads (and so writes) only real folders",
+                    path=folder,
+                    hint="replace the link with the folder itself",
+                )
+            if not stat.S_ISDIR(mode):
+                raise WriteError("is not a folder", path=folder)
+        if full.is_symlink():
+            self._check_inside(full)  # loops and links out of the archive are refused
+            real_root = Path(os.path.realpath(root))
+            target = Path(os.path.realpath(full))
+            if not target.exists():
+                raise WriteError(f"is a symlink to {target}, which does not exist", path=path)
+            return Archive(real_root, self.settings).writable_path(target)
+        self._check_inside(full)
+        return full
+
+    def owns(self, path: Path) -> str | None:
+        """Why the archive owns `path` (a file it reads, or its own folder), None if it does not.
+
+        Outputs (`export -o`, `build -o`) may not land on such a path: an RSS feed written
+        over `ecdigest.toml` or an issue file would leave the archive unopenable.
+        """
+        root = Path(os.path.realpath(self.root))
+        real = Path(os.path.realpath(path))
+        if not real.is_relative_to(root):
+            return None
+        parts = real.relative_to(root).parts
+        if not parts:
+            return "is the archive folder itself"
+        if parts[0] == STATE_DIR:
+            return f"is inside the archive's {STATE_DIR}/ folder (its lock and search index)"
+        if parts == (SETTINGS_FILE,):
+            return "is the archive's settings file"
+        if parts == (".gitignore",):
+            return "is the archive's .gitignore"
+        if real.suffix == ".toml" and not any(p.startswith(".") for p in parts):
+            return "is (or would be read as) an issue file: every .toml file in the archive is one"
+        return None
 
     def taken_article_ids(self, prefix: str, *, exclude: Path | None = None) -> list[str]:
         """Article ids starting with `prefix` in files other than `exclude`: parsed, or found
@@ -353,16 +497,45 @@ def _issue_order(item: IssueFile) -> tuple[str, str]:
     return (item.issue.date.isoformat() if item.issue.date else "", item.issue.id)
 
 
+def check_round_trip(issue: Issue, text: str, path: Path) -> None:
+    """Refuse (WriteError, nothing written) a text the reader would reject or read back as
+    another issue: the last check before any issue file is renamed into place."""
+    from dataclasses import replace
+
+    from .model import article_number
+
+    try:
+        decoded, problems = decode_issue(parse_toml(text, path), text)
+    except InputError as exc:
+        problems, decoded = [FieldProblem("toml", "", exc.message)], None
+    if problems:
+        raise WriteError(
+            f"refusing to write a file ecdigest could not read back: {problems[0].message}",
+            path=path,
+            hint="nothing was written; the file is unchanged",
+        )
+    numbers = [n for a in issue.articles if (n := article_number(issue.id, a.id)) is not None]
+    expected = replace(issue, last_article_number=max(issue.last_article_number, *numbers, 0))
+    if decoded != expected:
+        raise WriteError(
+            "refusing to write: reading the file back would give a different issue",
+            path=path,
+            hint="nothing was written; please report this",
+        )
+
+
 def open_archive(option: str | Path | None = None) -> Archive:
     return Archive.open(resolve_root(option))
 
 
 def check_issue_id(value: str) -> str:
-    from .model import is_valid_id
+    """`value` if it is a valid issue id (the rule the reader applies), else a UsageError."""
+    from .errors import UsageError
+    from .model import ID_RULE, MAX_ISSUE_ID_LENGTH, is_valid_issue_id
 
-    if not is_valid_id(value):
-        raise EcdigestError(
-            f"invalid issue id {value!r}",
-            hint="use letters, digits, '.', '_' and '-', starting with a letter or digit",
+    if not is_valid_issue_id(value):
+        shown = repr(value) if len(value) <= 80 else repr(value[:60]) + f"… ({len(value)} characters)"
+        raise UsageError(
+            f"invalid issue id {shown}", hint=f"use {ID_RULE}, at most {MAX_ISSUE_ID_LENGTH} characters"
         )
     return value

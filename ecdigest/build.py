@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .archive import Archive
 from .errors import Failure, UsageError, WriteError
-from .model import is_valid_id
+from .model import is_valid_issue_id
 from .validate import Problem, validate_report
 
 TYPE_CHECKING = False
@@ -140,15 +140,18 @@ def target(out_dir: Path, name: str) -> Path:
     return path
 
 
-def write_site(out_dir: Path, files: list[SiteFile], issues: int) -> BuildResult:
+def write_site(
+    out_dir: Path, files: list[SiteFile], issues: int, archive: Archive | None = None
+) -> BuildResult:
     """Write each file atomically if its bytes changed, under the output folder's lock
     (files given by the caller; `build` itself writes through site/output.py)."""
     from .fileio import FileLock, write_if_changed
+    from .outputs import output_file, output_folder
 
     result = BuildResult(out_dir, issues)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise WriteError("is not a folder", path=out_dir, hint="choose another -o DIR")
-    paths = [(f, target(out_dir, f.name)) for f in files]  # check all before writing any
+    output_folder(out_dir, archive)
+    # Check all before writing any: inside the folder, and each one a place an output may go.
+    paths = [(f, output_file(target(out_dir, f.name), archive)) for f in files]
     with FileLock(out_dir / LOCK_NAME).held():
         for file, path in paths:
             if write_if_changed(path, file.data):
@@ -190,15 +193,15 @@ def build(
     even with errors (the preview, which shows them instead).
     """
     from .fileio import FileLock
+    from .outputs import output_folder
     from .site import corpus as site_corpus
     from .site.builder import Plan, base_digest
     from .site.output import Manifest, Writer, unchanged_since
 
-    if out_dir.exists() and not out_dir.is_dir():
-        raise WriteError("is not a folder", path=out_dir, hint="choose another -o DIR")
+    output_folder(out_dir, archive)  # a folder (or nothing yet), and not the archive's own
     summary = site_corpus.load(archive, drafts=drafts, articles=False)
     for info in summary.issues:
-        if not is_valid_id(info.id):
+        if not is_valid_issue_id(info.id):
             raise UsageError(f"issue id {info.id!r} cannot be a file name", hint="run `ecdigest validate`")
     published = [i for i in summary.issues if not i.is_draft]
     base = base_digest(archive, drafts=drafts)

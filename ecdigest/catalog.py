@@ -408,20 +408,25 @@ class Catalog:
             params,
         )
         tags: dict[int, list[str]] = {}
-        ids = [row[0] for row in rows]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for rowid, tag in self._rows(
-                f"SELECT article, tag FROM tags WHERE article IN ({','.join('?' * len(chunk))}) "
-                "ORDER BY article, pos",
-                chunk,
-            ):
+        if not where:
+            for rowid, tag in self._rows("SELECT article, tag FROM tags ORDER BY article, pos"):
                 tags.setdefault(rowid, []).append(tag)
+        else:
+            ids = [row[0] for row in rows]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for rowid, tag in self._rows(
+                    f"SELECT article, tag FROM tags WHERE article IN ({','.join('?' * len(chunk))}) "
+                    "ORDER BY article, pos",
+                    chunk,
+                ):
+                    tags.setdefault(rowid, []).append(tag)
+        paths: dict[bytes, Path] = {}
         return [
             (
                 rowid,
                 ArticleEntry(
-                    path=self._path(path),
+                    path=paths.get(path) or paths.setdefault(path, self._path(path)),
                     issue=issue,
                     pos=pos,
                     id=article,
@@ -461,8 +466,13 @@ class Catalog:
     def articles(self, issue_id: str | None = None) -> list[ArticleEntry]:
         """The articles of one issue (all of its files), or of every issue, oldest issue
         first, in file order within an issue."""
-        found = self._articles("", ()) if issue_id is None else self._articles("WHERE i.id = ?", (issue_id,))
-        order = {entry.path: n for n, entry in enumerate(self.issues())}
+        if issue_id is None:
+            found = self._articles("", ())
+            entries = self.issues()
+        else:
+            found = self._articles("WHERE i.id = ?", (issue_id,))
+            entries = sorted(self.issue_files(issue_id), key=IssueEntry.order)
+        order = {entry.path: n for n, entry in enumerate(entries)}
         found.sort(key=lambda a: (order.get(a.path, -1), a.pos))
         return found
 

@@ -11,12 +11,17 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from .dates import DateError, parse_date
 from .errors import InputError, UsageError
 from .model import (
     EMAIL_FORMATS,
+    ID_RULE,
+    MAX_ARTICLE_NUMBER,
+    MAX_ID_LENGTH,
+    MAX_ISSUE_ID_LENGTH,
     SMTP_SECURITY,
     STATUSES,
     Article,
@@ -24,6 +29,7 @@ from .model import (
     Newsletter,
     article_number,
     is_valid_id,
+    is_valid_issue_id,
 )
 
 ISSUE_KEYS = ("id", "title", "date", "status", "last_article_number", "articles")
@@ -218,11 +224,11 @@ def decode_issue(data: Mapping[str, Any], text: str | None = None) -> tuple[Issu
     d = _Decoder(KeyLines(text))
     d.unknown(data, ISSUE_KEYS, None, None)
     issue_id = d.text(data, "id", None, None) or ""
-    if issue_id and not is_valid_id(issue_id):
+    if issue_id and not is_valid_issue_id(issue_id):
         d.problem(
             "id",
             "id",
-            f"invalid issue id {issue_id!r}: use letters, digits, '.', '_' and '-' only",
+            f"invalid issue id {_shown(issue_id)}: use {ID_RULE}, at most {MAX_ISSUE_ID_LENGTH} characters",
             None,
             None,
         )
@@ -231,9 +237,13 @@ def decode_issue(data: Mapping[str, Any], text: str | None = None) -> tuple[Issu
         d.problem("value", "status", f"status must be 'draft' or 'published', not {status!r}", None, None)
         status = "draft"
     last = data.get("last_article_number", 0)
-    if not isinstance(last, int) or isinstance(last, bool) or last < 0:
+    if not isinstance(last, int) or isinstance(last, bool) or not 0 <= last <= MAX_ARTICLE_NUMBER:
         d.problem(
-            "type", "last_article_number", "last_article_number must be a whole number >= 0", None, None
+            "type",
+            "last_article_number",
+            f"last_article_number must be a whole number from 0 to {MAX_ARTICLE_NUMBER} (10^30 - 1)",
+            None,
+            None,
         )
         last = 0
 
@@ -257,6 +267,11 @@ def decode_issue(data: Mapping[str, Any], text: str | None = None) -> tuple[Issu
     return issue, d.problems
 
 
+def _shown(value: str) -> str:
+    """A value quoted for a message, cut short when it is long."""
+    return repr(value) if len(value) <= 120 else repr(value[:100]) + f"… ({len(value)} characters)"
+
+
 def _decode_article(d: _Decoder, table: Mapping[str, Any], index: int) -> Article:
     raw_id = table.get("id")
     aid = raw_id if isinstance(raw_id, str) else None
@@ -266,7 +281,7 @@ def _decode_article(d: _Decoder, table: Mapping[str, Any], index: int) -> Articl
         d.problem(
             "id",
             "id",
-            f"invalid article id {article_id!r}: use letters, digits, '.', '_' and '-' only",
+            f"invalid article id {_shown(article_id)}: use {ID_RULE}, at most {MAX_ID_LENGTH} characters",
             index,
             aid,
         )
@@ -314,44 +329,252 @@ def _value(key: str, value: object, *, multiline: bool = False) -> str:
     return tomli_w.dumps({key: value}, multiline_strings=multiline)
 
 
-def encode_issue(issue: Issue) -> str:
-    """The issue file's text. Deterministic: equal issues give identical bytes."""
-    parts = [
-        _value("id", issue.id),
-        _value("title", issue.title),
+# An entry of an encoded issue: (anchor, gap, text). The anchor names what the text
+# encodes, so that comments found next to it in the old file can follow it:
+# (None, key) for the issue's own keys, (article, key) for an article's, (article, HEADER)
+# for its `[[articles]]` line. `gap` is what the encoder puts before the text (a blank line
+# before each article). An article is named by its id when that is unique, else its index.
+Anchor = tuple[object, str]
+HEADER = "[[articles]]"
+
+
+def _article_keys(article_ids: list[str]) -> list[object]:
+    counts: dict[str, int] = {}
+    for article_id in article_ids:
+        counts[article_id] = counts.get(article_id, 0) + 1
+    return [
+        ("id", article_id) if article_id and counts[article_id] == 1 else ("index", index)
+        for index, article_id in enumerate(article_ids)
+    ]
+
+
+def _issue_entries(issue: Issue) -> list[tuple[Anchor, str, str]]:
+    entries: list[tuple[Anchor, str, str]] = [
+        ((None, "id"), "", _value("id", issue.id)),
+        ((None, "title"), "", _value("title", issue.title)),
     ]
     if issue.date is not None:
-        parts.append(_value("date", issue.date))
-    parts.append(_value("status", issue.status))
+        entries.append(((None, "date"), "", _value("date", issue.date)))
+    entries.append(((None, "status"), "", _value("status", issue.status)))
     numbers = [n for a in issue.articles if (n := article_number(issue.id, a.id)) is not None]
     # Stored so that an article deleted by hand never hands its id (its RSS guid) to another.
     last = max(issue.last_article_number, *numbers, 0)
     if last:
-        parts.append(_value("last_article_number", last))
-    out = "".join(parts)
-    for article in issue.articles:
-        out += "\n[[articles]]\n" + encode_article_body(article)
-    return out
+        entries.append(((None, "last_article_number"), "", _value("last_article_number", last)))
+    keys = _article_keys([a.id for a in issue.articles])
+    for key, article in zip(keys, issue.articles, strict=True):
+        entries.append(((key, HEADER), "\n", HEADER + "\n"))
+        entries += [((key, name), "", text) for name, text in _article_entries(article)]
+    return entries
+
+
+def encode_issue(issue: Issue) -> str:
+    """The issue file's text. Deterministic: equal issues give identical bytes."""
+    return "".join(gap + text for _anchor, gap, text in _issue_entries(issue))
+
+
+def _article_entries(article: Article) -> list[tuple[str, str]]:
+    parts = [
+        ("id", _value("id", article.id)),
+        ("section", _value("section", article.section)),
+        ("title", _value("title", article.title)),
+        ("source", _value("source", article.source)),
+    ]
+    if article.compiled_by is not None:
+        parts.append(("compiled_by", _value("compiled_by", article.compiled_by)))
+    if article.date is not None:
+        parts.append(("date", _value("date", article.date)))
+    if article.url is not None:
+        parts.append(("url", _value("url", article.url)))
+    if article.tags:
+        parts.append(("tags", _value("tags", list(article.tags))))
+    parts.append(("body", _value("body", article.body, multiline="\n" in article.body)))
+    return parts
 
 
 def encode_article_body(article: Article) -> str:
     """The `key = value` lines of one `[[articles]]` table, in a fixed order."""
-    parts = [
-        _value("id", article.id),
-        _value("section", article.section),
-        _value("title", article.title),
-        _value("source", article.source),
-    ]
-    if article.compiled_by is not None:
-        parts.append(_value("compiled_by", article.compiled_by))
-    if article.date is not None:
-        parts.append(_value("date", article.date))
-    if article.url is not None:
-        parts.append(_value("url", article.url))
-    if article.tags:
-        parts.append(_value("tags", list(article.tags)))
-    parts.append(_value("body", article.body, multiline="\n" in article.body))
-    return "".join(parts)
+    return "".join(text for _name, text in _article_entries(article))
+
+
+# --------------------------------------------------------------------------- keeping comments
+#
+# Editors write comments in issue files (`# 编者按：…`), and every command that rewrites a
+# file (add, publish, import, the coming edit) re-encodes it. Comments are kept by a splice,
+# not by a comment-preserving TOML library: the old text is scanned once for its comments
+# and what each one sits next to (the key below it, the value it trails, or the end of the
+# file), and the new encoding gets them back at the same places. A file without comments
+# is exactly `encode_issue`'s bytes, as before. tomlkit was measured instead (README,
+# "Comments in issue files").
+
+
+class CommentsNotKept(InputError):
+    """A comment sits where the splice cannot put it back (inside a multi-line array)."""
+
+
+@dataclass
+class _Statement:
+    anchor: Anchor | None  # None: in a table ecdigest does not write
+    gap: list[str]  # the blank and comment lines just above it, verbatim
+    trailing: str  # `  # comment` after its value on its last line, or ""
+
+
+_WS = re.compile(r"[ \t]*")
+_BARE_OR_QUOTED = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_KEY_AT = re.compile(rf"{_BARE_OR_QUOTED}(?:[ \t]*\.[ \t]*{_BARE_OR_QUOTED})*[ \t]*=[ \t]*")
+_TABLE_AT = re.compile(r"\[\[?[^\]\n]*\]\]?")
+_ARTICLES_HEADER = re.compile(r"\[\[[ \t]*articles[ \t]*\]\]")
+_END_OF_LINE = re.compile(r"[ \t]*(#[^\n]*)?(?:\n|\Z)")
+_STRINGS = (
+    re.compile(r'"""(?:\\.|[^\\])*?""""{0,2}', re.DOTALL),
+    re.compile(r"'''.*?'''(?:''?)?", re.DOTALL),
+    re.compile(r'"(?:\\.|[^"\\\n])*"'),
+    re.compile(r"'[^'\n]*'"),
+)
+_SCALAR = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:[0-9:.]+(?:Z|[+-]\d\d:\d\d)?|[^\s,\]}#]+")
+
+
+def _value_end(text: str, pos: int, line: int) -> int:
+    """Where the TOML value starting at `pos` ends. A comment inside a multi-line array
+    cannot be anchored to anything the encoder writes: CommentsNotKept."""
+    for pattern in _STRINGS:
+        found = pattern.match(text, pos)
+        if found:
+            return found.end()
+    opening = text[pos : pos + 1]
+    if opening in ("[", "{"):
+        closing = "]" if opening == "[" else "}"
+        pos += 1
+        while True:
+            while pos < len(text) and text[pos] in " \t\n,":
+                pos += 1
+            if pos >= len(text):
+                raise CommentsNotKept("an array or table that does not end", line=line)
+            if text[pos] == closing:
+                return pos + 1
+            if text[pos] == "#":
+                raise CommentsNotKept(
+                    "a comment inside a multi-line array cannot be kept when ecdigest rewrites the file",
+                    line=text.count("\n", 0, pos) + 1,
+                    hint="move the comment to its own line above the key; nothing was written",
+                )
+            key = _KEY_AT.match(text, pos) if opening == "{" else None
+            pos = _value_end(text, key.end() if key else pos, line)
+    found = _SCALAR.match(text, pos)
+    if not found:
+        raise CommentsNotKept("a value ecdigest cannot scan", line=line)
+    return found.end()
+
+
+def _statements(text: str, article_keys: list[object]) -> tuple[list[_Statement], list[str]]:
+    """The old file's statements with their anchors, and the lines after the last one."""
+    statements: list[_Statement] = []
+    gap: list[str] = []
+    table: object = None
+    articles = -1
+    pos = 0
+    line = 1
+    while pos < len(text):
+        start = pos
+        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        if pos >= len(text) or text[pos] in "#\n":  # a comment line or a blank one
+            end = text.find("\n", pos)
+            pos = len(text) if end < 0 else end + 1
+            gap.append(text[start:pos].rstrip("\n"))
+            line += 1
+            continue
+        anchor: Anchor | None
+        if text[pos] == "[":
+            found = _TABLE_AT.match(text, pos)
+            if not found:
+                raise CommentsNotKept("a table header ecdigest cannot scan", line=line)
+            if _ARTICLES_HEADER.fullmatch(found.group(0)):
+                articles += 1
+                table = article_keys[articles] if articles < len(article_keys) else ("index", articles)
+                anchor = (table, HEADER)
+            else:
+                table, anchor = "other", None
+            pos = found.end()
+        else:
+            found = _KEY_AT.match(text, pos)
+            if not found:
+                raise CommentsNotKept("a line ecdigest cannot scan", line=line)
+            key = found.group(0).rstrip(" \t=").strip("\"'")
+            anchor = None if table == "other" else (table, key)
+            pos = _value_end(text, found.end(), line)
+        rest = _END_OF_LINE.match(text, pos)
+        if not rest:
+            raise CommentsNotKept("text after a value that ecdigest cannot scan", line=line)
+        trailing = text[pos : rest.end()].rstrip("\n") if rest.group(1) else ""
+        line += text.count("\n", start, rest.end())
+        pos = rest.end()
+        statements.append(_Statement(anchor, gap, trailing))
+        gap = []
+    return statements, gap
+
+
+def encode_issue_keeping(issue: Issue, old_text: str | None, *, path: Path | str | None = None) -> str:
+    """`encode_issue(issue)`, with the comments of `old_text` (the file it replaces) kept.
+
+    Each comment stays with what it was written next to: comment lines (and the blank
+    lines among them) above a key or an `[[articles]]` line stay above it, a comment after
+    a value stays after that value, and lines after the last value stay at the end of the
+    file (so they follow a newly added article). Articles are recognised by their ids.
+    A comment next to something the new issue no longer has moves down to the next thing
+    that remains. Raises CommentsNotKept (exit 2, nothing written) for a comment the
+    splice cannot place.
+    """
+    entries = _issue_entries(issue)
+    plain = "".join(gap + text for _anchor, gap, text in entries)
+    if not old_text or "#" not in old_text:
+        return plain
+    old_text = old_text.replace("\r\n", "\n")
+    import tomllib
+
+    try:
+        old_data = tomllib.loads(old_text)
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return plain  # not a file anyone could have read: there is nothing to keep
+    raw = old_data.get("articles")
+    tables = [a for a in raw if isinstance(a, dict)] if isinstance(raw, list) else []
+    old_ids = [a["id"] if isinstance(a.get("id"), str) else "" for a in tables]
+    try:
+        statements, tail = _statements(old_text, _article_keys(old_ids))
+    except CommentsNotKept as exc:
+        exc.path = str(path) if path is not None else None
+        raise
+    if not any(_has_comment(s.gap) or s.trailing for s in statements) and not _has_comment(tail):
+        return plain  # every '#' was inside a string
+    wanted = {anchor for anchor, _gap, _text in entries}
+    kept: dict[Anchor, _Statement] = {}
+    carried: list[str] = []  # comments of things the new issue no longer has
+    for statement in statements:
+        gap = carried + statement.gap
+        carried = []
+        if statement.anchor is None or statement.anchor not in wanted or statement.anchor in kept:
+            carried = [line for line in gap if line.strip()]
+            if statement.trailing:
+                carried.append(statement.trailing.strip())
+            continue
+        kept[statement.anchor] = _Statement(statement.anchor, gap, statement.trailing)
+    out: list[str] = []
+    for anchor, default_gap, text in entries:
+        old = kept.get(anchor)
+        if old is not None and _has_comment(old.gap):
+            out.append("".join(line + "\n" for line in old.gap))
+        else:
+            out.append(default_gap)
+        if old is not None and old.trailing:
+            text = text[:-1] + old.trailing + "\n"
+        out.append(text)
+    tail = carried + tail
+    if _has_comment(tail):
+        out.append("".join(line + "\n" for line in tail))
+    return "".join(out)
+
+
+def _has_comment(lines: list[str]) -> bool:
+    return any(line.lstrip().startswith("#") for line in lines)
 
 
 # --------------------------------------------------------------------------- settings

@@ -13,6 +13,8 @@ what the stores share, so that there is one invalidation rule, written once:
   when it was checked to trust (git's "racily clean" check: an edit within the same mtime
   tick keeps both); it is parsed again only when its digest changed. Files that
   disappeared (deleted, renamed) drop out with everything the store derived from them.
+  What no stat-based rule sees (git's neither): a rewrite that keeps the size and puts
+  back an mtime older than that window on purpose (`touch -r`).
 - Where a store lives (`places`): `ARCHIVE/.ecdigest/NAME.sqlite3`; when the archive's
   folder cannot be written, the user's cache folder; else memory.
 - Opening (`open_store`): a fresh store is used inside one read transaction (its freshness

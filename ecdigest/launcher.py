@@ -389,10 +389,27 @@ def fast_path(argv: Sequence[str]) -> int | None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    code = fast_path(sys.argv[1:])
-    if code is not None:
-        sys.exit(code)
+    """Console-script entry point.
+
+    The fast path runs only for a command line that is UTF-8 text, and anything it cannot
+    finish (an error, a closed stdout) goes to the Typer app, which reports it the one
+    way every command does; a reader that went away (`| head`) ends quietly, as there.
+    """
+    from .terminal import is_text
+
+    argv = sys.argv[1:]
+    if all(is_text(arg) for arg in argv):
+        try:
+            code = fast_path(argv)
+        except BrokenPipeError:
+            from .terminal import silence_stdout
+
+            silence_stdout()
+            code = 0
+        except Exception:
+            code = None
+        if code is not None:
+            sys.exit(code)
     from .cli import main as cli_main
 
     cli_main()

@@ -14,13 +14,30 @@ STATUSES: tuple[str, ...] = ("draft", "published")
 EMAIL_FORMATS: tuple[str, ...] = ("flowed", "fixed")
 SMTP_SECURITY: tuple[str, ...] = ("starttls", "ssl", "none")
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# The one id rule, shared by everything that writes an id (new, add, import) and everything
+# that reads one (the codec, validate, build). Matched with fullmatch: `$` would also accept
+# a trailing newline (`"2023-08\n"`), which then reached file names, feed GUIDs and email.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MAX_ID_LENGTH = 100
+# An issue id is the prefix of its articles' ids (`{issue id}-{NNN}`): capped so that every
+# article number up to MAX_ARTICLE_NUMBER still gives an id within MAX_ID_LENGTH.
+MAX_ISSUE_ID_LENGTH = 64
+MAX_ARTICLE_NUMBER = 10**30 - 1
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u3000]*\n")
 
 
-def is_valid_id(value: str) -> bool:
-    """Issue and article ids: `[A-Za-z0-9][A-Za-z0-9._-]*`, so they are safe file names too."""
-    return bool(ID_PATTERN.match(value)) and len(value) <= 100
+def is_valid_id(value: str, *, max_length: int = MAX_ID_LENGTH) -> bool:
+    """Article ids (and, with `is_valid_issue_id`, issue ids): `[A-Za-z0-9][A-Za-z0-9._-]*`,
+    at most `max_length` characters, so they are safe file names too."""
+    return len(value) <= max_length and ID_PATTERN.fullmatch(value) is not None
+
+
+def is_valid_issue_id(value: str) -> bool:
+    """Issue ids: the article id rule, at most MAX_ISSUE_ID_LENGTH characters."""
+    return is_valid_id(value, max_length=MAX_ISSUE_ID_LENGTH)
+
+
+ID_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit"
 
 
 @dataclass(frozen=True)
@@ -166,4 +183,12 @@ def next_article_id(issue: Issue, taken: Iterable[str] = ()) -> tuple[str, int]:
         if number is not None:
             numbers.append(number)
     number = max(numbers) + 1
-    return f"{issue.id}-{number:03d}", number
+    article_id = f"{issue.id}-{number:03d}"
+    if number > MAX_ARTICLE_NUMBER or not is_valid_id(article_id):
+        from .errors import ConflictError
+
+        raise ConflictError(
+            f"issue {issue.id!r} has no article id left: the next one would be {article_id[:60]!r}…",
+            hint="start a new issue; article numbers are never reused",
+        )
+    return article_id, number

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .archive import Archive, IssueFile, check_issue_id
-from .dates import parse_date, today
+from .dates import DateError, parse_date, today
 from .errors import ConflictError, UsageError
 from .model import Article, Issue, Newsletter, join_paragraphs, next_article_id, split_paragraphs
 
 REQUIRED_FIELDS = ("title", "section", "source", "date", "body")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)  # used with fullmatch
 
 
 # --------------------------------------------------------------------------- init / new
@@ -37,7 +37,7 @@ def init_archive(
     settings = replace(defaults, title=title or defaults.title, editor=editor or defaults.editor)
     if link:
         _check_one_line("--link", link)
-        if not _URL.match(link):
+        if not _URL.fullmatch(link):
             raise UsageError(f"--link {link!r} is not an http(s) URL", hint="e.g. https://example.org/ecd/")
         link = link if link.endswith("/") else link + "/"
         settings = replace(
@@ -114,29 +114,12 @@ def _check_one_line(name: str, value: str | None) -> None:
 
 def build_article(draft: ArticleDraft, settings: Newsletter, article_id: str) -> Article:
     """Check a complete draft and turn it into an Article; UsageError says what is wrong."""
-    missing = draft.missing()
-    if missing:
-        wanted = [f"--{m}" for m in missing if m != "body"]
-        if "body" in missing:
-            wanted.append("the body (--body, --body-file or --edit)")
-        raise UsageError(
-            f"missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}",
-            hint=f"give {', '.join(wanted)}",
-        )
-    for name in ("title", "section", "source", "compiled_by", "url"):
-        _check_one_line(f"--{name.replace('_', '-')}", getattr(draft, name))
+    problems = draft_problems(draft, settings)
+    if problems:
+        raise problems[0]
     section = (draft.section or "").strip()
-    if section not in settings.sections:
-        raise UsageError(
-            f"unknown section {section!r}", hint=f"choose one of: {', '.join(settings.sections)}"
-        )
     url = (draft.url or "").strip() or None
-    if url is not None and not _URL.match(url):
-        raise UsageError(f"--url {url!r} is not an http(s) URL")
-    try:
-        date = parse_date(draft.date or "", tz=settings.timezone)
-    except UsageError as exc:
-        raise UsageError(f"--date: {exc.message}", hint=exc.hint) from None
+    date = parse_date(draft.date or "", tz=settings.timezone)
     source = (draft.source or "").strip()
     compiled_by = draft.compiled_by
     if compiled_by is None:
@@ -144,11 +127,7 @@ def build_article(draft: ArticleDraft, settings: Newsletter, article_id: str) ->
         compiled_by = settings.editor if source != settings.editor else None
     compiled_by = compiled_by.strip() or None if compiled_by is not None else None
     body = join_paragraphs(split_paragraphs(draft.body or ""))
-    if not body:
-        raise UsageError("the body is empty", hint="give it with --body, --body-file or --edit")
     tags = tuple(dict.fromkeys(t.strip() for t in draft.tags if t.strip()))
-    for tag in tags:
-        _check_one_line("--tag", tag)
     return Article(
         id=article_id,
         section=section,
@@ -160,6 +139,52 @@ def build_article(draft: ArticleDraft, settings: Newsletter, article_id: str) ->
         tags=tags,
         body=body,
     )
+
+
+def draft_problems(draft: ArticleDraft, settings: Newsletter) -> list[UsageError]:
+    """Everything wrong with a draft, each as the UsageError the command line reports
+    (the first one), or the `$EDITOR` loop writes above the text (all of them)."""
+    problems: list[UsageError] = []
+    missing = draft.missing()
+    if missing:
+        wanted = [f"--{m}" for m in missing if m != "body"]
+        if "body" in missing:
+            wanted.append("the body (--body, --body-file or --edit)")
+        problems.append(
+            UsageError(
+                f"missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}",
+                hint=f"give {', '.join(wanted)}",
+            )
+        )
+    for name in ("title", "section", "source", "compiled_by", "url"):
+        try:
+            _check_one_line(f"--{name.replace('_', '-')}", getattr(draft, name))
+        except UsageError as exc:
+            problems.append(exc)
+    section = (draft.section or "").strip()
+    if section and section not in settings.sections:
+        problems.append(
+            UsageError(f"unknown section {section!r}", hint=f"choose one of: {', '.join(settings.sections)}")
+        )
+    url = (draft.url or "").strip() or None
+    if url is not None and not _URL.fullmatch(url):
+        problems.append(UsageError(f"--url {url!r} is not an http(s) URL"))
+    if (draft.date or "").strip():
+        try:
+            parse_date(draft.date or "", tz=settings.timezone)
+        except DateError as exc:
+            problems.append(UsageError(f"--date: {exc.message}", hint=exc.hint))
+        except UsageError as exc:  # the clock itself ($ECDIGEST_NOW), not the date given
+            problems.append(exc)
+    if "body" not in missing and not join_paragraphs(split_paragraphs(draft.body or "")):
+        problems.append(UsageError("the body is empty", hint="give it with --body, --body-file or --edit"))
+    for tag in draft.tags:
+        try:
+            _check_one_line("--tag", tag.strip())
+        except UsageError as exc:
+            problems.append(exc)
+            break
+    return problems
 
 
 def target_issue(archive: Archive, issue_id: str | None) -> IssueFile:
@@ -188,6 +213,9 @@ def add_article(archive: Archive, issue_id: str | None, draft: ArticleDraft) -> 
 # --------------------------------------------------------------------------- $EDITOR template
 
 _TEMPLATE_FIELDS = ("title", "section", "source", "compiled_by", "date", "url", "tags")
+# In the template, `compiled_by:` left empty means "the default", as when the flag is not
+# given (the editorial office for outside sources); this value means "nobody".
+NO_COMPILER = "-"
 
 
 def edit_template(draft: ArticleDraft, settings: Newsletter) -> str:
@@ -197,10 +225,16 @@ def edit_template(draft: ArticleDraft, settings: Newsletter) -> str:
         "# Paragraphs are separated by one blank line. These '#' lines above the fields are",
         "# ignored; in the body every line is kept (#话题# included).",
         f"# section: one of {' '.join(settings.sections)}",
+        f"# compiled_by: empty for the default ({settings.editor} for outside sources), {NO_COMPILER} for none",
         "# Save an empty body to cancel.",
     ]
     for name in _TEMPLATE_FIELDS:
-        value = ", ".join(draft.tags) if name == "tags" else getattr(draft, name) or ""
+        if name == "tags":
+            value = ", ".join(draft.tags)
+        elif name == "compiled_by" and draft.compiled_by == "":
+            value = NO_COMPILER
+        else:
+            value = getattr(draft, name) or ""
         lines.append(f"{name}: {value}")
     lines.append("")
     lines.append(draft.body or "")
@@ -230,9 +264,31 @@ def parse_template(text: str) -> ArticleDraft:
         if key == "tags":
             draft.tags = [t.strip() for t in re.split(r"[,，、]", value) if t.strip()]
         elif key == "compiled_by":
-            draft.compiled_by = value  # an empty value means "no compiled_by"
+            # Empty: the default, as without --compiled-by; NO_COMPILER: nobody.
+            draft.compiled_by = "" if value == NO_COMPILER else value or None
         else:
             setattr(draft, key, value or None)
     # The body is content: a line starting with '#' (a #话题# tag) is kept as written.
     draft.body = "\n".join(lines[index:]).strip() or None
+    return draft
+
+
+class EditCancelled(UsageError):
+    """The editor was left with an empty body: nothing to add, and nothing to keep."""
+
+
+def check_template(text: str, settings: Newsletter) -> ArticleDraft:
+    """The draft in an edited template, or a DraftInvalid listing every problem in it
+    (the `$EDITOR` loop writes them above the text and reopens it)."""
+    from .editor import DraftInvalid
+
+    try:
+        draft = parse_template(text)
+    except UsageError as exc:
+        raise DraftInvalid([exc]) from None
+    if not draft.body:
+        raise EditCancelled("the body is empty; nothing was added")
+    problems = draft_problems(draft, settings)
+    if problems:
+        raise DraftInvalid(problems)
     return draft

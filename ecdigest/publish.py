@@ -2,8 +2,9 @@
 
 Everything happens under the archive lock, and the issue file is re-read inside it, so a
 concurrent `add` or `validate --fix` is never lost. Validation is `validate.py`'s; the
-one rule added here is the one that depends on the new date (an article dated after the
-issue), reported with validate's code for it, E303.
+rules added here are the ones that depend on the new date, reported with validate's codes
+for them: an article dated after the issue (E303), and a publication date in the future
+(E106) or out of range (E107), which refuse the issue like any other error.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from .archive import Archive
 from .errors import Failure, UsageError
 from .model import Issue
-from .validate import ERROR, Problem, validate_archive
+from .validate import ERROR, Problem, issue_date_problems, validate_archive
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,18 @@ def publish_issue(
     with archive.locked():
         problems = validate_archive(archive, [issue_id])
         current = archive.get(issue_id) if force or not any(p.is_error for p in problems) else None
-        if current is not None and new_date is not None:
-            problems += _date_problems(current.issue, current.path, new_date)
+        if current is not None:
+            when = new_date or current.issue.date or today(tz)
+            if new_date is not None:
+                problems += _date_problems(current.issue, current.path, new_date)
+            seen = {(p.code, p.field, p.article) for p in problems}
+            problems += [
+                p
+                for p in issue_date_problems(
+                    current.issue, str(current.path), None, today(tz), archive.settings, date=when
+                )
+                if (p.code, p.field, p.article) not in seen
+            ]
         errors = [p for p in problems if p.is_error]
         if errors and not force:
             raise PublishRefused(

@@ -234,7 +234,8 @@ class SearchOptions:
         self.until = until
         self.issues = tuple(issues)
         self.within = within
-        self.limit = limit
+        # A limit past SQLite's 64-bit integers (`--limit 99999999999999999999999`) shows all.
+        self.limit = limit if limit < 2**63 else 0
         self.sort = sort
 
 

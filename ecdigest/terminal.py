@@ -20,10 +20,38 @@ _CONTROL_OR_LF = {**_CONTROL, 0x0A: "\\x0a"}
 
 def printable(text: str, *, one_line: bool = False) -> str:
     """`text` for a person's terminal: control characters (and, for `one_line`, line
-    feeds) become visible `\\xNN` escapes."""
+    feeds) become visible `\\xNN` escapes.
+
+    Every string that came from outside (file contents, file names, the command line,
+    the environment) goes through this before it reaches a terminal. Bytes that were not
+    UTF-8 (a file named `\\xff.toml`: Python hands such names over as lone surrogates)
+    become `\\xNN` as well, so the result can always be encoded.
+    """
     if text.isprintable():  # the common case, answered in C without building a new string
         return text
-    return text.translate(_CONTROL_OR_LF if one_line else _CONTROL)
+    text = text.translate(_CONTROL_OR_LF if one_line else _CONTROL)
+    if _has_surrogates(text):
+        text = "".join(_surrogate(char) if "\ud800" <= char <= "\udfff" else char for char in text)
+    return text
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _surrogate(char: str) -> str:
+    code = ord(char)
+    # U+DC80..U+DCFF is how Python's surrogateescape carries an undecodable byte 0x80..0xFF.
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def is_text(value: str) -> bool:
+    """True when `value` (an argument, a file name) was valid UTF-8: no lone surrogates."""
+    return value.isascii() or not _has_surrogates(value)
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -38,7 +66,7 @@ def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def stdout_is_terminal() -> bool:
     try:
-        return sys.stdout.isatty()
+        return sys.stdout is not None and sys.stdout.isatty()
     except (ValueError, OSError):
         return False
 
@@ -49,6 +77,61 @@ def color_enabled() -> bool:
 
 
 def write_stdout(data: str | bytes) -> None:
-    """UTF-8 bytes to stdout whatever the locale says, flushed."""
-    sys.stdout.buffer.write(data.encode("utf-8") if isinstance(data, str) else data)
-    sys.stdout.buffer.flush()
+    """UTF-8 bytes to stdout whatever the locale says, flushed.
+
+    A lone surrogate (a file name that was not UTF-8) is written as a `\\udcff` escape,
+    which is also valid inside JSON strings, never as an encoding error. A closed or full
+    stdout is a `WriteError` (one line, exit 2); a reader that went away (`| head`) is a
+    BrokenPipeError, which the CLI's exit point ends quietly.
+    """
+    raw = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
+    stream = sys.stdout
+    if _FAILED:  # fd 1 now points at /dev/null: a second attempt must fail the same way
+        from .errors import WriteError
+
+        raise WriteError(_FAILED[0])
+    try:
+        if stream is None:  # started with stdout closed (`>&-`)
+            raise OSError(9, "stdout is closed")
+        stream.buffer.write(raw)
+        stream.buffer.flush()
+    except BrokenPipeError:
+        silence_stdout()
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: the file object was closed
+        silence_stdout()
+        from .errors import WriteError
+
+        _FAILED.append(f"cannot write to stdout: {_stream_error(exc)}")
+        raise WriteError(_FAILED[0]) from None
+
+
+# Set once stdout has failed (closed, full): later writes in this process report the same.
+_FAILED: list[str] = []
+
+
+def _stream_error(exc: Exception) -> str:
+    import errno
+
+    number = getattr(exc, "errno", None)
+    if number == errno.ENOSPC:
+        return "no space left on the device"
+    if number == errno.EBADF or isinstance(exc, ValueError):
+        return "stdout is closed"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so that the interpreter's last flush of a
+    failed stdout neither raises nor prints "Exception ignored" after our one line."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(devnull, 1)
+    except OSError:
+        pass
+    finally:
+        if devnull != 1:
+            os.close(devnull)

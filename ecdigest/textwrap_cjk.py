@@ -61,17 +61,17 @@ def _is_cjk_unit(char: str) -> bool:
 def _units(word: str) -> list[str]:
     """Split a space-free run into units: single wide characters and Latin runs."""
     units: list[str] = []
-    latin = ""
-    for char in word:
+    latin = -1  # where the current Latin run starts, -1 outside one
+    for index, char in enumerate(word):
         if _is_cjk_unit(char):
-            if latin:
-                units.append(latin)
-                latin = ""
+            if latin >= 0:
+                units.append(word[latin:index])
+                latin = -1
             units.append(char)
-        else:
-            latin += char
-    if latin:
-        units.append(latin)
+        elif latin < 0:
+            latin = index
+    if latin >= 0:
+        units.append(word[latin:])
     return units
 
 
@@ -88,38 +88,41 @@ def join_lines(text: str) -> str:
     return _LINE_BREAK.sub(replace, text)
 
 
+# Atoms are built as lists of parts and joined once: gluing by string concatenation copied
+# the atom so far for every mark glued to it, quadratic in a run of unbreakable marks
+# (6 MB of `（` took minutes in `show`). Every step below is linear in the text.
+_Atom = tuple[list[str], bool]  # (parts, space_before)
+
+
 def _atoms(text: str) -> list[tuple[str, bool]]:
     """(atom, space_before) pairs; an atom is never split across lines."""
-    atoms: list[tuple[str, bool]] = []
+    atoms: list[_Atom] = []
     for index, word in enumerate(_SPACE.split(join_lines(text).strip())):
         if not word:
             continue
         space = index > 0
-        units = _units(word)
-        merged: list[str] = []
+        merged: list[list[str]] = []
         glue_next = False
-        for unit in units:
-            starts_closed = unit[0] in NO_START
-            if merged and (glue_next or starts_closed):
-                merged[-1] += unit
+        for unit in _units(word):
+            if merged and (glue_next or unit[0] in NO_START):
+                merged[-1].append(unit)
             else:
-                merged.append(unit)
+                merged.append([unit])
             glue_next = unit[-1] in NO_END
         # A closing mark after a space still may not start a line: attach to the word before.
-        if atoms and merged and merged[0][0] in NO_START and space:
-            previous, prev_space = atoms[-1]
-            atoms[-1] = (previous + " " + merged[0], prev_space)
-            merged = merged[1:]
+        if atoms and merged and merged[0][0][0] in NO_START and space:
+            atoms[-1][0].append(" ")
+            atoms[-1][0].extend(merged.pop(0))
             space = False
         # An opening mark that ends the previous word glues to this one.
-        if atoms and merged and atoms[-1][0][-1] in NO_END:
-            previous, prev_space = atoms[-1]
-            atoms[-1] = (previous + (" " if space else "") + merged[0], prev_space)
-            merged = merged[1:]
+        if atoms and merged and atoms[-1][0][-1][-1] in NO_END:
+            if space:
+                atoms[-1][0].append(" ")
+            atoms[-1][0].extend(merged.pop(0))
             space = False
-        for position, atom in enumerate(merged):
-            atoms.append((atom, space if position == 0 else False))
-    return atoms
+        for position, parts in enumerate(merged):
+            atoms.append((parts, space if position == 0 else False))
+    return [("".join(parts), space) for parts, space in atoms]
 
 
 def wrap(text: str, width: int, *, indent: str = "", subsequent_indent: str | None = None) -> list[str]:
@@ -127,23 +130,25 @@ def wrap(text: str, width: int, *, indent: str = "", subsequent_indent: str | No
     if subsequent_indent is None:
         subsequent_indent = indent
     lines: list[str] = []
-    current = indent
+    current = [indent]
     current_width = display_width(indent)
     empty = True
     for atom, space in _atoms(text):
         atom_width = display_width(atom)
         gap = 1 if space and not empty else 0
         if not empty and current_width + gap + atom_width > width:
-            lines.append(current)
-            current = subsequent_indent
+            lines.append("".join(current))
+            current = [subsequent_indent]
             current_width = display_width(subsequent_indent)
             empty = True
             gap = 0
-        current += " " * gap + atom
+        if gap:
+            current.append(" ")
+        current.append(atom)
         current_width += gap + atom_width
         empty = False
     if not empty:
-        lines.append(current)
+        lines.append("".join(current))
     return lines
 
 

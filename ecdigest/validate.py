@@ -20,6 +20,8 @@ Codes (stable: scripts and editors rely on them; never reuse a retired code)
 | E103 | error | two files use the same issue id | |
 | E104 | error | issue date missing | |
 | E105 | error | issue date unreadable | |
+| E106 | error | a published issue dated in the future (newsletter timezone); `publish` refuses it too | |
+| E107 | error | issue date out of range (before 1900-01-01 or after 9998-12-31, `dates.in_range`) | |
 | E201 | error | article id missing or empty | |
 | E202 | error | invalid article id | |
 | E203 | error | article id used twice in the archive | |
@@ -575,6 +577,7 @@ def _check_file(
         c.add("E104", "issue date is missing: add date = YYYY-MM-DD (the publication date)", field="date")
     if not issue.title.strip() and (None, "title") not in bad_fields:
         c.add("W101", 'issue has no title: add title = "电子商务动态 YYYY 年 M 月"', field="title")
+    c.problems += issue_date_problems(issue, str(item.path), c.item.lines.line("date"), today, settings)
 
     titles: dict[str, str] = {}
     for index, article in enumerate(issue.articles):
@@ -592,6 +595,34 @@ def _check_file(
             else:
                 titles[key] = article.id
     return c.problems
+
+
+def issue_date_problems(
+    issue: Issue,
+    path: str,
+    line: int | None,
+    today: dt.date,
+    settings: Newsletter,
+    date: dt.date | None = None,
+) -> list[Problem]:
+    """E107 (out of range) and E106 (published, yet dated after today) for the issue's date,
+    or for `date`, the date `publish` is about to give it. A draft may be dated ahead."""
+    from .dates import RANGE_TEXT, in_range
+
+    when = date if date is not None else issue.date
+    if when is None:
+        return []
+    if not in_range(when):
+        code, message = "E107", f"issue date {when} is out of range ({RANGE_TEXT}): correct it"
+    elif (date is not None or issue.is_published) and when > today:
+        code = "E106"
+        message = (
+            f"issue date {when} is in the future (today is {today} in {settings.timezone}): "
+            "a published issue carries the day it was sent; publish it on that day"
+        )
+    else:
+        return []
+    return [Problem(code, ERROR, issue.id or None, None, "date", path, line, message)]
 
 
 def _article_label(article_id: str | None, index: int | None) -> str:

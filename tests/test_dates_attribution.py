@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ecdigest import attribution
 from ecdigest.attribution import Attribution, AttributionError
-from ecdigest.dates import DateError, parse_date, today
+from ecdigest.dates import EARLIEST, LATEST, DateError, parse_date, today
 
 D = dt.date
 
@@ -134,7 +134,7 @@ marked = st.builds(
 )
 
 
-@given(marked, st.none() | marked, st.dates(min_value=D(1000, 1, 1), max_value=D(9999, 12, 31)))
+@given(marked, st.none() | marked, st.dates(min_value=EARLIEST, max_value=LATEST))
 def test_parse_of_format_is_identity(source: str, compiled: str | None, date: dt.date) -> None:
     value = Attribution(source=source, date=date, compiled_by=compiled)
     assert attribution.parse(attribution.format_attribution(value)) == value

@@ -427,7 +427,8 @@ def test_symlinks_out_of_the_archive_and_the_output_folder(
         (archive / link).unlink()
 
     # The output folder: a symlinked email/ or feed.xml pointing elsewhere is refused, and
-    # `-o` on a symlink replaces the link, never writes through it.
+    # `-o` on a symlink writes through it: the link stays, its target gets the new bytes
+    # (never a silently replaced link beside a stale target).
     out.mkdir(exist_ok=True)
     (out / "email").symlink_to(secret / "mail", target_is_directory=True)
     (out / "feed.xml").symlink_to(secret / "feed.xml")
@@ -441,10 +442,12 @@ def test_symlinks_out_of_the_archive_and_the_output_folder(
     invoke(archive, "build", "-o", str(out), codes=(0,))
     assert (secret / "feed.xml").read_text("utf-8") == "不能被覆盖"
     assert list((secret / "mail").iterdir()) == []
-    (out / "page.md").symlink_to(secret / "feed.xml")
+    (out / "page.md").symlink_to(secret / "page.md")
+    (secret / "page.md").write_text("旧的", "utf-8")
     invoke(archive, "export", "markdown", "2023-06", "-o", str(out / "page.md"), codes=(0,))
-    assert not (out / "page.md").is_symlink()
-    assert (secret / "feed.xml").read_text("utf-8") == "不能被覆盖"
+    assert (out / "page.md").is_symlink()
+    assert (secret / "page.md").read_text("utf-8").startswith("# 电子商务动态")
+    (secret / "page.md").unlink()
     _writes_stay_inside(before, watch, archive, out)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,6 +12,7 @@ from .app import app, state, stdin_is_terminal
 from .output import FormatOption, TextOrJson, emit_json, note, table, write_stdout
 
 if TYPE_CHECKING:
+    from ..archive import Archive
     from ..model import Newsletter
     from ..operations import ArticleDraft
 
@@ -126,6 +126,15 @@ def add(
             "attribution line (PDF text too; encoding detected). Flags given beside it win.",
         ),
     ] = None,
+    from_draft: Annotated[
+        str | None,
+        typer.Option(
+            "--from-draft",
+            metavar="FILE|-",
+            help="Read the article in --edit's form (field: value lines, a blank line, the body), "
+            "e.g. the text a failed --edit saved; with --edit, open it in the editor.",
+        ),
+    ] = None,
 ) -> None:
     """Add one article to an issue and print its id.
 
@@ -140,6 +149,10 @@ def add(
 
     --from-text reads a pasted article: ecdigest add 2023-07 --section 行业资讯 --from-text article.txt
     (--section is needed unless the text starts with 【行业资讯】 or you are asked on a terminal).
+
+    --edit never loses what was typed: a mistake (an unknown section, a date that cannot
+    be read) reopens the editor with the errors on top; without a terminal, or when the
+    editor fails, the text is saved and the error says where (--from-draft FILE reads it).
     """
     from ..errors import UsageError
     from ..operations import ArticleDraft, add_article
@@ -148,8 +161,44 @@ def add(
     sources = [name for name, value in (("--body", body), ("--body-file", body_file)) if value is not None]
     if len(sources) > 1:
         raise UsageError("give the body once: --body or --body-file, not both")
-    if from_text == "-" and body_file == "-":
-        raise UsageError("stdin (-) can be read only once: --from-text - or --body-file -, not both")
+    stdin_users = [
+        name
+        for name, value in (
+            ("--from-text", from_text),
+            ("--body-file", body_file),
+            ("--from-draft", from_draft),
+        )
+        if value == "-"
+    ]
+    if len(stdin_users) > 1:
+        raise UsageError(f"stdin (-) can be read only once: {' or '.join(stdin_users)}, not both")
+    if from_draft is not None:
+        given = [
+            name
+            for name, value in (
+                ("--title", title),
+                ("--section", section),
+                ("--source", source),
+                ("--compiled-by", compiled_by),
+                ("--date", date),
+                ("--url", url),
+                ("--body", body),
+                ("--body-file", body_file),
+                ("--from-text", from_text),
+            )
+            if value is not None
+        ]
+        if given or tag:
+            raise UsageError(
+                f"--from-draft takes every field from its file, not from {', '.join(given) or '--tag'}",
+                hint="write them in the file, or add --edit to change them in the editor",
+            )
+        article_draft = _from_draft(from_draft, archive, issue, edit=edit)
+        updated, article = add_article(archive, issue, article_draft)
+        write_stdout(article.id + "\n")
+        if stdout_is_terminal():
+            note(f"added to {updated.issue.id} ({updated.path}), {len(updated.issue.articles)} articles")
+        return
     draft = ArticleDraft(
         title=title,
         section=section,
@@ -163,7 +212,9 @@ def add(
     if from_text is not None:
         draft = draft.merged(_read_pasted(from_text, archive.settings))
     if edit:
-        draft = _edit(draft, archive.settings)
+        from ..operations import edit_template
+
+        draft = _edit(edit_template(draft, archive.settings), archive, issue)
     elif draft.missing() and stdin_is_terminal() and "-" not in (body_file, from_text):
         draft = _prompt(draft, archive.settings)
     updated, article = add_article(archive, issue, draft)
@@ -226,34 +277,49 @@ def _prompt(draft: ArticleDraft, settings: Newsletter) -> ArticleDraft:
     return draft
 
 
-def _edit(draft: ArticleDraft, settings: Newsletter) -> ArticleDraft:
-    """Open $EDITOR on a template (split with shlex, run without a shell) and read it back."""
+def _edit(text: str, archive: Archive, issue: str | None) -> ArticleDraft:
+    """Open $EDITOR on `text` until the article in it is right (operations.check_template);
+    a person at a terminal gets it back with the errors on top, anyone else a saved copy."""
     import shlex
-    import subprocess
-    import tempfile
 
-    from ..errors import UsageError
-    from ..operations import edit_template, parse_template
+    from ..editor import Editor, edit_until_valid
+    from ..errors import WriteError
+    from ..operations import check_template
 
-    command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    argv = shlex.split(command)
-    if not argv:
-        raise UsageError("$EDITOR is empty", hint="set EDITOR, e.g. EDITOR=nano")
-    with tempfile.TemporaryDirectory(prefix="ecdigest-") as folder:
-        path = Path(folder) / "article.txt"
-        path.write_text(edit_template(draft, settings), encoding="utf-8")
-        try:
-            result = subprocess.run([*argv, str(path)], check=False)
-        except OSError as exc:
-            raise UsageError(
-                f"cannot run the editor {argv[0]!r}: {exc.strerror}", hint="set EDITOR"
-            ) from None
-        if result.returncode != 0:
-            raise UsageError(f"the editor exited with code {result.returncode}; nothing was added")
-        edited = parse_template(path.read_text(encoding="utf-8"))
-    if not edited.body:
-        raise UsageError("the body is empty; nothing was added")
-    return edited
+    editor = Editor.from_environment(interactive=stdin_is_terminal())
+    try:
+        drafts = archive.state_dir() / "drafts"
+    except WriteError:
+        import tempfile
+
+        drafts = Path(tempfile.gettempdir())
+
+    def resume(path: Path) -> str:
+        target = f" {shlex.quote(issue)}" if issue else ""
+        return f"fix it, then: ecdigest add{target} --from-draft {shlex.quote(str(path))} (with --edit to reopen it)"
+
+    return edit_until_valid(
+        editor, text, lambda edited: check_template(edited, archive.settings), drafts=drafts, resume=resume
+    )
+
+
+def _from_draft(path: str, archive: Archive, issue: str | None, *, edit: bool) -> ArticleDraft:
+    """The article in a draft file (`--from-draft`), through the editor with --edit."""
+    from ..editor import DraftInvalid, error_lines, without_error_lines
+    from ..errors import EcdigestError
+    from ..fileio import decode_utf8, read_bytes
+    from ..operations import check_template
+
+    text = without_error_lines(decode_utf8(read_bytes(path), "<stdin>" if path == "-" else path))
+    if not edit:
+        return check_template(text, archive.settings)
+    try:
+        check_template(text, archive.settings)
+    except DraftInvalid as invalid:
+        text = error_lines(invalid.problems) + text  # shown in the editor right away
+    except EcdigestError:
+        pass  # an empty body: the editor is where it gets written
+    return _edit(text, archive, issue)
 
 
 @app.command(name="list")

@@ -66,10 +66,13 @@ def export_json(
         emit(
             export.render("json", issues, archive.settings, script=script and script.value, as_list=True),
             output,
+            archive,
         )
         return
     item = archive.resolve(issue, default_status="published")
-    emit(export.render("json", [item.issue], archive.settings, script=script and script.value), output)
+    emit(
+        export.render("json", [item.issue], archive.settings, script=script and script.value), output, archive
+    )
 
 
 @export_app.command("markdown")
@@ -91,7 +94,11 @@ def export_markdown(
 
     archive = state(ctx).archive()
     item = archive.resolve(issue, default_status="published")
-    emit(export.render("markdown", [item.issue], archive.settings, script=script and script.value), output)
+    emit(
+        export.render("markdown", [item.issue], archive.settings, script=script and script.value),
+        output,
+        archive,
+    )
 
 
 class FeedFormat(enum.StrEnum):
@@ -142,7 +149,7 @@ def export_rss(
         per=per.value,
         limit=limit,
     )
-    emit(data, output)
+    emit(data, output, archive)
 
 
 @export_app.command("email")
@@ -198,11 +205,12 @@ def export_email(
                 max_articles=max_articles,
             ),
             output,
+            archive,
         )
         return
     (converted,), settings = for_edition([item.issue], archive.settings, script and script.value)
     message = email.compose(converted, settings, width=width, max_articles=max_articles)
-    emit(message.data, output)
+    emit(message.data, output, archive)
     note(f"{item.issue.id}: {message.size_line()}")
     warning = message.clip_warning()
     if warning:
@@ -261,4 +269,4 @@ def export_wechat(
         note(f"copied {item.issue.id}{' ' + article if article else ''} to the clipboard as HTML ({tool})")
         if output == "-":
             return
-    emit(document, output)
+    emit(document, output, archive)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..terminal import color_enabled, printable, write_stdout
+
+if TYPE_CHECKING:
+    from ..archive import Archive
 
 __all__ = ["FormatOption", "OutputOption", "TextOrJson", "emit", "emit_json", "note", "table", "write_stdout"]
 
@@ -30,18 +32,31 @@ OutputOption = Annotated[
 ]
 
 
-def emit(data: str | bytes, output: str = "-") -> bool:
+def emit(data: str | bytes, output: str = "-", archive: Archive | None = None) -> bool:
     """Send output to stdout or, atomically and only if changed, to a file.
 
-    Returns True when a file was (re)written.
+    Every `-o FILE` goes through `outputs.output_file`: the archive's own files are
+    refused (`archive`, else the archive this command opened), FIFOs and devices too,
+    and a symlink is written through. Returns True when a file was (re)written.
     """
     if output == "-":
         write_stdout(data)
         return False
-    from ..fileio import write_if_changed
+    from ..outputs import write_output
 
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    return write_if_changed(Path(output), raw)
+    return write_output(output, raw, archive if archive is not None else _opened_archive())
+
+
+def _opened_archive() -> Archive | None:
+    """The archive the running command opened, if any (so no caller can forget it)."""
+    from typer._click.globals import get_current_context
+
+    from .app import State
+
+    ctx = get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return obj.opened() if isinstance(obj, State) else None
 
 
 def emit_json(value: object, output: str = "-") -> None:

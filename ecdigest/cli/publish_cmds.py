@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..terminal import stdout_is_terminal
+from ..terminal import printable, stdout_is_terminal
 from .app import app, state
 from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
 
@@ -85,8 +84,8 @@ def build(
     ctx: typer.Context,
     *,
     output: Annotated[
-        Path, typer.Option("--output", "-o", metavar="DIR", help="Output folder (default: ./site).")
-    ] = Path("site"),
+        str, typer.Option("--output", "-o", metavar="DIR", help="Output folder (default: ./site).")
+    ] = "site",
     format: FormatOption = TextOrJson.text,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing when nothing changed.")] = False,
     force: Annotated[
@@ -109,24 +108,26 @@ def build(
     """
     from ..build import BuildConflicts, BuildRefused
     from ..build import build as run_build
+    from ..outputs import output_folder
 
     archive = state(ctx).archive()
+    out_dir = output_folder(output, archive)
     try:
         if _stderr_is_terminal():
             result = _with_progress(
-                lambda progress: run_build(archive, output, progress=progress, force=force)
+                lambda progress: run_build(archive, out_dir, progress=progress, force=force)
             )
         else:
-            result = run_build(archive, output, force=force)
+            result = run_build(archive, out_dir, force=force)
     except BuildRefused as refused:
         _report(refused.problems)
         raise
     if format is TextOrJson.json:
         emit_json(result.to_dict())
     elif not (quiet and not result.written and not result.removed):
-        write_stdout(result.summary() + "\n")
+        write_stdout(printable(result.summary(), one_line=True) + "\n")
     for name, problem in result.conflicts:
-        note(f"{output / name}: {problem}")
+        note(f"{out_dir / name}: {problem}")
     if result.conflicts:
         raise BuildConflicts(result)
 

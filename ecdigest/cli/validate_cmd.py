@@ -57,7 +57,8 @@ def validate(
 
     if fix and dry_run:
         fixes = plan_fixes(archive, ids)
-        write_stdout("".join(f.diff() for f in fixes))
+        # The diff quotes file contents and names: controls and undecodable bytes made visible.
+        write_stdout(printable("".join(f.diff() for f in fixes)))
         _note_skipped(fixes)
         if not any(f.diff() for f in fixes):
             note("nothing to fix")

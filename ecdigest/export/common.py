@@ -27,8 +27,9 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe
 # Line breaks and tabs (with the blanks around them), and runs of ASCII spaces. Other
 # spaces (U+3000, no-break space) are content and stay.
 _BLANKS = re.compile(r"[ \t]*[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029][\s]*| {2,}")
-_TAG_AUTHORITY = re.compile(r"^(?:[a-z0-9._-]+@)?[a-z0-9.-]+$")
-_TAG_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+# Used with fullmatch: `$` would let a trailing newline into every GUID.
+_TAG_AUTHORITY = re.compile(r"(?:[a-z0-9._-]+@)?[a-z0-9.-]+")
+_TAG_DATE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
 # RFC 3986 reserved and unreserved characters (but '[]', only valid around IPv6 hosts),
 # plus '%' for escapes already there.
 _URI_SAFE = ":/?#@!$&'()*+,;=-._~%"
@@ -137,12 +138,12 @@ def article_link(settings: Newsletter, issue: Issue, article: Article) -> str:
 
 
 def _tag_base(settings: Newsletter) -> str:
-    if not _TAG_AUTHORITY.match(settings.tag_authority):
+    if not _TAG_AUTHORITY.fullmatch(settings.tag_authority):
         raise UsageError(
             f"[newsletter] tag_authority {settings.tag_authority!r} is not a lower-case domain or email",
             hint='e.g. tag_authority = "example.org" in ecdigest.toml; set it once, never change it',
         )
-    if not _TAG_DATE.match(settings.tag_date):
+    if not _TAG_DATE.fullmatch(settings.tag_date):
         raise UsageError(
             f"[newsletter] tag_date {settings.tag_date!r} is not YYYY, YYYY-MM or YYYY-MM-DD",
             hint='e.g. tag_date = "2023" in ecdigest.toml; set it once, never change it',

@@ -37,9 +37,15 @@ def issue_dict(issue: Issue) -> dict[str, Any]:
     }
 
 
+# json.dumps escapes C0 controls but leaves DEL and the C1 controls (U+0080..U+009F, CSI
+# among them) raw: escaped here too, so JSON on a terminal cannot drive it. The parsed
+# value is the same.
+_C1 = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}
+
+
 def dumps(value: object) -> str:
     """Pretty, UTF-8 (never \\u escapes for Chinese), newline-terminated."""
-    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(value, ensure_ascii=False, indent=2).translate(_C1) + "\n"
 
 
 def render(issues: Sequence[Issue], settings: Newsletter, *, as_list: bool = False) -> str:

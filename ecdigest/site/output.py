@@ -209,7 +209,13 @@ class Writer:
         path = self.out / name
         info = self._stat(path)
         if info is not None and stat.S_ISLNK(info.st_mode):
-            self.target(name)  # a link out of the folder is refused; inside, it is replaced
+            # A link out of the folder is refused; one inside it is written through (the
+            # link stays, its target gets the bytes: fileio.write_target, as every write).
+            from ..fileio import write_target
+
+            self.target(name)
+            path = write_target(path)
+            info = self._stat(path)
         record = self.manifest.files.get(name)
         if info is not None and not self.force:
             if record is not None and self._hand_changed(name, record, info):
@@ -219,7 +225,7 @@ class Writer:
             if record is None and not adopted and not _same(path, data):
                 self.conflicts.append(Conflict(name, "foreign", "write"))
                 return
-        if info is not None and not stat.S_ISLNK(info.st_mode) and _same(path, data):
+        if info is not None and _same(path, data):
             self.unchanged.append(name)
             current = info
         else:
@@ -247,8 +253,6 @@ class Writer:
                 raise WriteError(f"cannot create the folder: {_describe(exc)}", path=folder) from None
             sweep_temp_files(folder)
             self._swept.add(folder)
-        if path.is_symlink():
-            path.unlink()  # replace the link, never write through it
         existed = path.exists()
         tmp = temp_path(path)
         try:
