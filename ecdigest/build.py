@@ -231,12 +231,19 @@ def build(
             )
     if not corpus.issues and not manifest.files:
         return result
+    # Plan and check every output before the first write, the lock file included.
+    writer = Writer(out_dir, manifest, force=force)
+    plan = Plan(archive, corpus, writer, drafts=drafts, base=base, progress=progress, trust=not recheck)
+    plan.prepare()
     with FileLock(out_dir / LOCK_NAME).held():
-        if not unchanged_since(manifest, out_dir):
-            manifest = Manifest.load(out_dir)  # another build finished meanwhile
-        writer = Writer(out_dir, manifest, force=force)
-        plan = Plan(archive, corpus, writer, drafts=drafts, base=base, progress=progress, trust=not recheck)
-        plan.run()
+        if not unchanged_since(manifest, out_dir):  # another build finished meanwhile
+            manifest = Manifest.load(out_dir)
+            writer = Writer(out_dir, manifest, force=force)
+            plan = Plan(
+                archive, corpus, writer, drafts=drafts, base=base, progress=progress, trust=not recheck
+            )
+            plan.prepare()
+        plan.execute()
         writer.remove_stale(plan.produced)
         manifest.state = state if not writer.conflicts else ""
         manifest.settings = base

@@ -154,6 +154,7 @@ class Plan:
         self.total = 0
         self.final_tasks: list[Callable[[], None]] = []
         self.building: list[tuple[searchindex.Segment, list[IssueInfo]]] = []
+        self.in_worker = False
         self._row_keys: dict[int, str] = {}  # id(ArticleInfo) -> its row key (the corpus outlives it)
         self._converted: dict[tuple[str, str], Issue] = {}
 
@@ -195,6 +196,12 @@ class Plan:
     # ------------------------------------------------------------------ the plan
 
     def run(self) -> None:
+        self.prepare()
+        self.execute()
+
+    def prepare(self) -> None:
+        """Plan every output and check every place it goes; nothing is written yet (the
+        build does this before it even creates the output folder's lock file)."""
         for edition, site in zip(self.editions, self.sites, strict=True):
             self.plan_issues(edition, site)
             self.plan_lists(edition, site)
@@ -204,6 +211,10 @@ class Plan:
         self.plan_legacy()
         self.total = self.done + sum(1 for j in self.jobs if j.name not in self.fresh)
         self.check_folders()
+        self.writer.check(self.produced - self.fresh)
+
+    def execute(self) -> None:
+        """Render and write what `prepare` found stale (under the output folder's lock)."""
         self.read_issues()
         for task in self.final_tasks:
             task()
@@ -252,18 +263,32 @@ class Plan:
             sender.close()
             pipes.append((process, receiver))
         failure: BaseException | None = None
+        results = []
         for process, receiver in pipes:  # in order: segment parts must be merged in order
             try:
                 kind, payload = receiver.recv()
+                if kind == "error" and isinstance(payload, _Stale):
+                    self.writer.manifest.files.update(receiver.recv()[1])
             except EOFError:
                 kind, payload = "error", RuntimeError("a build worker died")
-            process.join()
+            process.join()  # after every message: a child blocked on a full pipe never exits
             if kind == "error":
                 failure = failure or payload
                 continue
-            self._absorb(payload)
+            results.append(payload)
+        if isinstance(failure, _Stale):
+            # An issue file changed between the catalog's answer and its reading (an editor
+            # saving during a cold build): read the issues again here, numbering as we go.
+            # The files the workers wrote are recorded as theirs, so none is a stranger.
+            for payload in results:
+                self.writer.manifest.files.update(payload[0])
+            self._read(order, self.pending)
+            self.pending = []
+            return
         if failure is not None:
             raise failure
+        for payload in results:
+            self._absorb(payload)
         self.pending = []
         if rest:  # feeds whose issues span the workers' stretches: read those issues here
             needed = set().union(*(ids for ids, _ in rest))
@@ -298,6 +323,7 @@ class Plan:
     ) -> None:
         """In a forked process: do the chunk's tasks, send back what the parent must know."""
         try:
+            self.in_worker = True
             ids = {info.id for info in chunk}
             parts = []
             for segment, infos in self.building:
@@ -328,6 +354,9 @@ class Plan:
                     ),
                 )
             )
+        except _Stale as exc:  # the parent does the stretch again; what was written is ours
+            sender.send(("error", exc))
+            sender.send(("records", self.writer.records))
         except BaseException as exc:  # sent to the parent, which raises it
             sender.send(("error", exc))
         finally:
@@ -814,12 +843,9 @@ class Plan:
                     converted = self.convert(issue, edition)
                     date = info.date.isoformat() if info.date else ""
                     docs = self.search_docs(converted, edition)
-                    if len(docs) != len(info.articles):
-                        from ..errors import InputError
-
-                        raise InputError(
-                            "changed while the site was being built", path=info.path, hint="build again"
-                        )
+                    if self.in_worker and len(docs) != len(info.articles):
+                        # Numbered from the catalog's count, which an edit since has changed.
+                        raise _Stale(str(info.path))
                     built.add(info.id, info.digest, date, docs)
 
                 self.on_issue(info, add)
@@ -944,6 +970,10 @@ class Plan:
         robots = f"User-agent: *\nAllow: /\nSitemap: {site_feeds.absolute(self.settings, 'sitemap.xml')}\n".encode()
         if self.add("robots.txt", _key("robots", _key(robots))):
             self.writer.put("robots.txt", self.jobs[-1].key, robots)
+
+
+class _Stale(Exception):
+    """A worker read an issue whose article count is not the catalog's."""
 
 
 # Below this many issues to read, forking workers costs more than it saves.

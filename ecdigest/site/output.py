@@ -178,6 +178,8 @@ class Writer:
         """The file no longer holds what was written. Size and mtime as recorded mean it does,
         unless the mtime is too close to when the manifest was saved to tell an edit in the
         same clock tick apart (git's racily-clean rule): then the bytes are compared."""
+        if not stat.S_ISREG(info.st_mode):
+            return True  # a FIFO, a folder, a link where a file was: never read it
         same_stat = (info.st_size, info.st_mtime_ns) == (record.size, record.mtime_ns)
         if same_stat and record.mtime_ns < self.manifest.saved_ns - RACY_NS:
             return False
@@ -233,6 +235,20 @@ class Writer:
             self.written.append(name)
         record = Record(key, digest_bytes(data), current.st_size, current.st_mtime_ns)
         self.manifest.files[name] = self.records[name] = record
+
+    def check(self, names: set[str]) -> None:
+        """Before the first write: each of `names` that exists is a regular file, or a link
+        inside the output folder to one (a FIFO at an output path would hang the build,
+        a device would be replaced): WriteError otherwise."""
+        from ..fileio import write_target
+
+        for name in sorted(names):
+            info = self._stat(self._prefix + name)
+            if info is None or stat.S_ISREG(info.st_mode):
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                self.target(name)
+            write_target(self.out / name)
 
     def keep(self, name: str) -> None:
         """`name` is fresh: counted as unchanged."""
