@@ -226,7 +226,7 @@ class Plan:
 
     def check_folders(self) -> None:
         """Every folder the build writes into must resolve inside the output folder: checked
-        before the first write (a file that is a link is replaced, never written through)."""
+        before the first write (a link out of it is refused; one inside is written through)."""
         import posixpath
 
         from ..build import target
