@@ -233,6 +233,12 @@ class Store:
         """Meta values taken from ecdigest.toml, stored again whenever it changes."""
         return {}
 
+    def before_build(self, conn: sqlite3.Connection) -> None:
+        """Called on a new, empty store before every file is added (outside a transaction)."""
+
+    def after_build(self, conn: sqlite3.Connection) -> None:
+        """Called once every file was added (outside a transaction): merging, compacting."""
+
     def parse(self, archive: Archive, path: Path, data: bytes | None) -> tuple[Any, str | None]:
         """(payload, note) for one file; `data` is None when it could not be read here.
 
@@ -577,6 +583,16 @@ def _update(
         raise
 
 
+def _build(
+    store: Store, conn: sqlite3.Connection, root: str, files: dict[bytes, tuple[int, int]], stamp: str
+) -> None:
+    """Create the store's tables in an empty database and add every file."""
+    _create(store, conn)
+    store.before_build(conn)
+    _update(store, conn, root, files, stamp, full=True)
+    store.after_build(conn)
+
+
 def _rebuild(store: Store, place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str) -> None:
     """A fresh store in a temporary file, renamed over the old one (which readers may still use)."""
     temp = f"{place}.{os.getpid()}.tmp"
@@ -592,8 +608,7 @@ def _rebuild(store: Store, place: str, root: str, files: dict[bytes, tuple[int, 
         conn.execute("PRAGMA synchronous = OFF")
         for pragma in store.build_pragmas:
             conn.execute(pragma)
-        _create(store, conn)
-        _update(store, conn, root, files, stamp, full=True)
+        _build(store, conn, root, files, stamp)
         conn.execute("PRAGMA journal_mode = DELETE")
         conn.close()
         fd = os.open(temp, os.O_RDONLY)
@@ -695,8 +710,7 @@ def _ready(
 ) -> sqlite3.Connection:
     if place == MEMORY:
         conn = connect(MEMORY)
-        _create(store, conn)
-        _update(store, conn, root, files, stamp, full=True)
+        _build(store, conn, root, files, stamp)
         _begin_reading(conn)
         return conn
     if os.path.isfile(place):

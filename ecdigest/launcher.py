@@ -131,6 +131,7 @@ def search_options() -> tuple[Opt, ...]:
                     "Show at most N hits, best first (0: all).",
                     kind="int",
                     default=20,
+                    aliases=("-n",),
                 ),
                 Opt(
                     "sort",
@@ -141,7 +142,7 @@ def search_options() -> tuple[Opt, ...]:
                     choices=SORTS,
                     default="relevance",
                 ),
-                _format_option(FORMATS),
+                _format_option(FORMATS, "-f"),
             )
         )
     return _OPTIONS[0]
@@ -194,8 +195,9 @@ def _parse_options(
 ) -> tuple[list[str], dict[str, Any]] | None:
     """(words, values) of a command's arguments, or None if the app must judge them.
 
-    Options are long (`--flag VALUE`, `--flag=VALUE`) or declared aliases (`-f VALUE`);
-    `--` ends them. Other words starting with one dash are words (search's `-term`).
+    Options are long (`--flag VALUE`, `--flag=VALUE`) or declared short aliases (`-f VALUE`,
+    `-fVALUE`), as click reads them; `-h` is help (the app's); `--` ends the options. Other
+    words starting with one dash are words (search's `-term`).
     """
     by_flag = {flag: opt for opt in options for flag in (opt.flag, *opt.aliases)}
     values: dict[str, Any] = {opt.name: list(opt.default) if opt.multiple else opt.default for opt in options}
@@ -206,7 +208,15 @@ def _parse_options(
         if arg == "--":
             words.extend(rest[j + 1 :])
             break
-        flag, equals, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        if arg == "-h":
+            return None
+        if arg.startswith("--"):
+            flag, equals, value = arg.partition("=")
+        elif arg[:2] in by_flag:  # `-n 5`, or `-n5` as click reads it
+            flag, value = arg[:2], arg[2:]
+            equals = "=" if value else ""
+        else:
+            flag, equals, value = arg, "", ""
         opt = by_flag.get(flag)
         if opt is None and arg.startswith("--"):
             return None
@@ -261,12 +271,16 @@ def run_search(
     )
 
     for word in words:
-        if word.startswith("--") and len(word) > 2:
+        # A word spelled like an option is never silently a query term.
+        if (word.startswith("--") and len(word) > 2) or (
+            len(word) == 2 and word[0] == "-" and word[1].isascii() and word[1].isalpha()
+        ):
             from .errors import UsageError
 
+            name = word.partition("=")[0]
             raise UsageError(
-                f"no such option: {word.partition('=')[0]}",
-                hint='see `ecdigest search --help`; to search for text starting with "--", quote it: \'"--x"\'',
+                f"no such option: {name}",
+                hint=f"see `ecdigest search --help`; to search for text starting with a dash, or to exclude it, quote it: '\"{name}\"' or '-\"{name.lstrip('-')}\"'",
             )
     options = SearchOptions(
         parse_query(words),
@@ -278,6 +292,7 @@ def run_search(
         within=values.get("within") or "all",
         limit=values["limit"] if values.get("limit") is not None else 20,
         sort=values.get("sort") or "relevance",
+        scores=values.get("format") == "json",
     )
     result = search(archive_root(archive_option), options)
     from .terminal import printable
