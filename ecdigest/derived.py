@@ -141,6 +141,11 @@ def _walk(folder: bytes, prefix: bytes, found: dict[bytes, tuple[int, int]]) -> 
             _walk(entry.path, prefix + entry.name + b"/", found)
 
 
+def archive_root(option: str | None) -> str:
+    """`--archive`, else `$ECDIGEST_ARCHIVE`, else `./issues` (as `archive.resolve_root`)."""
+    return option if option not in (None, "") else os.environ.get("ECDIGEST_ARCHIVE") or "issues"
+
+
 def settings_stamp(root: str) -> str:
     """`size:mtime` of the archive's ecdigest.toml; the one error every command gives when
     `root` is not an archive."""

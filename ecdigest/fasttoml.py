@@ -30,8 +30,28 @@ _CONTROL = (*(chr(c) for c in range(32) if c != 9), "\x7f")
 _CONTROL_LF = tuple(ch for ch in _CONTROL if ch != "\n")
 
 
-def loads(text: str) -> dict[str, Any] | None:
-    """`tomllib.loads(text)` for a file in ecdigest's own layout; None for any other text."""
+class Lines:
+    """Where each key of a file read by `loads` is: `line(key, article)` as codec.KeyLines
+    answers it (the n-th `[[articles]]` table's key, else its header), recorded while
+    reading, so that a caller needs neither the text nor a second scan of it."""
+
+    __slots__ = ("keys", "tables")
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[int | None, str], int] = {}
+        self.tables: dict[int, int] = {}
+
+    def line(self, key: str | None, article: int | None = None) -> int | None:
+        if key is not None and (article, key) in self.keys:
+            return self.keys[(article, key)]
+        if article is not None:
+            return self.tables.get(article)
+        return None
+
+
+def loads(text: str, lines: Lines | None = None) -> dict[str, Any] | None:
+    """`tomllib.loads(text)` for a file in ecdigest's own layout; None for any other text.
+    `lines`, when given, is filled with where each key is."""
     if "\r" in text or "\\" in text:
         return None  # CR LF line ends and escapes: tomllib's business
     top: dict[str, Any] = {}
@@ -39,12 +59,15 @@ def loads(text: str) -> dict[str, Any] | None:
     articles: list[dict[str, Any]] | None = None
     pos = 0
     size = len(text)
+    number = 0  # the current line's number, from 1
+    index: int | None = None  # the current [[articles]] table
     while pos < size:
         end = text.find("\n", pos)
         if end < 0:
             end = size
         line = text[pos:end]
         pos = end + 1
+        number += 1
         if not line:
             continue
         if line == _HEADER:
@@ -54,10 +77,15 @@ def loads(text: str) -> dict[str, Any] | None:
                 articles = top["articles"] = []
             table = {}
             articles.append(table)
+            index = len(articles) - 1
+            if lines is not None:
+                lines.tables[index] = number
             continue
         key, sep, raw = line.partition(" = ")
         if not sep or not key or not _BARE.issuperset(key) or key in table:
             return None
+        if lines is not None:
+            lines.keys[(index, key)] = number
         if raw == '"""':
             close = text.find('"""', pos)
             if close < 0:
@@ -68,6 +96,7 @@ def loads(text: str) -> dict[str, Any] | None:
                 return None
             table[key] = value
             pos = after + 1
+            number += value.count("\n") + 1
             continue
         if raw == "[":
             items: list[str] = []
@@ -77,6 +106,7 @@ def loads(text: str) -> dict[str, Any] | None:
                     return None
                 item = text[pos:end]
                 pos = end + 1
+                number += 1
                 if item == "]":
                     break
                 if not (item.startswith('    "') and item.endswith('",')):

@@ -317,23 +317,24 @@ def run_search(
 
 
 def run_list(archive_option: str | None, words: Sequence[str], values: dict[str, Any]) -> int:
-    """`ecdigest list` off a terminal: the rows (or JSON) the Typer command prints."""
-    from .archive import open_archive
-    from .listing import HEADERS, empty_note, issue_objects, issue_rows, read_listing, warning_text
+    """`ecdigest list` off a terminal: the rows (or JSON) the Typer command prints.
+
+    Reads only the catalog: no issue file, not even ecdigest.toml (the catalog keeps the
+    sections), unless something changed since the last command."""
+    from .derived import archive_root
+    from .listing import HEADERS, dumps, empty_note, issue_objects, issue_rows, read_listing, warning_text
     from .terminal import plain_table, printable
 
-    archive = open_archive(archive_option)
-    listing = read_listing(archive)
+    root = archive_root(archive_option)
+    listing = read_listing(root)
     sys.stderr.write(warning_text(listing))
     sys.stderr.flush()
     if values["format"] == "json":
-        from .export.jsonout import dumps
-
-        write_stdout(dumps(issue_objects(archive, listing)))
+        write_stdout(dumps(issue_objects(listing)))
     elif listing.entries:
-        write_stdout(plain_table(HEADERS, issue_rows(archive, listing)))
+        write_stdout(plain_table(HEADERS, issue_rows(listing)))
     elif not listing.warnings:
-        sys.stderr.write(printable(empty_note(archive)) + "\n")
+        sys.stderr.write(printable(empty_note(root)) + "\n")
     return listing.exit_code
 
 

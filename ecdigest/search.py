@@ -35,7 +35,6 @@ errors only when it raises one.
 
 from __future__ import annotations
 
-import os
 import unicodedata
 
 from .query import IGNORABLE, Query, fold, has_surrogates, parse_query, reader_text
@@ -505,4 +504,6 @@ def render_rich(result: SearchResult, write: Callable[[Any], None]) -> None:
 
 def archive_root(option: str | None) -> str:
     """`--archive`, else `$ECDIGEST_ARCHIVE`, else `./issues` (as `archive.resolve_root`)."""
-    return option if option not in (None, "") else os.environ.get("ECDIGEST_ARCHIVE") or "issues"
+    from .derived import archive_root as root
+
+    return root(option)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecdigest import fasttoml
-from ecdigest.codec import encode_issue
+from ecdigest.codec import KeyLines, encode_issue
 from ecdigest.model import Article, Issue
 
 PLAIN = st.text(
@@ -62,7 +62,17 @@ def same_as_tomllib(text: str) -> dict[str, object] | None:
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(issues(PLAIN))
 def test_plain_files_take_the_fast_path(issue: Issue) -> None:
-    assert same_as_tomllib(encode_issue(issue)) is not None
+    text = encode_issue(issue)
+    lines = fasttoml.Lines()
+    data = fasttoml.loads(text, lines)
+    assert data is not None and data == tomllib.loads(text)
+    # ...and say where every key is, as codec.KeyLines finds it by scanning.
+    scanned = KeyLines(text)
+    tables = [None, *range(len(data.get("articles", [])))]
+    for table in tables:
+        keys = data if table is None else data["articles"][table]
+        for key in [*keys, "nonexistent"]:
+            assert lines.line(key, table) == scanned.line(key, table), (key, table)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])

@@ -269,16 +269,16 @@ def list_issues(ctx: typer.Context, *, format: FormatOption = TextOrJson.text) -
 
     from ..listing import HEADERS, empty_note, issue_objects, issue_rows, read_listing, warning_text
 
-    archive = state(ctx).archive()
-    listing = read_listing(archive)
+    root = str(state(ctx).archive().root)  # the archive's one error if there is none
+    listing = read_listing(root)
     sys.stderr.write(warning_text(listing))
     sys.stderr.flush()
     if format is TextOrJson.json:
-        emit_json(issue_objects(archive, listing))
+        emit_json(issue_objects(listing))
     elif listing.entries:
-        table(HEADERS, issue_rows(archive, listing))
+        table(HEADERS, issue_rows(listing))
     elif not listing.warnings:
-        note(empty_note(archive))
+        note(empty_note(root))
     if listing.exit_code:
         raise typer.Exit(listing.exit_code)
 
