@@ -1,7 +1,7 @@
 """The process entry point: a few hot command lines are answered without loading Typer.
 
-Cron jobs, scripts and editors start `ecdigest --version`, `ecdigest list` and
-`ecdigest search` constantly, and importing Typer (vendored Click, inspect, shellingham)
+Cron jobs, scripts and editors start `ecdigest --version`, `ecdigest list`, `ecdigest
+show` and `ecdigest search` constantly, and importing Typer (vendored Click, inspect, shellingham)
 and building the app costs some 50-60 ms: more than those commands' own work (numbers in
 bench/RESULTS.md). So the console script enters here, and one mechanism serves them all:
 
@@ -41,7 +41,19 @@ QUERY_HELP = (
 class Opt:
     """One option of a fast command: the single definition both entry paths use."""
 
-    __slots__ = ("aliases", "choices", "default", "flag", "help", "kind", "metavar", "multiple", "name")
+    __slots__ = (
+        "aliases",
+        "choices",
+        "default",
+        "flag",
+        "help",
+        "high",
+        "kind",
+        "low",
+        "metavar",
+        "multiple",
+        "name",
+    )
 
     def __init__(
         self,
@@ -55,8 +67,12 @@ class Opt:
         default: Any = None,
         choices: tuple[str, ...] = (),
         aliases: tuple[str, ...] = (),
+        low: int = 0,
+        high: int | None = None,
     ) -> None:
         self.name = name
+        self.low = low  # an int option's smallest and largest accepted values
+        self.high = high
         self.flag = flag
         self.aliases = aliases
         self.metavar = metavar
@@ -73,7 +89,7 @@ class Opt:
                 number = int(value)
             except ValueError:
                 return None
-            return number if number >= 0 else None
+            return number if number >= self.low and (self.high is None or number <= self.high) else None
         if self.kind == "choice":
             for choice in self.choices:
                 if value.lower() == choice.lower():
@@ -166,6 +182,23 @@ def list_options() -> tuple[Opt, ...]:
     return (_format_option(("text", "json"), "-f"),)
 
 
+def show_options() -> tuple[Opt, ...]:
+    """The options of `ecdigest show` (the Typer command declares the same; tests compare
+    both paths byte for byte)."""
+    return (
+        _format_option(("text", "json"), "-f"),
+        Opt(
+            "width",
+            "--width",
+            "N",
+            "Wrap at this many columns (default: terminal width).",
+            kind="int",
+            low=20,
+            high=1000,
+        ),
+    )
+
+
 # The global option that may stand before the command word (defined in cli/app.py);
 # anything else before it sends the command line to Typer.
 _ARCHIVE_FLAGS = ("--archive", "-a")
@@ -191,7 +224,7 @@ def _split_global(argv: Sequence[str]) -> tuple[str | None, str, list[str]] | No
 
 
 def _parse_options(
-    rest: Sequence[str], options: Sequence[Opt], *, words_allowed: bool
+    rest: Sequence[str], options: Sequence[Opt], *, words_allowed: int | None
 ) -> tuple[list[str], dict[str, Any]] | None:
     """(words, values) of a command's arguments, or None if the app must judge them.
 
@@ -237,7 +270,7 @@ def _parse_options(
             values[opt.name].append(converted)
         else:
             values[opt.name] = converted
-    if words and not words_allowed:
+    if words_allowed is not None and len(words) > words_allowed:
         return None
     return words, values
 
@@ -250,8 +283,8 @@ def parse_argv(argv: Sequence[str]) -> tuple[str, str | None, list[str], dict[st
         return None
     archive, command, rest = split
     spec = FAST_COMMANDS[command]
-    parsed = _parse_options(rest, spec.options(), words_allowed=spec.words)
-    if parsed is None or (spec.words and not parsed[0]):
+    parsed = _parse_options(rest, spec.options(), words_allowed=spec.max_words)
+    if parsed is None or len(parsed[0]) < spec.min_words:
         return None
     return command, archive, parsed[0], parsed[1]
 
@@ -338,23 +371,47 @@ def run_list(archive_option: str | None, words: Sequence[str], values: dict[str,
     return listing.exit_code
 
 
-class FastCommand:
-    """A command the launcher may answer: its option table, whether it takes words, when it
-    applies (`accepts`), and what runs it (returning its exit code; None for 0)."""
+def run_show(archive_option: str | None, words: Sequence[str], values: dict[str, Any]) -> None:
+    """`ecdigest show [ISSUE]`: what the Typer command prints, without loading Typer."""
+    from .archive import open_archive
+    from .terminal import printable
 
-    __slots__ = ("accepts", "options", "run", "words")
+    archive = open_archive(archive_option)
+    item = archive.resolve(words[0] if words else None)
+    if values["format"] == "json":
+        from .export.jsonout import dumps, issue_dict
+
+        write_stdout(dumps(issue_dict(item.issue)))
+        return
+    from .export import text
+
+    width = values["width"]
+    if width is None:
+        import shutil
+
+        width = min(shutil.get_terminal_size((80, 24)).columns, 100) if stdout_is_terminal() else 80
+    write_stdout(printable(text.render([item.issue], archive.settings, width=width)))
+
+
+class FastCommand:
+    """A command the launcher may answer: its option table, how many words it takes, when
+    it applies (`accepts`), and what runs it (returning its exit code; None for 0)."""
+
+    __slots__ = ("accepts", "max_words", "min_words", "options", "run")
 
     def __init__(
         self,
         options: Callable[[], tuple[Opt, ...]],
         run: Callable[[str | None, Sequence[str], dict[str, Any]], int | None],
         *,
-        words: bool,
+        min_words: int = 0,
+        max_words: int | None = 0,
         accepts: Callable[[dict[str, Any]], bool] = lambda values: True,
     ) -> None:
         self.options = options
         self.run = run
-        self.words = words
+        self.min_words = min_words
+        self.max_words = max_words
         self.accepts = accepts
 
 
@@ -362,15 +419,17 @@ FAST_COMMANDS: dict[str, FastCommand] = {
     "search": FastCommand(
         search_options,
         lambda archive, words, values: run_search(archive, words, values, color=color_enabled()),
-        words=True,
+        min_words=1,
+        max_words=None,
     ),
     # On a terminal the app draws a rich table; off one, the plain rows are the same bytes.
     "list": FastCommand(
         list_options,
         run_list,
-        words=False,
         accepts=lambda values: values["format"] == "json" or not stdout_is_terminal(),
     ),
+    # Plain text wrapped to the terminal, or JSON: the same bytes on a terminal or off it.
+    "show": FastCommand(show_options, run_show, max_words=1),
 }
 
 

@@ -71,6 +71,7 @@ Chinese/Latin boundaries lack the space).
 
 from __future__ import annotations
 
+import array
 import datetime as dt
 import difflib
 import re
@@ -490,12 +491,23 @@ class _KeptLines:
         return (found[article] or None) if found is not None and article < len(found) else None
 
 
+class _SlimArticle:
+    """What the cross-issue rules read of an article that was checked: its id and title."""
+
+    __slots__ = ("id", "title")
+
+    def __init__(self, article_id: str, title: str) -> None:
+        self.id = article_id
+        self.title = title
+
+
 def _slim(item: _Loaded) -> _Loaded:
     """`item` with only what the cross-issue rules need: no text, no bodies."""
     if item.issue is None:
         return item
     # Ids and titles only: every other field is let go with the text.
-    issue = replace(item.issue, articles=tuple(Article(id=a.id, title=a.title) for a in item.issue.articles))
+    articles = tuple(_SlimArticle(a.id, a.title) for a in item.issue.articles)
+    issue = replace(item.issue, articles=articles)  # type: ignore[arg-type]
     lines = _KeptLines(item.lines, len(issue.articles))
     return _Loaded(item.path, issue, None, item.structural, item.failure, lines)
 
@@ -871,7 +883,9 @@ class NearTitles:
         self._jaccard = threshold / (2 - threshold) - 1e-9
         self._sets = gram_sets  # a Sequence; a lazy one (_LazyPairs) stays lazy
         self._frequency: Counter[str] = Counter(g for grams in self._sets for g in grams)
-        self._postings: dict[str, list[int]] = defaultdict(list)
+        # Arrays of set numbers, not lists of ints: a 20-year archive's postings in a
+        # tenth of the memory.
+        self._postings: dict[str, array.array[int]] = {}
         if index_all:
             for number in range(len(self._sets)):
                 self.add(number)
@@ -879,7 +893,10 @@ class NearTitles:
     def add(self, number: int) -> None:
         """Make set `number` findable (with `index_all=False`, sets join one by one)."""
         for gram in self._prefix(self._sets[number]):
-            self._postings[gram].append(number)
+            found = self._postings.get(gram)
+            if found is None:
+                found = self._postings[gram] = array.array("I")
+            found.append(number)
 
     def _prefix(self, grams: set[str]) -> list[str]:
         import math
@@ -917,9 +934,13 @@ def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list
     """
     published = sorted((i for i in loaded if i.issue is not None and i.issue.is_published), key=_order)
     entries: list[tuple[_Loaded, Article]] = []
+    entry_keys: list[str] = []
     first_entry: dict[int, int] = {}  # id(published item) -> its first entries index
     near_keys: list[str] = []
-    near_of_entry: dict[int, int] = {}  # entries index -> NearTitles number
+    # Entries index -> NearTitles number (-1: too short to be near) and back, as arrays:
+    # a 20-year archive has 165,000 titles.
+    near_of_entry = array.array("i")
+    near_entry = array.array("I")
     for item in published:
         assert item.issue is not None
         first_entry[id(item)] = len(entries)
@@ -928,17 +949,27 @@ def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list
             if not key:
                 continue
             if len(key) >= _MIN_NEAR:
-                near_of_entry[len(entries)] = len(near_keys)
+                near_of_entry.append(len(near_keys))
+                near_entry.append(len(entries))
                 near_keys.append(key)
+            else:
+                near_of_entry.append(-1)
             entries.append((item, article))
+            entry_keys.append(key)
     near = NearTitles(_LazyPairs(near_keys), index_all=False)
-    near_entry = {number: entry for entry, number in near_of_entry.items()}
-    exact: dict[str, list[int]] = defaultdict(list)
+    exact: dict[str, int | list[int]] = {}  # a title key -> its entries (one, nearly always)
 
     def index(upto: int, start: int) -> None:
         for number in range(start, upto):
-            exact[_title_key(entries[number][1].title)].append(number)
-            if number in near_of_entry:
+            key = entry_keys[number]
+            found = exact.get(key)
+            if found is None:
+                exact[key] = number
+            elif isinstance(found, int):
+                exact[key] = [found, number]
+            else:
+                found.append(number)
+            if near_of_entry[number] >= 0:
                 near.add(near_of_entry[number])
 
     chosen = {id(item) for item in selected if item.issue is not None}
@@ -1001,9 +1032,9 @@ def _published_elsewhere_from(catalog: Catalog, selected: list[_Loaded]) -> list
 def _check_titles(
     item: _Loaded,
     entries: list[tuple[_Loaded, Article]],
-    exact: dict[str, list[int]],
+    exact: dict[str, int | list[int]],
     near: NearTitles,
-    near_entry: dict[int, int],
+    near_entry: Sequence[int],
 ) -> list[Problem]:
     """W601 for one issue's titles against the titles indexed so far (other issues only)."""
     assert item.issue is not None
@@ -1018,7 +1049,8 @@ def _check_titles(
         key = _title_key(article.title)
         if not key:
             continue
-        best = next((n for n in exact.get(key, []) if other(n)), None)
+        same = exact.get(key, [])
+        best = next((n for n in ([same] if isinstance(same, int) else same) if other(n)), None)
         if best is None and len(key) >= _MIN_NEAR:
             scored = [
                 (score, near_entry[n]) for score, n in near.matches(_bigrams(key)) if other(near_entry[n])

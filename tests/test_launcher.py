@@ -14,9 +14,12 @@ from ecdigest.launcher import parse_argv
         (["-a", "x", "list", "-f", "JSON"], ("list", "x", [], {"format": "json"})),
         (["--archive=x", "list", "--format=json"], ("list", "x", [], {"format": "json"})),
         (["-ax", "list", "--format", "text"], ("list", "x", [], {"format": "text"})),
+        (["show"], ("show", None, [], {"format": "text", "width": None})),
+        (["show", "2023-06", "-fjson"], ("show", None, ["2023-06"], {"format": "json", "width": None})),
+        (["show", "--width", "40", "x"], ("show", None, ["x"], {"format": "text", "width": 40})),
     ],
 )
-def test_list_command_lines(argv: list[str], expected: tuple[object, ...]) -> None:
+def test_fast_command_lines(argv: list[str], expected: tuple[object, ...]) -> None:
     assert parse_argv(argv) == expected
 
 
@@ -29,7 +32,10 @@ def test_list_command_lines(argv: list[str], expected: tuple[object, ...]) -> No
         ["list", "--help"],
         ["list", "-h"],
         ["--debug", "list"],
-        ["show", "2023-06"],
+        ["show", "a", "b"],
+        ["show", "--width", "19"],
+        ["show", "--width", "1001"],
+        ["show", "-h"],
         ["--archive"],
         [],
     ],
