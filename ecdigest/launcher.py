@@ -433,6 +433,101 @@ FAST_COMMANDS: dict[str, FastCommand] = {
 }
 
 
+# --------------------------------------------------------------------------- `ecdigest --help`
+
+
+def help_width() -> int:
+    """The width click formats help to: the terminal's columns (COLUMNS first, as
+    shutil.get_terminal_size), at most 80, less 2, at least 50."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    if columns <= 0:
+        columns = 80
+    return max(min(columns, 80) - 2, 50)
+
+
+def _help_cache() -> str | None:
+    """Where Typer's `ecdigest --help` for this width and this installation is kept: the
+    key covers the width, ecdigest's version and every source file (size and mtime) of the
+    package and of Typer, so any change of a command, an option or Typer renders it anew."""
+    import hashlib
+
+    from . import __version__
+
+    stamp = [__version__, str(help_width())]
+    package = os.path.dirname(os.path.abspath(__file__))
+    for folder in (package, os.path.join(package, "cli")):
+        try:
+            with os.scandir(folder) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    if entry.name.endswith(".py"):
+                        info = entry.stat()
+                        stamp.append(f"{entry.name}:{info.st_size}:{info.st_mtime_ns}")
+        except OSError:
+            return None
+    for folder in sys.path:
+        typer_init = os.path.join(folder or ".", "typer", "__init__.py")
+        try:
+            info = os.stat(typer_init)
+        except OSError:
+            continue
+        stamp.append(f"typer:{typer_init}:{info.st_size}:{info.st_mtime_ns}")
+        break
+    else:
+        return None
+    key = hashlib.blake2b("\n".join(stamp).encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache_home, "ecdigest", f"help-{key}.txt")
+
+
+def typer_help() -> str:
+    """`ecdigest --help` exactly as the Typer app prints it (get_help, then click's echo
+    adds the line end)."""
+    from typer.main import get_command
+
+    from .cli import app
+
+    command = get_command(app)
+    with command.make_context("ecdigest", ["--help"], resilient_parsing=True) as context:
+        return context.get_help() + "\n"
+
+
+def answer_help() -> int:
+    """`ecdigest --help`: Typer's own text, rendered once per width and installation and
+    kept in the user's cache folder (building the Typer app costs more than the help's
+    3x-`python -c pass` budget; tests compare the kept text with Typer's at many widths)."""
+    place = _help_cache()
+    if place is not None:
+        try:
+            with open(place, "rb") as kept:
+                write_stdout(kept.read())
+            return 0
+        except OSError:
+            pass
+    text = typer_help()
+    if place is not None:
+        temp = f"{place}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(place), exist_ok=True)
+            with open(temp, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(temp, place)
+        except OSError:  # a read-only home: no cache, the next --help renders again
+            import contextlib
+
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+    write_stdout(text)
+    return 0
+
+
 def fast_path(argv: Sequence[str]) -> int | None:
     """The exit code when `argv` was answered here; None to let the Typer app handle it."""
     if os.environ.get("ECDIGEST_DEBUG", "") not in ("", "0"):
@@ -442,6 +537,8 @@ def fast_path(argv: Sequence[str]) -> int | None:
 
         write_stdout(f"ecdigest {__version__}\n")
         return 0
+    if list(argv) in (["--help"], ["-h"]):
+        return answer_help()
     parsed = parse_argv(argv)
     if parsed is None:
         return None

@@ -101,7 +101,7 @@ WARNING = "warning"
 MAX_PER_FIELD = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 20-year archive has some 30,000 warnings
 class Problem:
     code: str  # stable, e.g. "E101"; errors start with E, warnings with W
     severity: str  # "error" | "warning"
