@@ -399,9 +399,20 @@ def _prepare_worker(
     """
     import queue
     import signal
+    import threading
+    import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
     parent = os.getppid()
+
+    def watchdog() -> None:
+        # Whatever this process is blocked on (a full queue, the queue's flush at exit),
+        # it ends when the parent is gone: an orphan would hold the queue's pipe forever.
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watchdog, daemon=True).start()
 
     def put(item: object) -> None:
         while True:
