@@ -335,16 +335,16 @@ def list_issues(ctx: typer.Context, *, format: FormatOption = TextOrJson.text) -
 
     from ..listing import HEADERS, empty_note, issue_objects, issue_rows, read_listing, warning_text
 
-    archive = state(ctx).archive()
-    listing = read_listing(archive)
+    root = str(state(ctx).archive().root)  # the archive's one error if there is none
+    listing = read_listing(root)
     sys.stderr.write(warning_text(listing))
     sys.stderr.flush()
     if format is TextOrJson.json:
-        emit_json(issue_objects(archive, listing))
+        emit_json(issue_objects(listing))
     elif listing.entries:
-        table(HEADERS, issue_rows(archive, listing))
+        table(HEADERS, issue_rows(listing))
     elif not listing.warnings:
-        note(empty_note(archive))
+        note(empty_note(root))
     if listing.exit_code:
         raise typer.Exit(listing.exit_code)
 
@@ -371,16 +371,9 @@ def show(
     archive = state(ctx).archive()
     item = archive.resolve(issue)
     if format is TextOrJson.json:
-        from ..counting import count_article, count_issue
-        from ..export.jsonout import issue_dict
+        from ..export.text import show_json
 
-        value = issue_dict(item.issue)
-        for entry, count in (
-            (value, count_issue(item.issue)),
-            *zip(value["articles"], map(count_article, item.issue.articles), strict=True),
-        ):
-            entry["words"], entry["reading_minutes"] = count.words, count.minutes
-        emit_json(value)
+        emit_json(show_json(item.issue))
         return
     from ..export import text
 
