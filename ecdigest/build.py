@@ -1,13 +1,19 @@
-"""`ecdigest build`: the whole publication, for cron.
+"""`ecdigest build`: the whole publication, for cron: the website, the feeds, the email.
 
-1. Validate. Errors in what would be published (the published issues, and any file too
-   broken to tell its status) stop the build before anything is written; drafts being
-   edited do not block it.
-2. Render everything in memory: `feed.xml` (RSS 2.0), `atom.xml`, `ISSUE.md` per published
-   issue, `email/ISSUE.txt` and `email/ISSUE.eml` for the latest published issue.
-3. Under a lock in the output folder (`.ecdigest-build.lock`), write each file atomically
-   and only when its bytes changed, so a second run touches nothing (not even mtimes) and
-   two concurrent builds cannot interleave.
+1. Under a lock in the output folder (`.ecdigest-build.lock`), read the manifest of the
+   previous build (site/output.py) and the catalog's snapshot of the archive. When
+   nothing changed since (same issue files, settings, templates, version) and every file
+   is still as written, stop: a no-change build only stats files.
+2. Validate what changed: errors in what would be published (the published issues whose
+   files changed since the last build, all of them when the settings changed, and any
+   file too broken to tell its status) stop the build before anything is written; drafts
+   being edited do not block it.
+3. Plan and render (site/builder.py): the web archive of every edition, the feeds, the
+   search index, today's `ISSUE.md` pages and the latest issue's `email/ISSUE.{txt,eml}`;
+   each file rendered only when the key of its inputs changed, written atomically and only
+   when its bytes changed. Files the build no longer produces are removed; files changed
+   by hand, or in the way and not written by ecdigest, are left alone and reported (exit 1;
+   `--force` replaces them).
 
 Issue ids become file names: they are checked against the id pattern and every target
 path must resolve inside the output folder (a symlinked `email/` pointing elsewhere is
@@ -22,8 +28,12 @@ from pathlib import Path
 
 from .archive import Archive
 from .errors import Failure, UsageError, WriteError
-from .model import Issue, is_valid_issue_id
+from .model import is_valid_issue_id
 from .validate import Problem, validate_report
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .site.output import Writer
 
 LOCK_NAME = ".ecdigest-build.lock"
 FEED = "feed.xml"
@@ -46,6 +56,9 @@ class BuildResult:
     issues: int
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    # (file, what is wrong): files changed by hand or not written by ecdigest, left alone
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -53,6 +66,8 @@ class BuildResult:
             "issues": self.issues,
             "written": self.written,
             "unchanged": self.unchanged,
+            "removed": self.removed,
+            "conflicts": [{"file": name, "problem": problem} for name, problem in self.conflicts],
         }
 
     def summary(self) -> str:
@@ -60,8 +75,9 @@ class BuildResult:
         written = f"{len(self.written)} written"
         if self.written and len(self.written) <= 5:
             written += f" ({', '.join(self.written)})"
+        removed = f", {len(self.removed)} removed" if self.removed else ""
         plural = "" if self.issues == 1 else "s"
-        return f"{self.out_dir}: {written}, {len(self.unchanged)} unchanged ({self.issues} published issue{plural})"
+        return f"{self.out_dir}: {written}, {len(self.unchanged)} unchanged{removed} ({self.issues} published issue{plural})"
 
 
 class BuildRefused(Failure):
@@ -72,62 +88,38 @@ class BuildRefused(Failure):
         self.problems = problems
 
 
-# --------------------------------------------------------------------------- reading
+class BuildConflicts(Failure):
+    """The build finished but left files it may not overwrite or remove (exit 1)."""
+
+    def __init__(self, result: BuildResult) -> None:
+        count = len(result.conflicts)
+        super().__init__(
+            f"{count} file{'s' if count != 1 else ''} in {result.out_dir} left as they are (changed by hand, or not written by ecdigest)",
+            hint="delete them or build again with --force to replace them",
+        )
+        self.result = result
 
 
-def published_issues(archive: Archive) -> tuple[list[Issue], list[Problem]]:
-    """The published issues (oldest first) and the validation errors that block a build."""
-    report = validate_report(archive, warnings=False)  # one read of every file, errors only
-    issues: list[Issue] = []
-    blocking_paths: set[str] = set()
+# --------------------------------------------------------------------------- validating
+
+
+def blocking_problems(archive: Archive, paths: list[Path] | None) -> list[Problem]:
+    """Errors that stop a build: in the published issues of `paths` (all files when None),
+    and in any file too broken to tell its status."""
+    if paths is None:
+        report = validate_report(archive, warnings=False)
+    else:
+        from .archive import check_issue_id
+
+        ids = []
+        for path in paths:
+            ids.append(check_issue_id(archive.read(path).issue.id))
+        report = validate_report(archive, sorted(set(ids)), warnings=False)
+    blocking: set[str] = set()
     for path, issue in report.issues:
         if issue is None or issue.is_published:  # unreadable: its status is unknown
-            blocking_paths.add(str(path))
-        if issue is not None and issue.is_published:
-            issues.append(issue)
-    errors = [p for p in report.problems if p.path is None or p.path in blocking_paths]
-    issues.sort(key=lambda i: (i.date.isoformat() if i.date else "", i.id))
-    return issues, errors
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def render_site(issues: list[Issue], archive: Archive, *, progress: Progress | None = None) -> list[SiteFile]:
-    """Every output file's bytes, rendered before anything is written."""
-    from .export import email, markdown, rss
-
-    settings = archive.settings
-    for issue in issues:
-        if not is_valid_issue_id(issue.id):
-            raise UsageError(f"issue id {issue.id!r} cannot be a file name", hint="run `ecdigest validate`")
-    total = len(issues) + 4 if issues else 0
-    done = 0
-
-    def step(label: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total, label)
-
-    files: list[SiteFile] = []
-    if not issues:
-        return files
-    files.append(SiteFile(FEED, rss.render(issues, settings, format="rss")))
-    step(FEED)
-    files.append(SiteFile(ATOM, rss.render(issues, settings, format="atom")))
-    step(ATOM)
-    for issue in issues:
-        files.append(SiteFile(f"{issue.id}.md", markdown.render([issue], settings).encode("utf-8")))
-        step(f"{issue.id}.md")
-    latest = issues[-1]
-    files.append(
-        SiteFile(f"{EMAIL_DIR}/{latest.id}.txt", email.render_text(latest, settings).encode("utf-8"))
-    )
-    step(f"{EMAIL_DIR}/{latest.id}.txt")
-    files.append(SiteFile(f"{EMAIL_DIR}/{latest.id}.eml", email.render_eml(latest, settings)))
-    step(f"{EMAIL_DIR}/{latest.id}.eml")
-    return files
+            blocking.add(str(path))
+    return [p for p in report.problems if p.path is None or p.path in blocking]
 
 
 # --------------------------------------------------------------------------- writing
@@ -151,7 +143,8 @@ def target(out_dir: Path, name: str) -> Path:
 def write_site(
     out_dir: Path, files: list[SiteFile], issues: int, archive: Archive | None = None
 ) -> BuildResult:
-    """Write each file atomically if its bytes changed, under the output folder's lock."""
+    """Write each file atomically if its bytes changed, under the output folder's lock
+    (files given by the caller; `build` itself writes through site/output.py)."""
     from .fileio import FileLock, write_if_changed
     from .outputs import output_file, output_folder
 
@@ -168,16 +161,96 @@ def write_site(
     return result
 
 
-def build(archive: Archive, out_dir: Path, *, progress: Progress | None = None) -> BuildResult:
-    """Validate, render, write. Raises BuildRefused (exit 1, nothing written) on errors."""
-    issues, errors = published_issues(archive)
-    if errors:
-        raise BuildRefused(
-            f"{len(errors)} validation error{'s' if len(errors) != 1 else ''} in published issues; nothing was written",
-            errors,
-            hint="fix them (`ecdigest validate`), then build again",
-        )
-    files = render_site(issues, archive, progress=progress)
-    if not files:
-        return BuildResult(out_dir, 0)
-    return write_site(out_dir, files, len(issues), archive)
+# --------------------------------------------------------------------------- the build
+
+
+def _state(base: str, corpus_digests: list[str]) -> str:
+    import hashlib
+
+    digest = hashlib.blake2b(base.encode(), digest_size=16)
+    for item in corpus_digests:
+        digest.update(item.encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()
+
+
+def _all_fresh(writer: Writer) -> bool:
+    return all(writer.fresh(name, record.key) for name, record in list(writer.manifest.files.items()))
+
+
+def build(
+    archive: Archive,
+    out_dir: Path,
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+    drafts: bool = False,
+    validate: bool = True,
+) -> BuildResult:
+    """Validate what changed, then bring `out_dir` up to date (see the module's steps).
+
+    Raises BuildRefused (exit 1, nothing written) on validation errors. `drafts`: a
+    preview with the drafts (`serve`), never the published site. `validate=False`: build
+    even with errors (the preview, which shows them instead).
+    """
+    from .fileio import FileLock
+    from .outputs import output_folder
+    from .site import corpus as site_corpus
+    from .site.builder import Plan, base_digest
+    from .site.output import Manifest, Writer, unchanged_since
+
+    output_folder(out_dir, archive)  # a folder (or nothing yet), and not the archive's own
+    summary = site_corpus.load(archive, drafts=drafts, articles=False)
+    for info in summary.issues:
+        if not is_valid_issue_id(info.id):
+            raise UsageError(f"issue id {info.id!r} cannot be a file name", hint="run `ecdigest validate`")
+    published = [i for i in summary.issues if not i.is_draft]
+    base = base_digest(archive, drafts=drafts)
+    state = _state(base, [f"{i.path}\x1e{i.digest}\x1e{i.status}" for i in summary.issues])
+    result = BuildResult(out_dir, len(published))
+    # Read without the lock first: a no-change build, or one refused by validation, must
+    # not even create the output folder. Written files are decided under the lock.
+    manifest = Manifest.load(out_dir)
+    recheck = state == manifest.state and not summary.broken
+    if recheck and _all_fresh(Writer(out_dir, manifest)):
+        result.unchanged = sorted(manifest.files)
+        return result
+    # Nothing changed but a file did (changed or deleted by hand): plan every file.
+    corpus = site_corpus.load(archive, drafts=drafts)
+    if validate:
+        if corpus.broken or manifest.settings != base:
+            problems = blocking_problems(archive, None)
+        else:
+            changed = [i.path for i in published if manifest.validated.get(str(i.path)) != i.digest]
+            problems = blocking_problems(archive, changed) if changed else []
+        if problems:
+            count = len(problems)
+            raise BuildRefused(
+                f"{count} validation error{'s' if count != 1 else ''} in published issues; nothing was written",
+                problems,
+                hint="fix them (`ecdigest validate`) and build again",
+            )
+    if not corpus.issues and not manifest.files:
+        return result
+    # Plan and check every output before the first write, the lock file included.
+    writer = Writer(out_dir, manifest, force=force)
+    plan = Plan(archive, corpus, writer, drafts=drafts, base=base, progress=progress, trust=not recheck)
+    plan.prepare()
+    with FileLock(out_dir / LOCK_NAME).held():
+        if not unchanged_since(manifest, out_dir):  # another build finished meanwhile
+            manifest = Manifest.load(out_dir)
+            writer = Writer(out_dir, manifest, force=force)
+            plan = Plan(
+                archive, corpus, writer, drafts=drafts, base=base, progress=progress, trust=not recheck
+            )
+            plan.prepare()
+        plan.execute()
+        writer.remove_stale(plan.produced)
+        manifest.state = state if not writer.conflicts else ""
+        manifest.settings = base
+        manifest.validated = dict(corpus.digests)
+        writer.save()
+        result.written = writer.written
+        result.unchanged = sorted(set(writer.unchanged) - set(writer.written))
+        result.removed = writer.removed
+        result.conflicts = [(c.path, c.message()) for c in writer.conflicts]
+        return result

@@ -10,11 +10,13 @@ mtime and BLAKE2 digest of every file, the racily-clean check, a lock for writer
 transaction for readers, silent rebuilds, the user-cache and in-memory fallbacks). The
 files stay the truth: a command that needs an issue's articles reads that one file.
 
-Why a file of its own beside the search index rather than tables inside it (measured in
-bench/RESULTS.md, "Catalog"): the catalog of a 1,000-issue archive is built in a fraction
-of the index's cold build and brought up to date after an edit without re-indexing any
-text, so `list` and completion never wait for full-text work, nor for a search's lock;
-and either schema can change without discarding the other.
+Why a file of its own beside the search index rather than tables inside it (bench/RESULTS.md,
+"Scale", the cold rows): on the generated 1,000-issue archive the catalog is built in 2.7 s
+and the index in 21 s, and after an edit the catalog re-reads one file while the index also
+re-folds and re-indexes its texts. Inside one file, `list` and an editor's completion would
+wait for full-text work and for a search's writer lock (a cold index build holds it for the
+whole build); beside it, they never do, and either schema can change without discarding the
+other. What is shared is the mechanism (derived.py), not the file.
 
 What it holds, per issue file: its path and digest; the issue's id, title, date, status,
 last_article_number and its articles per section (in order of first appearance); and, when
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
     from .errors import InputError
 
 NAME = "catalog"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Bump when `title_key`, `body_digest` or the id scan change what they return.
 DERIVE_VERSION = "1"
 # Titles shorter than this (in letters and digits) are compared exactly, never nearly.
@@ -153,13 +155,15 @@ class IssueEntry:
     at all; `error` is what a strict read of the file raises (None: it reads cleanly)."""
 
     __slots__ = (
+        "_path",
+        "_root",
         "article_count",
         "date",
         "digest",
         "error",
         "id",
         "last_article_number",
-        "path",
+        "relative",
         "sections",
         "status",
         "title",
@@ -168,7 +172,8 @@ class IssueEntry:
     def __init__(
         self,
         *,
-        path: Path,
+        root: str,
+        relative: str,
         id: str | None,
         title: str | None,
         date: dt.date | None,
@@ -179,7 +184,9 @@ class IssueEntry:
         digest: str | None,
         error: InputError | None,
     ) -> None:
-        self.path = path
+        self._root = root
+        self._path: Path | None = None
+        self.relative = relative  # the file below the archive's folder, `/`-separated
         self.id = id
         self.title = title
         self.date = date
@@ -189,6 +196,15 @@ class IssueEntry:
         self.sections = sections
         self.digest = digest
         self.error = error
+
+    @property
+    def path(self) -> Path:
+        """The issue file (made when first asked: `list` never needs a Path)."""
+        if self._path is None:
+            from pathlib import Path
+
+            self._path = Path(self._root, self.relative)
+        return self._path
 
     @property
     def broken(self) -> bool:
@@ -206,7 +222,7 @@ class IssueEntry:
 
     def order(self) -> tuple[str, str, tuple[str, ...]]:
         """Oldest first: by date (undated first), id, then file (as `Archive.issues()`)."""
-        return (self.date.isoformat() if self.date else "", self.id or "", self.path.parts)
+        return (self.date.isoformat() if self.date else "", self.id or "", tuple(self.relative.split("/")))
 
     def section_counts(self, sections: Iterable[str]) -> dict[str, int]:
         """Articles per section: configured order first, then others as they appear
@@ -217,7 +233,7 @@ class IssueEntry:
         return {name: counts[name] for name in order}
 
     def __repr__(self) -> str:
-        return f"IssueEntry({self.id!r}, {str(self.path)!r}{', broken' if self.broken else ''})"
+        return f"IssueEntry({self.id!r}, {self.relative!r}{', broken' if self.broken else ''})"
 
 
 class ArticleEntry:
@@ -285,6 +301,28 @@ class TitleMatch:
         self.order = order
 
 
+def full_path(root: str, relative: str) -> str:
+    """`str(Path(root, relative))`, without importing pathlib when `root` is already clean."""
+    if root != "." and root == os.path.normpath(root):
+        return os.path.join(root, relative)
+    from pathlib import Path
+
+    return str(Path(root, relative))
+
+
+def duplicate_id_error(
+    issue_id: str, first: str | os.PathLike[str], second: str | os.PathLike[str]
+) -> InputError:
+    """The error for a second file that uses an issue id (`second`), naming the first."""
+    from .errors import InputError
+
+    return InputError(
+        f"issue id {issue_id!r} is also used by {first}",
+        path=os.fspath(second),
+        hint="give each issue file its own id",
+    )
+
+
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -300,11 +338,12 @@ class Catalog:
     writer updating the catalog waits for readers to finish.
     """
 
-    def __init__(self, archive: Archive) -> None:
-        self.archive = archive
-        self._root = str(archive.root)
+    def __init__(self, archive: Archive | str | os.PathLike[str]) -> None:
+        self.archive = archive if not isinstance(archive, str | os.PathLike) else None
+        self._root = str(archive) if self.archive is None else str(self.archive.root)
         self._conn: sqlite3.Connection | None = None
         self.place = ""
+        self._meta: dict[str, str] | None = None
         self._open()
 
     def _open(self) -> None:
@@ -336,6 +375,14 @@ class Catalog:
                 discard(self.place)
                 self._open()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def settings_sections(self) -> list[str]:
+        """The sections configured in ecdigest.toml (kept with the catalog: `list` then
+        needs no other file)."""
+        if self._meta is None:
+            self._meta = dict(self._rows("SELECT key, value FROM meta"))
+        value = self._meta.get("sections", "")
+        return value.split("\n") if value else []
 
     def _path(self, relative: bytes) -> Path:
         from pathlib import Path
@@ -372,19 +419,20 @@ class Catalog:
         for row in rows:
             counts = self._rows("SELECT name, count FROM sections WHERE file = ? ORDER BY pos", (row[0],))
             found.append(self._issue(row, tuple((name, count) for name, count in counts)))
-        found.sort(key=lambda entry: entry.path.parts)
+        found.sort(key=lambda entry: entry.relative.split("/"))
         return found
 
     def _issue(self, row: Sequence[Any], sections: tuple[tuple[str, int], ...]) -> IssueEntry:
         (_, path, digest, issue_id, title, date, status, last, count, message, line, hint) = row
-        full = self._path(path)
+        relative = os.fsdecode(path)
         error = None
         if message is not None:
             from .errors import InputError
 
-            error = InputError(message, path=full, line=line, hint=hint)
+            error = InputError(message, path=full_path(self._root, relative), line=line, hint=hint)
         return IssueEntry(
-            path=full,
+            root=self._root,
+            relative=relative,
             id=issue_id,
             title=title,
             date=_date(date),
@@ -475,6 +523,23 @@ class Catalog:
         order = {entry.path: n for n, entry in enumerate(entries)}
         found.sort(key=lambda a: (order.get(a.path, -1), a.pos))
         return found
+
+    def article_fields(self) -> dict[Path, list[tuple[Any, ...]]]:
+        """Every article's fields by file, in file order, as plain tuples (id, section,
+        title, source, compiled_by, date, url, tags): listing all articles of a large
+        archive (the web archive's plan) without an ArticleEntry and a Path for each."""
+        tags: dict[int, list[str]] = {}
+        for rowid, tag in self._rows("SELECT article, tag FROM tags ORDER BY article, pos"):
+            tags.setdefault(rowid, []).append(tag)
+        by_file: dict[bytes, list[tuple[Any, ...]]] = {}
+        for rowid, path, article, section, title, source, compiled_by, date, url in self._rows(
+            "SELECT a.id, f.path, a.article, a.section, a.title, a.source, a.compiled_by, a.date, a.url "
+            "FROM articles a JOIN files f ON f.id = a.file ORDER BY a.file, a.pos"
+        ):
+            by_file.setdefault(path, []).append(
+                (article, section, title, source, compiled_by, _date(date), url, tuple(tags.get(rowid, ())))
+            )
+        return {self._path(path): rows for path, rows in by_file.items()}
 
     def find_articles(self, article_id: str) -> list[ArticleEntry]:
         """The articles with this id (more than one: a duplicate), in path order."""
@@ -616,8 +681,9 @@ class Catalog:
         return entry
 
 
-def open_catalog(archive: Archive) -> Catalog:
-    """The archive's catalog, up to date, in a read transaction (close it when done)."""
+def open_catalog(archive: Archive | str | os.PathLike[str]) -> Catalog:
+    """The archive's catalog (an Archive, or its folder), up to date, in a read transaction
+    (close it when done)."""
     return Catalog(archive)
 
 
@@ -637,6 +703,9 @@ class _CatalogStore(Store):
         import unicodedata
 
         return {"unidata": unicodedata.unidata_version, "derive": DERIVE_VERSION}
+
+    def settings(self, archive: Archive) -> dict[str, str]:
+        return {"sections": "\n".join(archive.settings.sections)}
 
     def parse(self, archive: Archive, path: Path, data: bytes | None) -> tuple[Any, str | None]:
         from .archive import strict_error

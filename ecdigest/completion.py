@@ -203,10 +203,15 @@ def _values(kind: Any, prefix: str, line: _Line) -> list[Candidate] | str:
 
 
 def _archive_values(kind: str, prefix: str, archive_option: str | None) -> list[Candidate]:
-    from .archive import open_archive
+    """Values from the archive's catalog, opened like `list` opens it (no issue file, not
+    even ecdigest.toml unless the catalog must be brought up to date); the settings are
+    read only for sources (the configured ones and the editorial office)."""
+    from .catalog import open_catalog
+    from .derived import archive_root, settings_stamp
 
-    archive = open_archive(archive_option)
-    with archive.catalog() as catalog:
+    root = archive_root(archive_option)
+    settings_stamp(root)  # not an archive: the one error every command gives, here an empty answer
+    with open_catalog(root) as catalog:
         if kind in ("issue", "target", "article"):
             entries = catalog.issues()
             found: list[Candidate] = []
@@ -220,13 +225,16 @@ def _archive_values(kind: str, prefix: str, archive_option: str | None) -> list[
                 found += _articles(catalog, entries, prefix)
             return found
         values = set(catalog.values(kind))
-    settings = archive.settings
+        configured = catalog.settings_sections() if kind == "section" else []
     if kind == "section":
-        ordered = [s for s in settings.sections if s.startswith(prefix)]
+        ordered = [s for s in configured if s.startswith(prefix)]
         return [(s, "") for s in ordered] + [
             (s, "") for s in sorted(values - set(ordered)) if s.startswith(prefix)
         ]
     if kind == "source":
+        from .archive import open_archive
+
+        settings = open_archive(root).settings
         values |= {*settings.known_sources, settings.editor}
     return [(v, "") for v in sorted(values) if v.startswith(prefix)]
 

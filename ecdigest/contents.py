@@ -7,12 +7,15 @@ JSON are pure functions of the issue and the settings; the CLI decides where the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .counting import count_article, count_issue
 from .errors import UsageError
 from .export.text import counted, render_article
 from .model import Article, Issue, Newsletter
+
+if TYPE_CHECKING:
+    from .archive import Archive
 
 
 def printed_order(issue: Issue, settings: Newsletter) -> list[tuple[int, str, Article]]:
@@ -118,3 +121,68 @@ def section_json(issue: Issue, settings: Newsletter, section: str) -> dict[str, 
     for entry in value["articles"]:
         del entry["issue"]
     return value
+
+
+# --------------------------------------------------------------------------- show, both ways in
+
+
+def show(
+    archive: Archive,
+    target: str | None,
+    *,
+    toc: bool = False,
+    section: str | None = None,
+    json: bool = False,
+    width: int | None = None,
+) -> str:
+    """What `ecdigest show` prints, from the Typer command and the launcher's fast path
+    alike: the newest issue or TARGET (an issue id, else an article id), whole, as its
+    contents (`toc`), one `section`, or one article; text wrapped at `width` (default:
+    the terminal's, at most 100, else 80), or JSON."""
+    from .terminal import printable, stdout_is_terminal
+
+    if target is None:
+        item, index = archive.resolve(None), None
+    else:
+        from .editing import find_target
+
+        item, index = find_target(archive, target)
+    issue, settings = item.issue, archive.settings
+    if width is None:
+        import shutil
+
+        width = min(shutil.get_terminal_size((80, 24)).columns, 100) if stdout_is_terminal() else 80
+    if index is not None:
+        if toc or section is not None:
+            raise UsageError(f"{target} is an article; --toc and --section show an issue")
+        article = issue.articles[index]
+        if json:
+            return _dumps(article_json(issue, article))
+        return printable(article_text(issue, article, settings, width=width))
+    if section is not None:
+        check_section(issue, settings, section)
+    if toc:
+        return (
+            _dumps(toc_json(issue, settings, section=section))
+            if json
+            else printable(toc_text(issue, settings, section=section))
+        )
+    if section is not None:
+        return (
+            _dumps(section_json(issue, settings, section))
+            if json
+            else printable(section_text(issue, settings, section, width=width))
+        )
+    if json:
+        from .export.text import show_json
+
+        return _dumps(show_json(issue))
+    from .export import text
+
+    return printable(text.render([issue], settings, width=width))
+
+
+def _dumps(value: object) -> str:
+    from .export.jsonout import dumps
+
+    return dumps(value)

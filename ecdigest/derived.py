@@ -141,6 +141,14 @@ def _walk(folder: bytes, prefix: bytes, found: dict[bytes, tuple[int, int]]) -> 
             _walk(entry.path, prefix + entry.name + b"/", found)
 
 
+def archive_root(option: str | None) -> str:
+    """`--archive`, else `$ECDIGEST_ARCHIVE`, else the nearest folder upward holding
+    `ecdigest.toml`, else `./issues`: discover.py, the one resolver of every entry path."""
+    from .discover import archive_root as resolve
+
+    return resolve(option)
+
+
 def settings_stamp(root: str) -> str:
     """`size:mtime` of the archive's ecdigest.toml; the one error every command gives when
     `root` is not an archive."""
@@ -232,6 +240,12 @@ class Store:
     def settings(self, archive: Archive) -> dict[str, str]:
         """Meta values taken from ecdigest.toml, stored again whenever it changes."""
         return {}
+
+    def before_build(self, conn: sqlite3.Connection) -> None:
+        """Called on a new, empty store before every file is added (outside a transaction)."""
+
+    def after_build(self, conn: sqlite3.Connection) -> None:
+        """Called once every file was added (outside a transaction): merging, compacting."""
 
     def parse(self, archive: Archive, path: Path, data: bytes | None) -> tuple[Any, str | None]:
         """(payload, note) for one file; `data` is None when it could not be read here.
@@ -388,9 +402,20 @@ def _prepare_worker(
     """
     import queue
     import signal
+    import threading
+    import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
     parent = os.getppid()
+
+    def watchdog() -> None:
+        # Whatever this process is blocked on (a full queue, the queue's flush at exit),
+        # it ends when the parent is gone: an orphan would hold the queue's pipe forever.
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watchdog, daemon=True).start()
 
     def put(item: object) -> None:
         while True:
@@ -577,6 +602,16 @@ def _update(
         raise
 
 
+def _build(
+    store: Store, conn: sqlite3.Connection, root: str, files: dict[bytes, tuple[int, int]], stamp: str
+) -> None:
+    """Create the store's tables in an empty database and add every file."""
+    _create(store, conn)
+    store.before_build(conn)
+    _update(store, conn, root, files, stamp, full=True)
+    store.after_build(conn)
+
+
 def _rebuild(store: Store, place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str) -> None:
     """A fresh store in a temporary file, renamed over the old one (which readers may still use)."""
     temp = f"{place}.{os.getpid()}.tmp"
@@ -592,8 +627,7 @@ def _rebuild(store: Store, place: str, root: str, files: dict[bytes, tuple[int, 
         conn.execute("PRAGMA synchronous = OFF")
         for pragma in store.build_pragmas:
             conn.execute(pragma)
-        _create(store, conn)
-        _update(store, conn, root, files, stamp, full=True)
+        _build(store, conn, root, files, stamp)
         conn.execute("PRAGMA journal_mode = DELETE")
         conn.close()
         fd = os.open(temp, os.O_RDONLY)
@@ -695,8 +729,7 @@ def _ready(
 ) -> sqlite3.Connection:
     if place == MEMORY:
         conn = connect(MEMORY)
-        _create(store, conn)
-        _update(store, conn, root, files, stamp, full=True)
+        _build(store, conn, root, files, stamp)
         _begin_reading(conn)
         return conn
     if os.path.isfile(place):

@@ -101,35 +101,46 @@ def placeholder_warning(settings: Newsletter) -> str | None:
 
 
 def built_outputs(issue: Issue, settings: Newsletter, site: Path) -> list[str]:
-    """The files of a site built in `site` that carry `issue`: its page, its email, and a
-    feed with one of its items (found by the item's GUID). Empty when `site` holds no build.
+    """The files of a site built in `site` that carry `issue`: its page, its Markdown, its
+    email, and the feeds with one of its items (found by the item's GUID). Empty when
+    `site` holds no build.
 
-    This reads what `build` writes today (build.py: feed.xml, atom.xml, ISSUE.md,
-    email/ISSUE.{txt,eml}, under `.ecdigest-build.lock`); the one place to point at the
-    build's manifest once it has one.
+    What the build wrote is what its manifest lists (site/output.py,
+    `.ecdigest-manifest.json`); a folder built before the manifest existed (its lock file,
+    feed.xml) is read as that build wrote it. Only files that are still there count.
     """
-    from .build import ATOM, EMAIL_DIR, FEED, LOCK_NAME
     from .errors import EcdigestError
     from .export.common import article_guid, issue_guid
+    from .site.names import issue_path
+    from .site.output import LOCK_NAME, MANIFEST, Manifest
 
-    if not (site / LOCK_NAME).exists() and not (site / FEED).exists():
+    feeds = ("feed.xml", "atom.xml", "feed.json")
+    if (site / MANIFEST).is_file():
+        listed = set(Manifest.load(site).files)
+    elif (site / LOCK_NAME).exists() or (site / "feed.xml").exists():
+        listed = {f"{issue.id}.md", f"email/{issue.id}.txt", f"email/{issue.id}.eml", *feeds}
+    else:
         return []
-    found = [
-        name
-        for name in (f"{issue.id}.md", f"{EMAIL_DIR}/{issue.id}.txt", f"{EMAIL_DIR}/{issue.id}.eml")
-        if (site / name).is_file()
+    pages = [
+        issue_path(settings, issue.id),
+        f"{issue.id}.md",
+        f"email/{issue.id}.txt",
+        f"email/{issue.id}.eml",
     ]
-    try:  # each GUID is followed by the tag that closes it: 2023-06-001 is not 2023-06-0011
-        guids = [(issue_guid(settings, issue.id) + "<").encode("utf-8")]
-        guids += [(article_guid(settings, a.id) + "<").encode("utf-8") for a in issue.articles]
+    found = [name for name in dict.fromkeys(pages) if name in listed and (site / name).is_file()]
+    try:  # a GUID ends where its element or string does: 2023-06-001 is not 2023-06-0011
+        guids = [issue_guid(settings, issue.id)] + [article_guid(settings, a.id) for a in issue.articles]
     except EcdigestError:  # settings the exporters refuse: no feed could carry the issue either
         return found
-    for name in (FEED, ATOM):
+    ends = [(guid + end).encode("utf-8") for guid in guids for end in ("<", '"')]
+    for name in feeds:
+        if name not in listed:
+            continue
         try:
             data = (site / name).read_bytes()
         except OSError:
             continue
-        if any(guid in data for guid in guids):
+        if any(end in data for end in ends):
             found.append(name)
     return found
 

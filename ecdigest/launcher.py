@@ -1,7 +1,7 @@
 """The process entry point: a few hot command lines are answered without loading Typer.
 
-Cron jobs, scripts and editors start `ecdigest --version`, `ecdigest list` and
-`ecdigest search` constantly, and importing Typer (vendored Click, inspect, shellingham)
+Cron jobs, scripts and editors start `ecdigest --version`, `ecdigest list`, `ecdigest
+show` and `ecdigest search` constantly, and importing Typer (vendored Click, inspect, shellingham)
 and building the app costs some 50-60 ms: more than those commands' own work (numbers in
 bench/RESULTS.md). So the console script enters here, and one mechanism serves them all:
 
@@ -41,7 +41,19 @@ QUERY_HELP = (
 class Opt:
     """One option of a fast command: the single definition both entry paths use."""
 
-    __slots__ = ("aliases", "choices", "default", "flag", "help", "kind", "metavar", "multiple", "name")
+    __slots__ = (
+        "aliases",
+        "choices",
+        "default",
+        "flag",
+        "help",
+        "high",
+        "kind",
+        "low",
+        "metavar",
+        "multiple",
+        "name",
+    )
 
     def __init__(
         self,
@@ -55,8 +67,12 @@ class Opt:
         default: Any = None,
         choices: tuple[str, ...] = (),
         aliases: tuple[str, ...] = (),
+        low: int = 0,
+        high: int | None = None,
     ) -> None:
         self.name = name
+        self.low = low  # an int option's smallest and largest accepted values
+        self.high = high
         self.flag = flag
         self.aliases = aliases
         self.metavar = metavar
@@ -68,12 +84,14 @@ class Opt:
 
     def convert(self, value: str) -> Any:
         """The value as the Typer command would receive it, or None when it would refuse it."""
+        if self.kind == "flag":  # takes no value: `--flag=x` is for the app to refuse
+            return None
         if self.kind == "int":
             try:
                 number = int(value)
             except ValueError:
                 return None
-            return number if number >= 0 else None
+            return number if number >= self.low and (self.high is None or number <= self.high) else None
         if self.kind == "choice":
             for choice in self.choices:
                 if value.lower() == choice.lower():
@@ -131,6 +149,7 @@ def search_options() -> tuple[Opt, ...]:
                     "Show at most N hits, best first (0: all).",
                     kind="int",
                     default=20,
+                    aliases=("-n",),
                 ),
                 Opt(
                     "sort",
@@ -141,7 +160,7 @@ def search_options() -> tuple[Opt, ...]:
                     choices=SORTS,
                     default="relevance",
                 ),
-                _format_option(FORMATS),
+                _format_option(FORMATS, "-f"),
             )
         )
     return _OPTIONS[0]
@@ -163,6 +182,26 @@ def _format_option(choices: tuple[str, ...], *aliases: str) -> Opt:
 def list_options() -> tuple[Opt, ...]:
     """The options of `ecdigest list` (the Typer command declares the same `--format/-f`)."""
     return (_format_option(("text", "json"), "-f"),)
+
+
+def show_options() -> tuple[Opt, ...]:
+    """The options of `ecdigest show` (the Typer command declares the same; tests compare
+    both paths byte for byte)."""
+    return (
+        _format_option(("text", "json"), "-f"),
+        Opt(
+            "width",
+            "--width",
+            "N",
+            "Wrap at this many columns (default: terminal width).",
+            kind="int",
+            low=20,
+            high=1000,
+        ),
+        Opt("toc", "--toc", "", "The contents: sections and article ids.", kind="flag", default=False),
+        Opt("section", "--section", "NAME", "Only this section."),
+        Opt("no_pager", "--no-pager", "", "Print straight to the terminal.", kind="flag", default=False),
+    )
 
 
 # The global option that may stand before the command word (defined in cli/app.py);
@@ -190,12 +229,13 @@ def _split_global(argv: Sequence[str]) -> tuple[str | None, str, list[str]] | No
 
 
 def _parse_options(
-    rest: Sequence[str], options: Sequence[Opt], *, words_allowed: bool
+    rest: Sequence[str], options: Sequence[Opt], *, words_allowed: int | None
 ) -> tuple[list[str], dict[str, Any]] | None:
     """(words, values) of a command's arguments, or None if the app must judge them.
 
-    Options are long (`--flag VALUE`, `--flag=VALUE`) or declared aliases (`-f VALUE`);
-    `--` ends them. Other words starting with one dash are words (search's `-term`).
+    Options are long (`--flag VALUE`, `--flag=VALUE`) or declared short aliases (`-f VALUE`,
+    `-fVALUE`), as click reads them; `-h` is help (the app's); `--` ends the options. Other
+    words starting with one dash are words (search's `-term`).
     """
     by_flag = {flag: opt for opt in options for flag in (opt.flag, *opt.aliases)}
     values: dict[str, Any] = {opt.name: list(opt.default) if opt.multiple else opt.default for opt in options}
@@ -206,12 +246,26 @@ def _parse_options(
         if arg == "--":
             words.extend(rest[j + 1 :])
             break
-        flag, equals, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        if arg == "-h":
+            return None
+        if arg.startswith("--"):
+            flag, equals, value = arg.partition("=")
+        elif arg[:2] in by_flag:  # `-n 5`, or `-n5` as click reads it
+            flag, value = arg[:2], arg[2:]
+            equals = "=" if value else ""
+        else:
+            flag, equals, value = arg, "", ""
         opt = by_flag.get(flag)
         if opt is None and arg.startswith("--"):
             return None
         if opt is None:
             words.append(arg)
+            j += 1
+            continue
+        if opt.kind == "flag":  # `--toc`: no value (`--toc=x` is the app's to refuse)
+            if equals:
+                return None
+            values[opt.name] = True
             j += 1
             continue
         if not equals:
@@ -227,7 +281,7 @@ def _parse_options(
             values[opt.name].append(converted)
         else:
             values[opt.name] = converted
-    if words and not words_allowed:
+    if words_allowed is not None and len(words) > words_allowed:
         return None
     return words, values
 
@@ -240,8 +294,8 @@ def parse_argv(argv: Sequence[str]) -> tuple[str, str | None, list[str], dict[st
         return None
     archive, command, rest = split
     spec = FAST_COMMANDS[command]
-    parsed = _parse_options(rest, spec.options(), words_allowed=spec.words)
-    if parsed is None or (spec.words and not parsed[0]):
+    parsed = _parse_options(rest, spec.options(), words_allowed=spec.max_words)
+    if parsed is None or len(parsed[0]) < spec.min_words:
         return None
     return command, archive, parsed[0], parsed[1]
 
@@ -261,12 +315,16 @@ def run_search(
     )
 
     for word in words:
-        if word.startswith("--") and len(word) > 2:
+        # A word spelled like an option is never silently a query term.
+        if (word.startswith("--") and len(word) > 2) or (
+            len(word) == 2 and word[0] == "-" and word[1].isascii() and word[1].isalpha()
+        ):
             from .errors import UsageError
 
+            name = word.partition("=")[0]
             raise UsageError(
-                f"no such option: {word.partition('=')[0]}",
-                hint='see `ecdigest search --help`; to search for text starting with "--", quote it: \'"--x"\'',
+                f"no such option: {name}",
+                hint=f"see `ecdigest search --help`; to search for text starting with a dash, or to exclude it, quote it: '\"{name}\"' or '-\"{name.lstrip('-')}\"'",
             )
     options = SearchOptions(
         parse_query(words),
@@ -278,6 +336,7 @@ def run_search(
         within=values.get("within") or "all",
         limit=values["limit"] if values.get("limit") is not None else 20,
         sort=values.get("sort") or "relevance",
+        scores=values.get("format") == "json",
     )
     result = search(archive_root(archive_option), options)
     from .terminal import printable
@@ -302,43 +361,65 @@ def run_search(
 
 
 def run_list(archive_option: str | None, words: Sequence[str], values: dict[str, Any]) -> int:
-    """`ecdigest list` off a terminal: the rows (or JSON) the Typer command prints."""
-    from .archive import open_archive
-    from .listing import HEADERS, empty_note, issue_objects, issue_rows, read_listing, warning_text
+    """`ecdigest list` off a terminal: the rows (or JSON) the Typer command prints.
+
+    Reads only the catalog: no issue file, not even ecdigest.toml (the catalog keeps the
+    sections), unless something changed since the last command."""
+    from .derived import archive_root
+    from .listing import HEADERS, dumps, empty_note, issue_objects, issue_rows, read_listing, warning_text
     from .terminal import plain_table, printable
 
-    archive = open_archive(archive_option)
-    listing = read_listing(archive)
+    root = archive_root(archive_option)
+    listing = read_listing(root)
     sys.stderr.write(warning_text(listing))
     sys.stderr.flush()
     if values["format"] == "json":
-        from .export.jsonout import dumps
-
-        write_stdout(dumps(issue_objects(archive, listing)))
+        write_stdout(dumps(issue_objects(listing)))
     elif listing.entries:
-        write_stdout(plain_table(HEADERS, issue_rows(archive, listing)))
+        write_stdout(plain_table(HEADERS, issue_rows(listing)))
     elif not listing.warnings:
-        sys.stderr.write(printable(empty_note(archive)) + "\n")
+        sys.stderr.write(printable(empty_note(root)) + "\n")
     return listing.exit_code
 
 
-class FastCommand:
-    """A command the launcher may answer: its option table, whether it takes words, when it
-    applies (`accepts`), and what runs it (returning its exit code; None for 0)."""
+def run_show(archive_option: str | None, words: Sequence[str], values: dict[str, Any]) -> None:
+    """`ecdigest show [ISSUE|ARTICLE]`: what the Typer command prints (contents.show, one
+    function for both), through the pager on a terminal, without loading Typer."""
+    from .archive import open_archive
+    from .contents import show
+    from .pager import page
 
-    __slots__ = ("accepts", "options", "run", "words")
+    archive = open_archive(archive_option)
+    text = show(
+        archive,
+        words[0] if words else None,
+        toc=values["toc"],
+        section=values["section"],
+        json=values["format"] == "json",
+        width=values["width"],
+    )
+    page(text, enabled=not values["no_pager"])
+
+
+class FastCommand:
+    """A command the launcher may answer: its option table, how many words it takes, when
+    it applies (`accepts`), and what runs it (returning its exit code; None for 0)."""
+
+    __slots__ = ("accepts", "max_words", "min_words", "options", "run")
 
     def __init__(
         self,
         options: Callable[[], tuple[Opt, ...]],
         run: Callable[[str | None, Sequence[str], dict[str, Any]], int | None],
         *,
-        words: bool,
+        min_words: int = 0,
+        max_words: int | None = 0,
         accepts: Callable[[dict[str, Any]], bool] = lambda values: True,
     ) -> None:
         self.options = options
         self.run = run
-        self.words = words
+        self.min_words = min_words
+        self.max_words = max_words
         self.accepts = accepts
 
 
@@ -346,16 +427,113 @@ FAST_COMMANDS: dict[str, FastCommand] = {
     "search": FastCommand(
         search_options,
         lambda archive, words, values: run_search(archive, words, values, color=color_enabled()),
-        words=True,
+        min_words=1,
+        max_words=None,
     ),
     # On a terminal the app draws a rich table; off one, the plain rows are the same bytes.
     "list": FastCommand(
         list_options,
         run_list,
-        words=False,
         accepts=lambda values: values["format"] == "json" or not stdout_is_terminal(),
     ),
+    # Plain text wrapped to the terminal, or JSON, through the pager on a terminal (pager.py).
+    "show": FastCommand(show_options, run_show, max_words=1),
 }
+
+
+# --------------------------------------------------------------------------- `ecdigest --help`
+
+
+def help_width() -> int:
+    """The width click formats help to: the terminal's columns (COLUMNS first, as
+    shutil.get_terminal_size), at most 80, less 2, at least 50."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    if columns <= 0:
+        columns = 80
+    return max(min(columns, 80) - 2, 50)
+
+
+def _help_cache() -> str | None:
+    """Where Typer's `ecdigest --help` for this width and this installation is kept: the
+    key covers the width, ecdigest's version and every source file (size and mtime) of the
+    package and of Typer, so any change of a command, an option or Typer renders it anew."""
+    import hashlib
+
+    from . import __version__
+
+    stamp = [__version__, str(help_width())]
+    package = os.path.dirname(os.path.abspath(__file__))
+    for folder in (package, os.path.join(package, "cli")):
+        try:
+            with os.scandir(folder) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    if entry.name.endswith(".py"):
+                        info = entry.stat()
+                        stamp.append(f"{entry.name}:{info.st_size}:{info.st_mtime_ns}")
+        except OSError:
+            return None
+    for folder in sys.path:
+        typer_init = os.path.join(folder or ".", "typer", "__init__.py")
+        try:
+            info = os.stat(typer_init)
+        except OSError:
+            continue
+        stamp.append(f"typer:{typer_init}:{info.st_size}:{info.st_mtime_ns}")
+        break
+    else:
+        return None
+    key = hashlib.blake2b("\n".join(stamp).encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache_home, "ecdigest", f"help-{key}.txt")
+
+
+def typer_help() -> str:
+    """`ecdigest --help` exactly as the Typer app prints it (get_help, then click's echo
+    adds the line end)."""
+    from typer.main import get_command
+
+    from .cli import app
+
+    command = get_command(app)
+    with command.make_context("ecdigest", ["--help"], resilient_parsing=True) as context:
+        return context.get_help() + "\n"
+
+
+def answer_help() -> int:
+    """`ecdigest --help`: Typer's own text, rendered once per width and installation and
+    kept in the user's cache folder (building the Typer app costs more than the help's
+    3x-`python -c pass` budget; tests compare the kept text with Typer's at many widths)."""
+    place = _help_cache()
+    if place is not None:
+        try:
+            with open(place, "rb") as kept:
+                write_stdout(kept.read())
+            return 0
+        except OSError:
+            pass
+    text = typer_help()
+    if place is not None:
+        temp = f"{place}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(place), exist_ok=True)
+            with open(temp, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(temp, place)
+        except OSError:  # a read-only home: no cache, the next --help renders again
+            import contextlib
+
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+    write_stdout(text)
+    return 0
 
 
 def fast_path(argv: Sequence[str]) -> int | None:
@@ -367,6 +545,8 @@ def fast_path(argv: Sequence[str]) -> int | None:
 
         write_stdout(f"ecdigest {__version__}\n")
         return 0
+    if list(argv) in (["--help"], ["-h"]):
+        return answer_help()
     if argv[:1] == ["__complete"]:  # every Tab of the shell: completion.py, never Typer
         from .completion import run
 
@@ -414,6 +594,12 @@ def main() -> None:
             code = None
         if code is not None:
             sys.exit(code)
+        from .terminal import stdout_failure
+
+        failure = stdout_failure()
+        if failure is not None:  # stdout is /dev/null now: the app's answer would vanish
+            sys.stderr.write(f"ecdigest: error: {failure}\n")
+            sys.exit(2)
     from .cli import main as cli_main
 
     cli_main()

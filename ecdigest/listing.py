@@ -1,9 +1,10 @@
 """`ecdigest list`: the issues of an archive as rows (text) or objects (JSON), from the catalog.
 
-Free of Typer, so the launcher can answer a plain `ecdigest list` off a terminal (cron,
-scripts) without loading the CLI framework; the Typer command uses the same functions.
-Nothing here parses an issue file: the catalog (catalog.py) knows what `list` shows and
-reads only the files changed since the last command.
+Free of Typer, and of the modules that read issue files, so the launcher can answer a
+plain `ecdigest list` off a terminal (cron, scripts) quickly; the Typer command uses the
+same functions. Nothing here parses an issue file, nor even ecdigest.toml: the catalog
+(catalog.py) knows what `list` shows, the configured sections included, and reads only
+the files changed since the last command.
 
 A file that a strict read refuses, or a second file with an issue id already listed, is
 reported in one warning line naming the file (and line) and left out; the other issues are
@@ -12,45 +13,55 @@ listed and the command exits 1 (an overview must not hide twenty years behind on
 
 from __future__ import annotations
 
-from typing import Any
+import os
 
-from .archive import Archive
-from .catalog import IssueEntry
+from .catalog import IssueEntry, duplicate_id_error, full_path, open_catalog
+
+# `typing` costs milliseconds to import and `list` runs through this module.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 HEADERS = ("id", "date", "status", "articles", "sections")
 
 
 class Listing:
-    """The issues to list, oldest first, and one warning line for each file left out."""
+    """The issues to list, oldest first, one warning line for each file left out, and the
+    configured sections (their order orders the counts)."""
 
-    __slots__ = ("entries", "warnings")
+    __slots__ = ("entries", "root", "sections", "warnings")
 
-    def __init__(self, entries: list[IssueEntry], warnings: list[str]) -> None:
+    def __init__(
+        self, root: str, entries: list[IssueEntry], warnings: list[str], sections: list[str]
+    ) -> None:
+        self.root = root
         self.entries = entries
         self.warnings = warnings
+        self.sections = sections
 
     @property
     def exit_code(self) -> int:
         return 1 if self.warnings else 0
 
 
-def read_listing(archive: Archive) -> Listing:
-    from .archive import duplicate_id_error
-
-    with archive.catalog() as catalog:
+def read_listing(root: str) -> Listing:
+    """What `list` shows for the archive in the folder `root`."""
+    with open_catalog(root) as catalog:
         everything = catalog.issues()
+        sections = catalog.settings_sections()
     warnings: list[str] = []
     first_file: dict[str, IssueEntry] = {}
-    for entry in sorted(everything, key=lambda e: e.path.parts):
+    for entry in sorted(everything, key=lambda e: e.relative.split("/")):
         if entry.error is not None:
             warnings.append(str(entry.error))
-        elif entry.id in first_file:
-            warnings.append(str(duplicate_id_error(entry.id, first_file[entry.id].path, entry.path)))
+        elif (entry.id or "") in first_file:
+            first = full_path(root, first_file[entry.id or ""].relative)
+            warnings.append(str(duplicate_id_error(entry.id or "", first, full_path(root, entry.relative))))
         else:
             first_file[entry.id or ""] = entry
     listed = {id(entry) for entry in first_file.values()}
     entries = [entry for entry in everything if id(entry) in listed]
-    return Listing(entries, warnings)
+    return Listing(root, entries, warnings, sections)
 
 
 def warning_text(listing: Listing) -> str:
@@ -60,37 +71,51 @@ def warning_text(listing: Listing) -> str:
     return "".join(f"ecdigest: warning: {printable(w, one_line=True)}\n" for w in listing.warnings)
 
 
-def issue_objects(archive: Archive, listing: Listing) -> list[dict[str, Any]]:
+def issue_objects(listing: Listing) -> list[dict[str, Any]]:
     """`list --format json`: one object per issue, oldest first."""
-    sections = archive.settings.sections
     return [
         {
             "id": entry.id,
             "title": entry.title,
             "date": entry.date.isoformat() if entry.date else None,
             "status": entry.status,
-            "path": str(entry.path),
+            "path": full_path(listing.root, entry.relative),
             "articles": entry.article_count,
-            "sections": entry.section_counts(sections),
+            "sections": entry.section_counts(listing.sections),
         }
         for entry in listing.entries
     ]
 
 
-def issue_rows(archive: Archive, listing: Listing) -> list[list[str]]:
+def issue_rows(listing: Listing) -> list[list[str]]:
     """`list`: one row per issue (HEADERS), oldest first."""
-    sections = archive.settings.sections
     return [
         [
             entry.id or "",
             entry.date.isoformat() if entry.date else "-",
             entry.status or "",
             str(entry.article_count),
-            " ".join(f"{name} {count}" for name, count in entry.section_counts(sections).items()),
+            " ".join(f"{name} {count}" for name, count in entry.section_counts(listing.sections).items()),
         ]
         for entry in listing.entries
     ]
 
 
-def empty_note(archive: Archive) -> str:
-    return f"no issues in {archive.root} yet; create one with `ecdigest new`"
+def dumps(value: object) -> str:
+    """JSON as every command writes it (export.jsonout.dumps) without importing the model."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+def empty_note(root: str) -> str:
+    return f"no issues in {_root_shown(root)} yet; create one with `ecdigest new`"
+
+
+def _root_shown(root: str) -> str:
+    """The archive's folder as `Path(root)` shows it, without importing pathlib if clean."""
+    if root != "." and root == os.path.normpath(root):
+        return root
+    from pathlib import Path
+
+    return str(Path(root))

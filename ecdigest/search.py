@@ -1,18 +1,22 @@
 """Search across issues: the query language, filters, ranking, snippets and the two output forms.
 
 What a term matches: an article matches a term when the term, folded, is a substring of the
-article's folded title or body (`--in` narrows that to one of them). Folding is NFKC, then
-case folding, then NFKC again, with every run of whitespace or control characters turned into
-one space and the ends trimmed: `５Ｇ` finds `5G`, `chatgpt` finds `ChatGPT`, and Chinese needs
-no word segmentation because a term is a plain substring. The SQLite index
-(`search_index.py`) answers exactly this question; tests compare it with a brute-force scan.
+article's folded title or body (`--in` narrows that to one of them). Folding (`query.fold`)
+is the text as `show` presents it (lines of a paragraph joined, invisible characters gone),
+then NFKC, case folding and NFKC again, with every run of whitespace or control characters
+turned into one space: `５Ｇ` finds `5G`, `chatgpt` finds `ChatGPT`, a hard-wrapped
+`跨境\n电商` is found by 跨境电商, and Chinese needs no word segmentation because a term is
+a plain substring. The SQLite index (`search_index.py`) answers exactly this question;
+tests compare it with a brute-force scan.
 
-The query language (all words of the command line are joined with spaces, then parsed):
+The query language (`query.py`; all words of the command line are joined with spaces):
 - `跨境 电商`: terms separated by spaces must all match (AND);
 - `"supply chain"`: a quoted phrase is one term, spaces included;
 - `-直播` or `-"直播 带货"`: the article must not match the term;
 - `直播 OR 短视频`: either term; OR binds tighter than the implicit AND, so
   `跨境 直播 OR 短视频` means 跨境 AND (直播 OR 短视频). A literal OR is written `"OR"`.
+Repeated terms and filter values count once; more than 64 different terms, or 100 values
+of one filter, is one error line (exit 2).
 
 Filters: `--section` (a section's name; several: any of them), `--source` (text in the
 outlet as printed, `央广网` finds `“央广网”`), `--since`/`--until` (inclusive, on the issue's
@@ -33,6 +37,10 @@ from __future__ import annotations
 
 import unicodedata
 
+from .query import IGNORABLE, Query, fold, has_surrogates, parse_query, reader_text
+
+__all__ = ["Query", "SearchOptions", "SearchResult", "fold", "parse_query", "search"]
+
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
 TYPE_CHECKING = False
 
@@ -50,15 +58,8 @@ DEFAULT_LIMIT = 20
 # About one terminal line of snippet, in display columns (a Chinese character takes two).
 SNIPPET_COLUMNS = 76
 SNIPPET_BEFORE = 16
-
-# C0/C1 control characters that are not whitespace: folded to a space like whitespace is,
-# so no folded text or term ever contains one (the index relies on that).
-_CONTROLS = (*range(0, 32), *range(127, 160))
-# The compatibility characters of everyday Chinese text (full-width punctuation, the
-# ideographic space), replaced by what NFKC maps them to before asking whether NFKC has
-# anything left to do: that answer is nearly always no, and NFKC itself is the slowest step
-# of building the index (measured 4 s -> 1.3 s per 22 million characters).
-_COMMON_COMPAT = [(chr(c), chr(c - 0xFEE0)) for c in map(ord, "，：；（）！？％")] + [("\u3000", " ")]
+# More values than this for one filter come from a script gone wrong, not from a person.
+MAX_FILTER_VALUES = 100
 
 
 def _error(kind: str, message: str, hint: str | None = None) -> EcdigestError:
@@ -68,144 +69,24 @@ def _error(kind: str, message: str, hint: str | None = None) -> EcdigestError:
     return cls(message, hint=hint)
 
 
-# --------------------------------------------------------------------------- folding
-
-
-def fold(text: str) -> str:
-    """The form both texts and terms are compared in: NFKC, case-folded, NFKC again.
-
-    Every run of whitespace and control characters becomes one space; the ends are trimmed.
-    """
-    nfkc = text
-    if not unicodedata.is_normalized("NFKC", nfkc):
-        for compat, plain in _COMMON_COMPAT:
-            nfkc = nfkc.replace(compat, plain)
-        if not unicodedata.is_normalized("NFKC", nfkc):
-            nfkc = unicodedata.normalize("NFKC", nfkc)
-    folded = nfkc.casefold()
-    if folded != nfkc and not unicodedata.is_normalized("NFKC", folded):
-        # Case folding can leave text that NFKC changes again (e.g. a decomposed `ǰ`).
-        folded = unicodedata.normalize("NFKC", folded)
-    result = " ".join(folded.split())
-    if not result.isprintable():
-        result = " ".join(result.translate(dict.fromkeys(_CONTROLS, " ")).split())
-    return result
-
-
-# --------------------------------------------------------------------------- the query
-
-
-class Query:
-    """Parsed query: every group must match (a group is terms joined by OR); no excluded may."""
-
-    __slots__ = ("excluded", "groups", "text")
-
-    def __init__(self, text: str, groups: tuple[tuple[str, ...], ...], excluded: tuple[str, ...]) -> None:
-        self.text = text
-        self.groups = groups
-        self.excluded = excluded
-
-    @property
-    def positive_terms(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for group in self.groups:
-            for term in group:
-                seen.setdefault(term, None)
-        return tuple(seen)
-
-    def __repr__(self) -> str:
-        return f"Query(groups={self.groups!r}, excluded={self.excluded!r})"
-
-
-_OR_HINT = 'write terms on both sides of OR; to search for the word itself, quote it: "OR"'
-
-
-def parse_query(words: str | Sequence[str]) -> Query:
-    """Parse the query language; UsageError (exit 2) for a query that cannot mean anything."""
-    text = words if isinstance(words, str) else " ".join(words)
-    source = unicodedata.normalize("NFKC", text)
-    tokens = _lex(source)
-    groups: list[list[str]] = []
-    excluded: list[str] = []
-    pending_or = False
-    last_was_positive = False
-    for negated, quoted, raw in tokens:
-        if raw == "OR" and not quoted and not negated:
-            if not last_was_positive or pending_or:
-                raise _error("UsageError", "OR must stand between two terms", _OR_HINT)
-            pending_or = True
-            continue
-        term = fold(raw)
-        if not term:
-            shown = f'"{raw}"' if quoted else repr(raw)
-            raise _error(
-                "UsageError", f"the term {shown} is empty", "remove it or put text inside the quotes"
-            )
-        if negated:
-            if pending_or:
-                raise _error(
-                    "UsageError",
-                    f"an excluded term cannot be part of OR (-{raw})",
-                    "put exclusions outside the OR: 直播 OR 短视频 -广告",
-                )
-            excluded.append(term)
-            last_was_positive = False
-            continue
-        if pending_or:
-            groups[-1].append(term)
-            pending_or = False
-        else:
-            groups.append([term])
-        last_was_positive = True
-    if pending_or:
-        raise _error("UsageError", "OR must stand between two terms", _OR_HINT)
-    if not groups:
-        raise _error(
-            "UsageError",
-            "nothing to search for: give at least one term that is not excluded",
-            "e.g. ecdigest search 跨境 电商 -直播",
-        )
-    return Query(text, tuple(tuple(dict.fromkeys(g)) for g in groups), tuple(dict.fromkeys(excluded)))
-
-
-def _lex(text: str) -> list[tuple[bool, bool, str]]:
-    """(negated, quoted, text) for each token: `-` prefix, `"…"` phrases, bare words."""
-    tokens: list[tuple[bool, bool, str]] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i].isspace():
-            i += 1
-            continue
-        negated = False
-        if text[i] == "-" and i + 1 < n and not text[i + 1].isspace():
-            negated = True
-            i += 1
-        if text[i] == '"':
-            end = text.find('"', i + 1)
-            if end < 0:
-                raise _error(
-                    "UsageError",
-                    f"unbalanced quote in the query: {text[i:][:30]}",
-                    'close the phrase with a second ": "跨境 电商"',
-                )
-            tokens.append((negated, True, text[i + 1 : end]))
-            i = end + 1
-            continue
-        end = i
-        while end < n and not text[end].isspace():
-            end += 1
-        tokens.append((negated, False, text[i:end]))
-        i = end
-    return tokens
-
-
 # --------------------------------------------------------------------------- options and results
 
 
 class SearchOptions:
     """What to search for and how to present it; values as the command line gave them."""
 
-    __slots__ = ("issues", "limit", "query", "sections", "since", "sort", "sources", "until", "within")
+    __slots__ = (
+        "issues",
+        "limit",
+        "query",
+        "scores",
+        "sections",
+        "since",
+        "sort",
+        "sources",
+        "until",
+        "within",
+    )
 
     def __init__(
         self,
@@ -219,7 +100,9 @@ class SearchOptions:
         within: str = "all",
         limit: int = DEFAULT_LIMIT,
         sort: str = "relevance",
+        scores: bool = True,
     ) -> None:
+        """`scores=False`: the output shows no scores (text), so `--sort date` ranks nothing."""
         if within not in WITHIN:
             raise _error("UsageError", f"--in must be one of {', '.join(WITHIN)}, not {within!r}")
         if sort not in SORTS:
@@ -227,15 +110,35 @@ class SearchOptions:
         if limit < 0:
             raise _error("UsageError", f"--limit must be 0 (no limit) or more, not {limit}")
         self.query = query
-        self.sections = tuple(sections)
-        self.sources = tuple(sources)
-        self.since = since
-        self.until = until
-        self.issues = tuple(issues)
+        self.sections = _values("--section", sections)
+        self.sources = _values("--source", sources)
+        self.since = _values("--since", [since])[0] if since is not None else None
+        self.until = _values("--until", [until])[0] if until is not None else None
+        self.issues = _values("--issue", issues)
         self.within = within
         # A limit past SQLite's 64-bit integers (`--limit 99999999999999999999999`) shows all.
         self.limit = limit if limit < 2**63 else 0
         self.sort = sort
+        self.scores = scores
+
+
+def _values(option: str, values: Sequence[str]) -> tuple[str, ...]:
+    """A filter's values, each once; text only (bytes that were not UTF-8 are refused)."""
+    unique = tuple(dict.fromkeys(values))
+    for value in unique:
+        if has_surrogates(value):
+            raise _error(
+                "UsageError",
+                f"{option}: the value is not valid text (bytes that are not UTF-8)",
+                "type it again, or check the shell's locale (e.g. LANG=C.UTF-8)",
+            )
+    if len(unique) > MAX_FILTER_VALUES:
+        raise _error(
+            "UsageError",
+            f"{option} was given {len(unique)} different values; a search takes at most {MAX_FILTER_VALUES}",
+            "split it into several searches",
+        )
+    return unique
 
 
 class Hit:
@@ -328,6 +231,7 @@ def search(root: str, options: SearchOptions) -> SearchResult:
                 within=options.within,
                 sort=options.sort,
                 limit=options.limit,
+                scores=options.scores,
                 **filters,
             )
             hits = [_hit(row, options) for row in rows]
@@ -374,8 +278,8 @@ def _resolve_filters(index: Any, options: SearchOptions) -> dict[str, Any]:
         if since and until and since > until:
             raise _error("UsageError", f"--since {since} is after --until {until}")
     return {
-        "sections": sections,
-        "sources": [fold(s) for s in options.sources if fold(s)],
+        "sections": list(dict.fromkeys(sections)),
+        "sources": list(dict.fromkeys(folded for s in options.sources if (folded := fold(s)))),
         "issues": issues,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
@@ -433,6 +337,7 @@ def _char_columns(char: str) -> int:
 def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
     """`text` folded character by character, and for each folded character its source index.
 
+    Whitespace and control characters become one space; characters nobody sees vanish.
     Folding one character at a time can differ from folding the whole text around combining
     marks; that only moves a highlight, never what matches (the index decides that).
     """
@@ -440,6 +345,8 @@ def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
     where: list[int] = []
     space = True
     for index, char in enumerate(text):
+        if char in IGNORABLE:
+            continue
         piece = fold(char) if not char.isspace() else ""
         if not piece:
             if not space:
@@ -500,8 +407,9 @@ def _first_match(text: str, terms: Sequence[str]) -> int:
 
 
 def make_snippet(body: str, terms: Sequence[str]) -> str:
-    """About one line of `body` around the first match of `terms` (its start if none)."""
-    flat = " ".join(body.split())
+    """About one line of `body` around the first match of `terms` (its start if none),
+    its lines joined as `show` joins them."""
+    flat = " ".join(reader_text(body).split())
     if not flat:
         return ""
     first = _first_match(flat, terms) if terms else -1
@@ -596,7 +504,7 @@ def render_rich(result: SearchResult, write: Callable[[Any], None]) -> None:
 
 
 def archive_root(option: str | None) -> str:
-    """The archive folder, found as every command finds it (discover.py)."""
-    from .discover import archive_root as resolve
+    """`--archive`, else `$ECDIGEST_ARCHIVE`, else `./issues` (as `archive.resolve_root`)."""
+    from .derived import archive_root as root
 
-    return resolve(option)
+    return root(option)

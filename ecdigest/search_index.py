@@ -1,30 +1,41 @@
 """The search index: SQLite under `ARCHIVE/.ecdigest/`, brought up to date before every query.
 
 Layout (schema version in `PRAGMA user_version`; any other version, a missing table, a
-corrupt file or a different Unicode version is rebuilt silently):
+corrupt file or a different Unicode or folding version is rebuilt silently):
 
 - `files`: every issue file seen, with size, mtime, a BLAKE2 digest of its bytes and the
   warning to repeat while it stays broken: the invalidation rule every store of the archive
   shares (`derived.py`: only changed files are read again, and parsed again only when their
   digest changed; files that disappeared drop out).
 - `articles`: what filters and ordering need (issue, date, section, source); small rows, so
-  joining thousands of hits to them stays cheap. `texts`: titles and bodies as written, read
-  for the page of hits shown (snippets) and to re-fold an issue being re-indexed.
-- `tri`: FTS5 with the `trigram` tokenizer over the folded title and body: serves terms of
-  three or more characters (a phrase of trigrams is exactly a substring) with bm25 ranking.
-- `bi`: FTS5 over the same text cut into overlapping two-character tokens (`ascii`
-  tokenizer, so every non-ASCII character is a token character): serves one- and
-  two-character terms, which trigram MATCH cannot find (and `LIKE` on a trigram table
-  wrongly finds nothing for short non-ASCII patterns on SQLite 3.40). A two-character term
-  is one token; a one-character term is a prefix query (an end mark after each text makes
-  its last character start a token too). bm25 ranks these as well. Measured on 55,000
-  articles against a table of single characters (a two-character term then a phrase):
-  that one builds in half the time, but 2-character queries, the most common ones, rank
-  in 11 ms instead of 16, two of them in 17 instead of 31, and count in 0.7 ms instead of
-  2.8; the bigram table costs some 3 s more CPU once, at the cold build.
+  joining thousands of hits to them stays cheap.
+- `texts`: titles as written and bodies zlib-compressed (half the bytes), read for the page
+  of hits shown (snippets) and to re-fold an issue being re-indexed.
+- `bi`: FTS5 over the folded body and title cut into overlapping two-character tokens
+  (`ascii` tokenizer, so every non-ASCII character is a token character). A term of two
+  characters is one token; a longer one is a phrase of its consecutive pairs, which is
+  exactly a substring; a one-character term is a prefix query (an end mark after each
+  text makes its last character start a token too). bm25 ranks all of them.
 
-Both FTS tables are contentless: the folded text is recomputed from `texts` when an
-issue is re-indexed (hence the Unicode and folding versions in `meta`).
+Why this shape (measured side by side on the generated 1,000-issue archive, 54,300
+articles, 112 MB of TOML; bench/RESULTS.md has the table): a trigram table for terms of
+three or more characters (the previous layout, beside this bigram table) answered those a
+little faster but was 292 MB on its own, and took 36 s of a 46 s cold build; a table of
+single characters is smaller (98 MB) and builds in 3 s, but ranks 2- and 4-character terms,
+the common queries, 1.5-3x slower. `detail=column` or `none` would halve the bigram table,
+but FTS5 then refuses phrases (every term longer than two characters) and bm25 sees no
+term frequencies. Body first: a column marker is stored for every token of the second
+column only, and titles are short (body second cost 43 MB more). After a cold build one
+'optimize' merges the segments and the free pages are returned (148 -> 128 MB).
+
+The FTS table is contentless: the folded text is recomputed from `texts` when an issue is
+re-indexed (hence the Unicode and folding versions in `meta`).
+
+Queries: one MATCH expression for the whole query (groups ANDed, OR inside a group, NOT for
+the excluded terms), joined to `articles` in that order (`CROSS JOIN`: SQLite's planner
+otherwise scans a section and re-runs the MATCH for every row). Ranking only where the
+order needs it: `--sort date` computes bm25 for the page shown (JSON prints it) or not at
+all (text), and filters are applied before bm25 is.
 
 Opening, updating, locking, the cold build and where the index lives are `derived.py`'s,
 shared with the catalog: writers hold a lock file next to the database and work in one
@@ -41,7 +52,7 @@ import sys
 import unicodedata
 
 from .derived import Corrupt, Store, StoreWriter, is_corrupt, open_store
-from .search import fold
+from .query import fold
 
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
 TYPE_CHECKING = False
@@ -53,18 +64,19 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .archive import Archive
-    from .search import Query
+    from .query import Query
 
-SCHEMA_VERSION = 4
-# Bump when `search.fold` or `bigrams` change what they return: the FTS tables must be rebuilt.
-FOLD_VERSION = "1"
+SCHEMA_VERSION = 5
+# Bump when `query.fold` or `bigrams` change what they return: the FTS table must be rebuilt.
+FOLD_VERSION = "2"
 NAME = "search"
 TITLE_WEIGHT = 3.0
 BODY_WEIGHT = 1.0
-# Larger in-memory FTS5 segments: a cold build does far fewer merges (measured 13 s -> 5 s
-# for the trigram table of 55,000 articles) for some 20 MB more memory per table.
+# Larger in-memory FTS5 segments: a cold build does far fewer merges for some 20 MB more
+# memory; no merging at all until the build's one 'optimize' (automerge and crisis merges
+# are set back to SQLite's defaults after it, for the small updates that follow).
 FTS_HASH_SIZE = 16 * 1024 * 1024
-MAX_MIXED_GROUPS = 25
+ZLIB_LEVEL = 6
 
 _SPACE_MARK = "\x01"  # a space in the text, inside a token (tokens are separated by real spaces)
 _END_MARK = "\x02"  # follows a text's last character, so that character starts a token too
@@ -83,15 +95,12 @@ CREATE TABLE articles(
     source TEXT NOT NULL,
     nsource TEXT NOT NULL
 );
-CREATE TABLE texts(id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE texts(id INTEGER PRIMARY KEY, title TEXT NOT NULL, body BLOB NOT NULL);
 CREATE INDEX articles_file ON articles(file);
 CREATE INDEX articles_issue ON articles(issue);
 CREATE INDEX articles_section ON articles(section);
-CREATE VIRTUAL TABLE tri USING fts5(
-    title, body, tokenize='trigram case_sensitive 1', content='', detail=full);
 CREATE VIRTUAL TABLE bi USING fts5(
-    title, body, tokenize="{_BI_TOKENIZER.replace('"', '""')}", content='', detail=full);
-INSERT INTO tri(tri, rank) VALUES('hashsize', {FTS_HASH_SIZE});
+    body, title, tokenize="{_BI_TOKENIZER.replace('"', '""')}", content='', detail=full);
 INSERT INTO bi(bi, rank) VALUES('hashsize', {FTS_HASH_SIZE});
 """
 
@@ -170,16 +179,20 @@ class Index:
         within: str = "all",
         sort: str = "relevance",
         limit: int = 0,
+        scores: bool = True,
         sections: Iterable[str] = (),
         sources: Iterable[str] = (),
         issues: Iterable[str] = (),
         since: str | None = None,
         until: str | None = None,
     ) -> tuple[list[tuple[Any, ...]], int]:
-        """The page of hits as (issue, article, title, date, section, source, score, body), and the total."""
+        """The page of hits as (issue, article, title, date, section, source, score, body),
+        and the total. `scores=False`: the caller shows no scores (with `--sort date`, no
+        bm25 is computed at all; the score is then 0.0)."""
         import sqlite3
+        import zlib
 
-        ranked_sql, count_sql, params = compile_query(
+        compiled = compile_query(
             query,
             within=within,
             sort=sort,
@@ -191,14 +204,25 @@ class Index:
             until=until,
         )
         try:
-            ranked = self.conn.execute(ranked_sql, params).fetchall()
+            ranked = self.conn.execute(compiled.page, compiled.params).fetchall()
             if not ranked:
                 return [], 0
             total = len(ranked)
             if limit and total == limit:
-                total = self.conn.execute(count_sql, params).fetchone()[0]
+                total = self.conn.execute(compiled.count, compiled.params).fetchone()[0]
             ids = [row[0] for row in ranked]
             marks = ",".join("?" * len(ids))
+            if sort == "relevance":
+                score = {row[0]: -row[1] for row in ranked}
+            elif scores:
+                score = {
+                    row[0]: -row[1]
+                    for row in self.conn.execute(
+                        compiled.scores.replace("{ids}", marks), [compiled.params["q"], *ids]
+                    )
+                }
+            else:
+                score = {}
             details = {
                 row[0]: row[1:]
                 for row in self.conn.execute(
@@ -212,10 +236,46 @@ class Index:
                 raise Corrupt(self.place) from exc
             raise
         rows = []
-        for article_id, score in ranked:
+        for article_id in ids:
             issue, article, title, date, section, source, body = details[article_id]
-            rows.append((issue, article, title, date, section, source, score, body))
+            text = zlib.decompress(body).decode("utf-8")
+            rows.append((issue, article, title, date, section, source, score.get(article_id, 0.0), text))
         return rows, total
+
+
+class Compiled:
+    """A query's SQL: the page (ids, with bm25 when ranking by it), the count, the scores of
+    given ids, and the parameters (the MATCH expression is `:q`)."""
+
+    __slots__ = ("count", "page", "params", "scores")
+
+    def __init__(self, page: str, count: str, scores: str, params: dict[str, Any]) -> None:
+        self.page = page
+        self.count = count
+        self.scores = scores
+        self.params = params
+
+
+def pair_phrase(term: str) -> str:
+    """The FTS5 phrase matching `term` (folded) as a substring of a `bigrams` document."""
+    if len(term) == 1:
+        return '"' + term.replace('"', '""') + '"*'
+    marked = term.replace(" ", _SPACE_MARK)
+    pairs = [marked[i : i + 2] for i in range(len(marked) - 1)]
+    return '"' + " ".join(pairs).replace('"', '""') + '"'
+
+
+def match_expression(query: Query, within: str = "all") -> str:
+    """The whole query as one FTS5 expression: groups ANDed, OR inside, NOT the excluded."""
+    column = "" if within == "all" else f"{within} : "
+
+    def phrase(term: str) -> str:
+        return column + pair_phrase(term)
+
+    positive = " AND ".join("(" + " OR ".join(phrase(t) for t in group) + ")" for group in query.groups)
+    if not query.excluded:
+        return positive
+    return f"({positive}) NOT ({' OR '.join(phrase(t) for t in query.excluded)})"
 
 
 def compile_query(
@@ -229,72 +289,16 @@ def compile_query(
     issues: list[str],
     since: str | None,
     until: str | None,
-) -> tuple[str, str, dict[str, Any]]:
-    """SQL returning (article id, score) for the page asked, SQL counting all hits, their parameters."""
-    params: dict[str, Any] = {}
+) -> Compiled:
+    """The SQL of one search: hits in the order asked, their count, and bm25 of given ids."""
+    params: dict[str, Any] = {"q": match_expression(query, within)}
 
     def param(value: Any) -> str:
         name = f"p{len(params)}"
         params[name] = value
         return f":{name}"
 
-    column = "" if within == "all" else f"{within} : "
-
-    def phrase(term: str) -> tuple[str, str]:
-        if len(term) >= 3:
-            return "tri", column + '"' + term.replace('"', '""') + '"'
-        # No space inside: terms are trimmed, so one of two characters has none.
-        quoted = '"' + term.replace('"', '""') + '"'
-        return "bi", column + quoted + ("*" if len(term) == 1 else "")
-
-    ctes: list[tuple[str, str, str]] = []  # name, FTS table, MATCH parameter
-    inner: list[str] = []
-    outer: list[str] = []
     where: list[str] = []
-    scores: list[str] = []
-
-    def cte(table: str, expression: str) -> str:
-        name = f"m{len(ctes)}"
-        ctes.append((name, table, param(expression)))
-        return name
-
-    pure: dict[str, list[str]] = {"tri": [], "bi": []}
-    for group in query.groups:
-        by_table: dict[str, list[str]] = {}
-        for term in group:
-            table, expression = phrase(term)
-            by_table.setdefault(table, []).append(expression)
-        if len(by_table) == 1:
-            ((table, expressions),) = by_table.items()
-            pure[table].append("(" + " OR ".join(expressions) + ")")
-            continue
-        # An OR group with both short and long terms: one LEFT JOIN per table, either may match.
-        names = [cte(table, " OR ".join(expressions)) for table, expressions in by_table.items()]
-        outer.extend(names)
-        where.append("(" + " OR ".join(f"{name}.id IS NOT NULL" for name in names) + ")")
-        scores.extend(f"coalesce({name}.s, 0)" for name in names)
-    if len(outer) > MAX_MIXED_GROUPS * 2:
-        from .errors import UsageError
-
-        # SQLite joins at most 64 tables; each such group takes two.
-        raise UsageError(
-            f"the query has more than {MAX_MIXED_GROUPS} OR groups that mix terms of 1-2 and 3+ characters",
-            hint="split it into several searches",
-        )
-    for table, groups in pure.items():
-        if groups:
-            name = cte(table, " AND ".join(groups))
-            inner.append(name)
-            scores.append(f"{name}.s")
-    excluded: dict[str, list[str]] = {}
-    for term in query.excluded:
-        table, expression = phrase(term)
-        excluded.setdefault(table, []).append(expression)
-    exclusions = [
-        f"{{key}} NOT IN (SELECT rowid FROM {table} WHERE {table} MATCH {param(' OR '.join(expressions))})"
-        for table, expressions in excluded.items()
-    ]
-
     if sections:
         where.append(f"a.section IN ({', '.join(param(s) for s in sections)})")
     if issues:
@@ -305,44 +309,20 @@ def compile_query(
         where.append(f"a.date >= {param(since)}")
     if until is not None:
         where.append(f"a.date <= {param(until)}")
-
-    def joined(key: str) -> str:
-        """FROM: the inner CTEs (and `articles a`, unless `key` is the first CTE's id)."""
-        if inner:
-            first, *rest = inner
-            text = first if key != "a.id" else f"{first} JOIN articles a ON a.id = {first}.id"
-            text += "".join(f" JOIN {name} ON {name}.id = {key}" for name in rest)
-        else:
-            text = "articles a"
-        return text + "".join(f" LEFT JOIN {name} ON {name}.id = {key}" for name in outer)
-
-    def condition(key: str) -> str:
-        parts = [*where, *(e.format(key=key) for e in exclusions)]
-        return f" WHERE {' AND '.join(parts)}" if parts else ""
-
-    # Filters on the article need the articles table; counting plain term matches does not.
-    key = "a.id" if (not inner or sections or issues or sources or since or until) else f"{inner[0]}.id"
-    score = "-(" + " + ".join(scores) + ")"
+    filters = "".join(f" AND {w}" for w in where)
+    # The MATCH first, then each hit's article by its key: never the other way round.
+    source = "FROM bi CROSS JOIN articles a ON a.id = bi.rowid WHERE bi MATCH :q"
+    bm25 = f"bm25(bi, {BODY_WEIGHT}, {TITLE_WEIGHT})"
+    newest = "a.date DESC, a.issue DESC, a.pos"
+    size = param(limit if limit > 0 else -1)
     if sort == "date":
-        order = "a.date DESC, a.issue DESC, a.pos, score DESC"
+        page = f"SELECT a.id {source}{filters} ORDER BY {newest} LIMIT {size}"
     else:
-        order = "score DESC, a.date DESC, a.issue DESC, a.pos"
-    scored = ", ".join(
-        f"{name} AS (SELECT rowid AS id, bm25({table}, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS s "
-        f"FROM {table} WHERE {table} MATCH {match})"
-        for name, table, match in ctes
-    )
-    ranked = (
-        f"WITH {scored} SELECT a.id, {score} AS score FROM {joined('a.id')}{condition('a.id')} "
-        f"ORDER BY {order} LIMIT {param(limit if limit > 0 else -1)}"
-    )
-    # Counting needs no bm25, which is most of a ranked query's time.
-    plain = ", ".join(
-        f"{name} AS (SELECT rowid AS id FROM {table} WHERE {table} MATCH {match})"
-        for name, table, match in ctes
-    )
-    count = f"WITH {plain} SELECT count(*) FROM {joined(key)}{condition(key)}"
-    return ranked, count, params
+        page = f"SELECT a.id, {bm25} AS s {source}{filters} ORDER BY s, {newest} LIMIT {size}"
+    # Counting needs no bm25 and, without filters, no articles either.
+    count = f"SELECT count(*) {source}{filters}" if where else "SELECT count(*) FROM bi WHERE bi MATCH :q"
+    scores = f"SELECT rowid, {bm25} FROM bi WHERE bi MATCH ? AND rowid IN ({{ids}})"
+    return Compiled(page, count, scores, params)
 
 
 # --------------------------------------------------------------------------- the store
@@ -352,20 +332,34 @@ class _SearchStore(Store):
     name = NAME
     schema_version = SCHEMA_VERSION
     schema = _SCHEMA
-    build_pragmas = ("PRAGMA cache_size = -16000",)
+    # Incremental auto-vacuum: the pages that the build's merges free are given back after it.
+    build_pragmas = ("PRAGMA cache_size = -16000", "PRAGMA auto_vacuum = INCREMENTAL")
     # SQLite's FTS inserts are this process's work; one worker keeps it fed.
     workers = 1
 
     def versions(self) -> dict[str, str]:
         return {"unidata": unicodedata.unidata_version, "fold": FOLD_VERSION}
 
+    def before_build(self, conn: sqlite3.Connection) -> None:
+        # No merging while the build adds rows: the one 'optimize' after it does all of it.
+        conn.execute("INSERT INTO bi(bi, rank) VALUES('automerge', 0)")
+        conn.execute("INSERT INTO bi(bi, rank) VALUES('crisismerge', 2000)")
+
+    def after_build(self, conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO bi(bi) VALUES('optimize')")
+        conn.execute("INSERT INTO bi(bi, rank) VALUES('automerge', 4)")
+        conn.execute("INSERT INTO bi(bi, rank) VALUES('crisismerge', 16)")
+        # executescript steps the pragma to the end (one execute frees a single page).
+        conn.executescript("PRAGMA incremental_vacuum;")
+
     def settings(self, archive: Archive) -> dict[str, str]:
         return {"sections": "\n".join(archive.settings.sections), "timezone": archive.settings.timezone}
 
     def parse(self, archive: Archive, path: Path, data: bytes | None) -> tuple[Any, str | None]:
+        import zlib
+
         issue, warning = _read_issue(archive, path, data)
         rows: list[tuple[Any, ...]] = []
-        tri: list[tuple[str, str]] = []
         bi: list[tuple[str, str]] = []
         if issue is not None:
             issue_date = issue.date.isoformat() if issue.date else None
@@ -382,12 +376,11 @@ class _SearchStore(Store):
                         article.source,
                         fold(article.source),
                         article.title,
-                        article.body,
+                        zlib.compress(article.body.encode("utf-8", "surrogatepass"), ZLIB_LEVEL),
                     )
                 )
-                tri.append((ft, fb))
-                bi.append((bigrams(ft), bigrams(fb)))
-        return (rows, tri, bi), warning
+                bi.append((bigrams(fb), bigrams(ft)))
+        return (rows, bi), warning
 
     def writer(self, conn: sqlite3.Connection) -> StoreWriter:
         return _Writer(conn)
@@ -428,7 +421,7 @@ class _Writer(StoreWriter):
         self.next_id = int(row[0]) + 1
 
     def insert(self, file_id: int, payload: Any) -> None:
-        articles, tri_rows, bi_rows = payload
+        articles, bi_rows = payload
         first = self.next_id
         self.next_id += len(articles)
         ids = range(first, self.next_id)
@@ -441,11 +434,7 @@ class _Writer(StoreWriter):
             [(i, *row[-2:]) for i, row in zip(ids, articles, strict=True)],
         )
         self.conn.executemany(
-            "INSERT INTO tri(rowid, title, body) VALUES (?, ?, ?)",
-            [(i, *row) for i, row in zip(ids, tri_rows, strict=True)],
-        )
-        self.conn.executemany(
-            "INSERT INTO bi(rowid, title, body) VALUES (?, ?, ?)",
+            "INSERT INTO bi(rowid, body, title) VALUES (?, ?, ?)",
             [(i, *row) for i, row in zip(ids, bi_rows, strict=True)],
         )
 
@@ -455,13 +444,17 @@ class _Writer(StoreWriter):
             "SELECT t.id, t.title, t.body FROM articles a JOIN texts t ON t.id = a.id WHERE a.file = ?",
             (file_id,),
         ).fetchall()
-        tri, bi = [], []
-        for article_id, title, body in rows:
-            ft, fb = fold(title), fold(body)
-            tri.append((article_id, ft, fb))
-            bi.append((article_id, bigrams(ft), bigrams(fb)))
-        self.conn.executemany("INSERT INTO tri(tri, rowid, title, body) VALUES('delete', ?, ?, ?)", tri)
-        self.conn.executemany("INSERT INTO bi(bi, rowid, title, body) VALUES('delete', ?, ?, ?)", bi)
+        import zlib
+
+        bi = [
+            (
+                article_id,
+                bigrams(fold(zlib.decompress(body).decode("utf-8", "surrogatepass"))),
+                bigrams(fold(title)),
+            )
+            for article_id, title, body in rows
+        ]
+        self.conn.executemany("INSERT INTO bi(bi, rowid, body, title) VALUES('delete', ?, ?, ?)", bi)
         self.conn.execute(
             "DELETE FROM texts WHERE id IN (SELECT id FROM articles WHERE file = ?)", (file_id,)
         )

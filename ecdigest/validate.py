@@ -76,6 +76,7 @@ Chinese/Latin boundaries lack the space).
 
 from __future__ import annotations
 
+import array
 import datetime as dt
 import difflib
 import re
@@ -92,8 +93,11 @@ from .errors import InputError, NotFoundError
 from .model import Article, Issue, Newsletter
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .archive import Archive
     from .catalog import Catalog
+    from .fasttoml import Lines
 
 ERROR = "error"
 WARNING = "warning"
@@ -102,7 +106,7 @@ WARNING = "warning"
 MAX_PER_FIELD = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 20-year archive has some 30,000 warnings
 class Problem:
     code: str  # stable, e.g. "E101"; errors start with E, warnings with W
     severity: str  # "error" | "warning"
@@ -444,7 +448,7 @@ class _Loaded:
     text: str | None
     structural: tuple[FieldProblem, ...] = ()
     failure: Problem | None = None
-    lines: KeyLines = field(default_factory=lambda: KeyLines(None))
+    lines: KeyLines | Lines | _KeptLines = field(default_factory=lambda: KeyLines(None))
 
     @property
     def issue_id(self) -> str | None:
@@ -464,11 +468,70 @@ def _load(archive: Archive, path: Path, data: bytes | None = None) -> _Loaded:
             code, fix = "E001", exc.hint or "make the file readable or remove it"
         problem = Problem(code, ERROR, None, None, None, str(path), exc.line, f"{message} ({fix})")
         return _Loaded(path, None, None, failure=problem)
-    return _Loaded(path, result.issue, result.text, result.problems, None, KeyLines(result.text))
+    lines = result.lines if result.lines is not None else KeyLines(result.text)
+    return _Loaded(path, result.issue, result.text, result.problems, None, lines)
 
 
 def _load_all(archive: Archive) -> list[_Loaded]:
     return [_load(archive, path) for path in archive.issue_paths()]
+
+
+class _KeptLines:
+    """The lines a checked file's cross-issue problems may name (its id, its articles' ids
+    and titles), kept after its text and bodies were let go."""
+
+    __slots__ = ("_id", "_ids", "_titles")
+
+    def __init__(self, lines: KeyLines | Lines | _KeptLines, articles: int) -> None:
+        import array
+
+        self._id = lines.line("id")
+        self._ids = array.array("l", (lines.line("id", i) or 0 for i in range(articles)))
+        self._titles = array.array("l", (lines.line("title", i) or 0 for i in range(articles)))
+
+    def line(self, key: str | None, article: int | None = None) -> int | None:
+        if article is None:
+            return self._id if key == "id" else None
+        found = {"id": self._ids, "title": self._titles}.get(key or "")
+        return (found[article] or None) if found is not None and article < len(found) else None
+
+
+class _SlimArticle:
+    """What the cross-issue rules read of an article that was checked: its id and title."""
+
+    __slots__ = ("id", "title")
+
+    def __init__(self, article_id: str, title: str) -> None:
+        self.id = article_id
+        self.title = title
+
+
+def _slim(item: _Loaded) -> _Loaded:
+    """`item` with only what the cross-issue rules need: no text, no bodies."""
+    if item.issue is None:
+        return item
+    # Ids and titles only: every other field is let go with the text.
+    articles = tuple(_SlimArticle(a.id, a.title) for a in item.issue.articles)
+    issue = replace(item.issue, articles=articles)  # type: ignore[arg-type]
+    lines = _KeptLines(item.lines, len(issue.articles))
+    return _Loaded(item.path, issue, None, item.structural, item.failure, lines)
+
+
+class _LazyPairs(Sequence[set[str]]):
+    """The character pairs of title keys, made when asked (a sequence for NearTitles): a
+    20-year archive's 165,000 sets of pairs would take hundreds of megabytes at once."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self._keys = keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, number: int) -> set[str]:  # type: ignore[override]
+        return _bigrams(self._keys[number])
+
+    def __iter__(self) -> Iterator[set[str]]:
+        return (_bigrams(key) for key in self._keys)
 
 
 def _known_hint(names: Iterable[str]) -> str:
@@ -867,9 +930,11 @@ class NearTitles:
     ) -> None:
         self.threshold = threshold
         self._jaccard = threshold / (2 - threshold) - 1e-9
-        self._sets = list(gram_sets)
+        self._sets = gram_sets  # a Sequence; a lazy one (_LazyPairs) stays lazy
         self._frequency: Counter[str] = Counter(g for grams in self._sets for g in grams)
-        self._postings: dict[str, list[int]] = defaultdict(list)
+        # Arrays of set numbers, not lists of ints: a 20-year archive's postings in a
+        # tenth of the memory.
+        self._postings: dict[str, array.array[int]] = {}
         if index_all:
             for number in range(len(self._sets)):
                 self.add(number)
@@ -877,7 +942,10 @@ class NearTitles:
     def add(self, number: int) -> None:
         """Make set `number` findable (with `index_all=False`, sets join one by one)."""
         for gram in self._prefix(self._sets[number]):
-            self._postings[gram].append(number)
+            found = self._postings.get(gram)
+            if found is None:
+                found = self._postings[gram] = array.array("I")
+            found.append(number)
 
     def _prefix(self, grams: set[str]) -> list[str]:
         import math
@@ -915,9 +983,13 @@ def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list
     """
     published = sorted((i for i in loaded if i.issue is not None and i.issue.is_published), key=_order)
     entries: list[tuple[_Loaded, Article]] = []
+    entry_keys: list[str] = []
     first_entry: dict[int, int] = {}  # id(published item) -> its first entries index
-    near_sets: list[set[str]] = []
-    near_of_entry: dict[int, int] = {}  # entries index -> NearTitles number
+    near_keys: list[str] = []
+    # Entries index -> NearTitles number (-1: too short to be near) and back, as arrays:
+    # a 20-year archive has 165,000 titles.
+    near_of_entry = array.array("i")
+    near_entry = array.array("I")
     for item in published:
         assert item.issue is not None
         first_entry[id(item)] = len(entries)
@@ -926,17 +998,27 @@ def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list
             if not key:
                 continue
             if len(key) >= _MIN_NEAR:
-                near_of_entry[len(entries)] = len(near_sets)
-                near_sets.append(_bigrams(key))
+                near_of_entry.append(len(near_keys))
+                near_entry.append(len(entries))
+                near_keys.append(key)
+            else:
+                near_of_entry.append(-1)
             entries.append((item, article))
-    near = NearTitles(near_sets, index_all=False)
-    near_entry = {number: entry for entry, number in near_of_entry.items()}
-    exact: dict[str, list[int]] = defaultdict(list)
+            entry_keys.append(key)
+    near = NearTitles(_LazyPairs(near_keys), index_all=False)
+    exact: dict[str, int | list[int]] = {}  # a title key -> its entries (one, nearly always)
 
     def index(upto: int, start: int) -> None:
         for number in range(start, upto):
-            exact[_title_key(entries[number][1].title)].append(number)
-            if number in near_of_entry:
+            key = entry_keys[number]
+            found = exact.get(key)
+            if found is None:
+                exact[key] = number
+            elif isinstance(found, int):
+                exact[key] = [found, number]
+            else:
+                found.append(number)
+            if near_of_entry[number] >= 0:
                 near.add(near_of_entry[number])
 
     chosen = {id(item) for item in selected if item.issue is not None}
@@ -999,9 +1081,9 @@ def _published_elsewhere_from(catalog: Catalog, selected: list[_Loaded]) -> list
 def _check_titles(
     item: _Loaded,
     entries: list[tuple[_Loaded, Article]],
-    exact: dict[str, list[int]],
+    exact: dict[str, int | list[int]],
     near: NearTitles,
-    near_entry: dict[int, int],
+    near_entry: Sequence[int],
 ) -> list[Problem]:
     """W601 for one issue's titles against the titles indexed so far (other issues only)."""
     assert item.issue is not None
@@ -1016,7 +1098,8 @@ def _check_titles(
         key = _title_key(article.title)
         if not key:
             continue
-        best = next((n for n in exact.get(key, []) if other(n)), None)
+        same = exact.get(key, [])
+        best = next((n for n in ([same] if isinstance(same, int) else same) if other(n)), None)
         if best is None and len(key) >= _MIN_NEAR:
             scored = [
                 (score, near_entry[n]) for score, n in near.matches(_bigrams(key)) if other(near_entry[n])
@@ -1048,43 +1131,84 @@ def _check_titles(
 _Place = tuple[str, str, tuple[str, ...], int]
 
 
-def _same_body_problem(item: _Loaded, index: int, article: Article, first: tuple[str, str, str]) -> Problem:
-    issue_id, article_id, title = first
+def _same_body_problem(
+    issue_id: str | None,
+    article_id: str | None,
+    index: int,
+    path: Path,
+    line: int | None,
+    first: tuple[str, str, str],
+) -> Problem:
+    first_issue, first_id, first_title = first
     return Problem(
         "W603",
         WARNING,
-        item.issue_id,
-        article.id or None,
+        issue_id or None,
+        article_id or None,
         "body",
-        str(item.path),
-        item.lines.line("body", index),
-        f"{_article_label(article.id or None, index)}the same text as {article_id or '?'} in "
-        f"{issue_id or '?'} (“{title}”): drop one of them unless both belong",
+        str(path),
+        line,
+        f"{_article_label(article_id or None, index)}the same text as {first_id or '?'} in "
+        f"{first_issue or '?'} (“{first_title}”): drop one of them unless both belong",
     )
 
 
-def _same_bodies(loaded: list[_Loaded], selected: list[_Loaded]) -> list[Problem]:
-    """W603 over every file read: each article whose body an earlier article already has."""
-    entries: list[tuple[_Place, str, _Loaded, int, Article]] = []
-    for item in loaded:
+class _SameBodies:
+    """W603 over the whole archive, read one file at a time: each body's digest is kept as
+    a number with where it was (a file's number and the article's place), so the files can
+    be let go once checked; an article whose text an earlier one already has is reported
+    when every file has been read."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, int] = {}  # digest -> file number << 32 | article index
+        self.more: dict[int, list[int]] = {}  # digests seen again: every place
+
+    def add(self, number: int, item: _Loaded) -> None:
         if item.issue is None:
-            continue
-        date = item.issue.date.isoformat() if item.issue.date else ""
+            return
         for index, article in enumerate(item.issue.articles):
-            if article.body.strip():
-                place = (date, item.issue.id, item.path.parts, index)
-                entries.append((place, body_digest(article.body), item, index, article))
-    entries.sort(key=lambda entry: entry[0])
-    chosen = {id(item) for item in selected}
-    first: dict[str, tuple[str, str, str]] = {}
-    problems = []
-    for _place, digest, item, index, article in entries:
-        assert item.issue is not None
-        if digest not in first:
-            first[digest] = (item.issue.id, article.id, article.title)
-        elif id(item) in chosen:
-            problems.append(_same_body_problem(item, index, article, first[digest]))
-    return problems
+            if not article.body.strip():
+                continue
+            key = int(body_digest(article.body), 16)
+            where = number << 32 | index
+            if key in self.first:
+                self.more.setdefault(key, [self.first[key]]).append(where)
+            else:
+                self.first[key] = where
+
+    def problems(self, archive: Archive, loaded: Sequence[_Loaded]) -> list[Problem]:
+        def place(where: int) -> tuple[str, str, tuple[str, ...], int]:
+            item = loaded[where >> 32]
+            assert item.issue is not None
+            date = item.issue.date.isoformat() if item.issue.date else ""
+            return (date, item.issue.id, item.path.parts, where & 0xFFFFFFFF)
+
+        reread: dict[Path, _Loaded] = {}
+        problems = []
+        for places in self.more.values():
+            first, *later = sorted(places, key=place)
+            owner = loaded[first >> 32]
+            assert owner.issue is not None
+            found = owner.issue.articles[first & 0xFFFFFFFF]
+            for where in later:
+                item, index = loaded[where >> 32], where & 0xFFFFFFFF
+                assert item.issue is not None
+                line = item.lines.line("body", index)
+                if line is None and item.text is None:  # let go already: read again to name the line
+                    again = reread.setdefault(item.path, _load(archive, item.path))
+                    line = again.lines.line("body", index)
+                article = item.issue.articles[index]
+                problems.append(
+                    _same_body_problem(
+                        item.issue_id,
+                        article.id,
+                        index,
+                        item.path,
+                        line,
+                        (owner.issue.id, found.id, found.title),
+                    )
+                )
+        return problems
 
 
 def _same_bodies_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem]:
@@ -1116,7 +1240,10 @@ def _same_bodies_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem
             mine: _Place = (mine_date, item.issue.id, item.path.parts, index)
             earlier = sorted(c for c in candidates if c[:4] < mine)
             if earlier:
-                problems.append(_same_body_problem(item, index, article, earlier[0][4]))
+                line = item.lines.line("body", index)
+                problems.append(
+                    _same_body_problem(item.issue_id, article.id, index, item.path, line, earlier[0][4])
+                )
     return problems
 
 
@@ -1184,7 +1311,7 @@ def _sort_key(p: Problem) -> tuple[str, int, str, str]:
 
 
 def validate_report(
-    archive: Archive, issue_ids: Sequence[str] | None = None, *, warnings: bool = True
+    archive: Archive, issue_ids: Sequence[str] | None = None, *, warnings: bool = True, keep: bool = True
 ) -> Report:
     """Problems of the named issues (all when None) and the files checked.
 
@@ -1193,7 +1320,10 @@ def validate_report(
     and `publish`, which only ask whether anything blocks publication.
 
     Named issues are read from their own files; their cross-issue checks (duplicate ids,
-    titles already published) ask the catalog about every other file.
+    titles already published) ask the catalog about every other file. The whole archive is
+    read one file at a time; `keep=False` lets each file's text and bodies go once it is
+    checked (`Report.issues` then holds issues without bodies), so the memory a 20-year
+    archive needs is its titles, not its texts.
     """
     from .dates import today
 
@@ -1205,14 +1335,24 @@ def validate_report(
             titles = _published_elsewhere_from(catalog, selected) if warnings else []
             titles += _same_bodies_from(catalog, selected) if warnings else []
         loaded = sorted([*selected, *others], key=lambda item: item.path.parts)
+        problems: list[Problem] = []
+        for item in selected:
+            problems += _check_file(item, archive.settings, now, warnings=warnings)
     else:
-        loaded = _load_all(archive)
+        # One file at a time: checked, then kept only as far as the cross-issue rules need
+        # it (unless the caller wants the issues whole, as build does).
+        problems = []
+        loaded = []
+        bodies = _SameBodies()
+        for path in archive.issue_paths():
+            item = _load(archive, path)
+            problems += _check_file(item, archive.settings, now, warnings=warnings)
+            if warnings:
+                bodies.add(len(loaded), item)
+            loaded.append(item if keep else _slim(item))
         selected = loaded
         titles = _published_elsewhere(loaded, selected) if warnings else []
-        titles += _same_bodies(loaded, selected) if warnings else []
-    problems: list[Problem] = []
-    for item in selected:
-        problems += _check_file(item, archive.settings, now, warnings=warnings)
+        titles += bodies.problems(archive, loaded) if warnings else []
     paths = {str(item.path) for item in selected}
     problems += [p for p in _duplicates(loaded) if p.path in paths]
     problems += titles

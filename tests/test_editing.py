@@ -471,8 +471,12 @@ def test_unpublish_once_built_needs_force_and_says_what_readers_keep(
     assert "readers keep what they fetched" in done.stderr
     again = invoke("unpublish", "2023-06", archive=root)
     assert again.exit_code == 0 and "not published" in again.stdout
+    assert (tmp_path / "site" / "2023-06.html").is_file()
     rebuilt = invoke("build", archive=root)
     assert rebuilt.exit_code == 0 and "0 published issues" in rebuilt.stdout
+    assert not (tmp_path / "site" / "2023-06.html").exists()  # taken out of the site, as it said
+    feed = tmp_path / "site" / "feed.xml"  # no published issue left: no feed at all
+    assert not feed.exists() or "ecd/2023-06-001<" not in feed.read_text("utf-8")
 
 
 # =========================================================================== add's guard rails

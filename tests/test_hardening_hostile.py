@@ -216,6 +216,34 @@ def check_site(out: Path, where: str) -> None:
         check_markdown(md.read_text("utf-8"), f"{where} {md.name}")
     for eml in out.glob("email/*.eml"):
         check_eml(eml.read_bytes(), f"{where} {eml.name}")
+    for page in out.rglob("*.html"):  # the web archive: article text never becomes markup
+        check_page(page.read_bytes(), f"{where} {page.relative_to(out)}")
+
+
+def check_page(data: bytes, where: str) -> None:
+    """A site page parses without an error, and its only elements that run or load
+    anything are the ones the templates put there (the search page's two scripts)."""
+    import html5lib
+
+    parser = html5lib.HTMLParser(strict=False, namespaceHTMLElements=False)
+    tree = parser.parse(data)
+    assert parser.errors == [], (where, parser.errors[:3])
+    scripts = [e.get("src", "") for e in tree.iter("script")]
+    assert all(re.fullmatch(r"(\.\./)*(assets/search\.js|search/meta-[0-9a-f]+\.js)", s) for s in scripts), (
+        where,
+        scripts,
+    )
+    for element in tree.iter():
+        for name, value in element.attrib.items():
+            assert not name.lower().startswith("on"), (where, element.tag, name)
+            if name in ("href", "src"):
+                assert not value.strip().lower().startswith(("javascript:", "data:", "vbscript:")), (
+                    where,
+                    value,
+                )
+    for tag in ("iframe", "object", "embed", "form"):
+        forms = list(tree.iter(tag))
+        assert (tag == "form" and len(forms) <= 1) or not forms, (where, tag)
 
 
 def check_outputs(archive: Path, issue_id: str, out: Path, where: str) -> None:

@@ -22,6 +22,7 @@ its lock. Then:
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import random
 import shutil
@@ -48,6 +49,7 @@ from _hardening import (
 
 from ecdigest.fileio import is_temp_file
 
+MANIFEST = "site/.ecdigest-manifest.json"  # build's record of what it wrote (site/output.py)
 LOCKS = {
     "archive/.ecdigest/lock",
     "archive/.ecdigest/search.sqlite3.lock",
@@ -199,6 +201,12 @@ def _check_files(now: dict[str, bytes], expected: Expected, where: str) -> None:
             continue
         if name.startswith(INDEX):
             continue
+        if name == MANIFEST:  # the build's own state (times in it): whole, old or new
+            if name in now:
+                head, _, rest = now[name].partition(b"\n")
+                json.loads(head)
+                assert all(line.count(b"\t") == 4 for line in rest.splitlines()), f"{where}: {name}"
+            continue
         got = now.get(name)
         old, new = expected.before.get(name), expected.after.get(name)
         assert got in (old, new), (
@@ -279,7 +287,12 @@ def kill_trial(base: tuple[Path, dict[str, Expected]], work: Path, number: int, 
             assert follow.returncode == 0, f"{where}: follow-up: {follow.stderr.decode()}"
         final = _relocate(snapshot(trial), trial, root)
         for name, data in plan.after.items():
-            if name not in LOCKS and not is_temp_file(Path(name).name) and not name.startswith(INDEX):
+            if (
+                name not in LOCKS
+                and not is_temp_file(Path(name).name)
+                and not name.startswith(INDEX)
+                and name != MANIFEST
+            ):
                 assert final.get(name) == data, f"{where}: after the follow-up, {name} differs"
         if command.name in ("search", "list"):
             answer = follow.stdout.replace(str(trial).encode(), b"ROOT")

@@ -128,16 +128,25 @@ def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess[bytes]:
         ["list", "-f", "JSON"],
         ["list", "--format=json"],
         ["list", "--format", "text"],
+        ["show"],
+        ["show", "2023-06"],
+        ["show", "2023-06", "-f", "json"],
+        ["show", "--width", "40", "2023-06"],
     ],
 )
 def test_the_fast_paths_print_what_the_typer_app_prints(archive: Path, args: list[str]) -> None:
-    """`--version` and `list` off a terminal skip Typer (ecdigest/launcher.py); the bytes
-    must be the app's own (ECDIGEST_DEBUG=1 turns the fast paths off)."""
+    """`--version`, `list` off a terminal and `show` skip Typer (ecdigest/launcher.py); the
+    bytes must be the app's own (ECDIGEST_DEBUG=1 turns the fast paths off)."""
     full = args if args == ["--version"] else ["--archive", str(archive), *args]
     fast, slow = _cli(full), _cli(full, ECDIGEST_DEBUG="1")
     assert fast.returncode == slow.returncode == 0, (fast.stderr, slow.stderr)
     assert fast.stdout == slow.stdout and fast.stderr == slow.stderr
-    if args == ["--version"] or args[-1] == "text" or args == ["list"]:
+    if (
+        args == ["--version"]
+        or args[-1] == "text"
+        or args == ["list"]
+        or (args[0] == "show" and "nope" not in args)
+    ):
         assert "typer" not in loaded_by(*full)
 
 
@@ -151,3 +160,10 @@ def test_the_fast_list_path_leaves_errors_and_odd_command_lines_to_the_app(tmp_p
     assert quiet.returncode == 0 and quiet.stdout == b"" and b"no issues in" in quiet.stderr
     bad = _cli(["--archive", str(empty), "list", "--format", "yaml"])
     assert bad.returncode == 2 and b"yaml" in bad.stderr
+    for args in (["show", "nope"], ["show"]):
+        failed = _cli(["--archive", str(empty), *args])
+        assert failed.returncode == 2 and failed.stderr.count(b"\n") == 1, (args, failed.stderr)
+        assert failed.stderr.startswith(b"ecdigest: error: "), failed.stderr
+    for args in (["show", "--width", "5"], ["show", "a", "b"]):  # click's usage errors
+        failed = _cli(["--archive", str(empty), *args])
+        assert failed.returncode == 2 and b"Traceback" not in failed.stderr, (args, failed.stderr)

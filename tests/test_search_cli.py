@@ -258,7 +258,7 @@ def test_typer_command_is_built_from_the_one_table() -> None:
     assert list(options)[: len(search_options())] == [o.name for o in search_options()]
     for opt in search_options():
         param = options[opt.name]
-        assert param.opts == [opt.flag]
+        assert param.opts == [opt.flag, *opt.aliases]
         assert bool(param.multiple) == opt.multiple
         assert param.help == opt.help
         if opt.kind == "choice":

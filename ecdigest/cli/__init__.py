@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (each module registers its commands on `app`)
     publish_cmds,
     search_cmd,
     send_cmd,
+    site_cmds,
     validate_cmd,
 )
 from .app import app

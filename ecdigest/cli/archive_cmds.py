@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..terminal import printable, stdout_is_terminal
+from ..terminal import stdout_is_terminal
 from .app import app, state, stdin_is_terminal
 from .output import FormatOption, TextOrJson, emit_json, note, table, write_stdout
 
@@ -416,16 +416,16 @@ def list_issues(ctx: typer.Context, *, format: FormatOption = TextOrJson.text) -
 
     from ..listing import HEADERS, empty_note, issue_objects, issue_rows, read_listing, warning_text
 
-    archive = state(ctx).archive()
-    listing = read_listing(archive)
+    root = str(state(ctx).archive().root)  # the archive's one error if there is none
+    listing = read_listing(root)
     sys.stderr.write(warning_text(listing))
     sys.stderr.flush()
     if format is TextOrJson.json:
-        emit_json(issue_objects(archive, listing))
+        emit_json(issue_objects(listing))
     elif listing.entries:
-        table(HEADERS, issue_rows(archive, listing))
+        table(HEADERS, issue_rows(listing))
     elif not listing.warnings:
-        note(empty_note(archive))
+        note(empty_note(root))
     if listing.exit_code:
         raise typer.Exit(listing.exit_code)
 
@@ -464,63 +464,9 @@ def show(
     On a terminal the text goes through a pager ($ECDIGEST_PAGER, $PAGER, else less -R;
     --no-pager, or PAGER=cat, turns it off); never off a terminal.
     """
-    from ..errors import UsageError
-    from ..export.jsonout import dumps
-    from .pager import page
+    from ..contents import show as shown
+    from ..pager import page
 
     archive = state(ctx).archive()
-    if target is None:
-        item, index = archive.resolve(None), None
-    else:
-        from ..editing import find_target
-
-        item, index = find_target(archive, target)
-    issue, settings = item.issue, archive.settings
-    if width is None:
-        import shutil
-
-        width = min(shutil.get_terminal_size((80, 24)).columns, 100) if stdout_is_terminal() else 80
-    if index is not None:
-        if toc or section is not None:
-            raise UsageError(f"{target} is an article; --toc and --section show an issue")
-        from ..contents import article_json, article_text
-
-        article = issue.articles[index]
-        if format is TextOrJson.json:
-            page(dumps(article_json(issue, article)), enabled=not no_pager)
-        else:
-            page(printable(article_text(issue, article, settings, width=width)), enabled=not no_pager)
-        return
-    from .. import contents
-
-    if section is not None:
-        contents.check_section(issue, settings, section)
-    if toc:
-        if format is TextOrJson.json:
-            page(dumps(contents.toc_json(issue, settings, section=section)), enabled=not no_pager)
-        else:
-            page(printable(contents.toc_text(issue, settings, section=section)), enabled=not no_pager)
-        return
-    if section is not None:
-        if format is TextOrJson.json:
-            page(dumps(contents.section_json(issue, settings, section)), enabled=not no_pager)
-        else:
-            page(
-                printable(contents.section_text(issue, settings, section, width=width)), enabled=not no_pager
-            )
-        return
-    if format is TextOrJson.json:
-        from ..counting import count_article, count_issue
-        from ..export.jsonout import issue_dict
-
-        value = issue_dict(issue)
-        for entry, count in (
-            (value, count_issue(issue)),
-            *zip(value["articles"], map(count_article, issue.articles), strict=True),
-        ):
-            entry["words"], entry["reading_minutes"] = count.words, count.minutes
-        page(dumps(value), enabled=not no_pager)
-        return
-    from ..export import text
-
-    page(printable(text.render([issue], settings, width=width)), enabled=not no_pager)
+    text = shown(archive, target, toc=toc, section=section, json=format is TextOrJson.json, width=width)
+    page(text, enabled=not no_pager)

@@ -560,7 +560,6 @@ def unpublish(
     write_stdout(f"unpublished {issue} (a draft again)\n")
     if result.reach is not None and result.reach.reached:
         note(
-            f"{issue} had gone out: {result.reach.describe()}. The next build leaves it out of the feed; "
-            "readers keep what they fetched, files built for it are not deleted, and its ids "
-            "(GUIDs) stay its own"
+            f"{issue} had gone out: {result.reach.describe()}. The next build takes it out of the site "
+            "and the feeds; readers keep what they fetched, and its ids (GUIDs) stay its own"
         )

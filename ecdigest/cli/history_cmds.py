@@ -46,7 +46,7 @@ def log(
     """
     from ..export.jsonout import dumps
     from ..history import history
-    from .pager import page
+    from ..pager import page
 
     archive = state(ctx).archive()
     commits = history(archive, target)

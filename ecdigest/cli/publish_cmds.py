@@ -100,17 +100,25 @@ def build(
     ] = "site",
     format: FormatOption = TextOrJson.text,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing when nothing changed.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace or remove files changed by hand or not written by ecdigest."),
+    ] = False,
 ) -> None:
-    """Validate, then write the feeds, the Markdown pages and the latest email: the cron job.
+    """Validate, then write the website, the feeds and the latest email: the cron job.
 
     Example: ecdigest --archive issues build -o site
 
-    Writes DIR/feed.xml (RSS 2.0), DIR/atom.xml, DIR/ISSUE.md for each published issue
-    and DIR/email/ISSUE.txt + .eml for the latest one; each file atomically and only when
-    its bytes changed, so running it again changes nothing. Errors in published issues:
-    exit 1, nothing written. Prints one summary line (--format json for scripts).
+    Writes into DIR the web archive (index.html, a page per issue at its issue_url, pages
+    per section, source and tag, search, stats, share pages, 404, robots.txt, sitemap.xml;
+    each configured edition under DIR/EDITION/), the feeds (feed.xml, atom.xml, feed.json,
+    RFC 5005 archive pages, per-section feeds), ISSUE.md per published issue and
+    email/ISSUE.txt + .eml for the latest. Only what changed is rendered and written; files
+    it no longer produces are removed; files changed by hand are left alone and reported
+    (exit 1; --force replaces them). Errors in published issues: exit 1, nothing written.
+    Prints one summary line (--format json for scripts).
     """
-    from ..build import BuildRefused
+    from ..build import BuildConflicts, BuildRefused
     from ..build import build as run_build
     from ..outputs import output_folder
 
@@ -118,16 +126,22 @@ def build(
     out_dir = output_folder(output, archive)
     try:
         if _stderr_is_terminal():
-            result = _with_progress(lambda progress: run_build(archive, out_dir, progress=progress))
+            result = _with_progress(
+                lambda progress: run_build(archive, out_dir, progress=progress, force=force)
+            )
         else:
-            result = run_build(archive, out_dir)
+            result = run_build(archive, out_dir, force=force)
     except BuildRefused as refused:
         _report(refused.problems)
         raise
     if format is TextOrJson.json:
         emit_json(result.to_dict())
-    elif not (quiet and not result.written):
+    elif not (quiet and not result.written and not result.removed):
         write_stdout(printable(result.summary(), one_line=True) + "\n")
+    for name, problem in result.conflicts:
+        note(f"{out_dir / name}: {problem}")
+    if result.conflicts:
+        raise BuildConflicts(result)
     _placeholders(archive.settings)
 
 

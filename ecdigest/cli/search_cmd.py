@@ -39,17 +39,21 @@ def _parameters() -> list[inspect.Parameter]:
         annotation: Any
         if opt.multiple:
             annotation, default = list[str] | None, None
-            info = typer.Option(opt.flag, metavar=opt.metavar, help=opt.help, show_default=False)
+            info = typer.Option(
+                opt.flag, *opt.aliases, metavar=opt.metavar, help=opt.help, show_default=False
+            )
         elif opt.kind == "int":
             annotation, default = int, opt.default
-            info = typer.Option(opt.flag, metavar=opt.metavar, help=opt.help, min=0)
+            info = typer.Option(opt.flag, *opt.aliases, metavar=opt.metavar, help=opt.help, min=0)
         elif opt.kind == "choice":
             annotation = _choices(opt.name.title(), opt.choices)
             default = annotation(opt.default)
-            info = typer.Option(opt.flag, help=opt.help, case_sensitive=False)
+            info = typer.Option(opt.flag, *opt.aliases, help=opt.help, case_sensitive=False)
         else:
             annotation, default = str | None, None
-            info = typer.Option(opt.flag, metavar=opt.metavar, help=opt.help, show_default=False)
+            info = typer.Option(
+                opt.flag, *opt.aliases, metavar=opt.metavar, help=opt.help, show_default=False
+            )
         params.append(
             inspect.Parameter(opt.name, keyword, default=default, annotation=Annotated[annotation, info])
         )
@@ -78,7 +82,8 @@ def search(ctx: typer.Context, query: list[str], **values: Any) -> None:
 search.__signature__ = inspect.Signature(_parameters())  # type: ignore[attr-defined]
 app.command(
     "search",
-    # `-直播` and other words starting with a dash are query terms, not options; so the
-    # command has no short options (and no -h) that could swallow them.
-    context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]},
+    # `-直播` and other words starting with a dash are query terms (excluded), not options;
+    # the short options are the ones every command has (-f, -h) and -n for --limit. A word
+    # spelled like another option (`-x`, `--x`) is refused by run_search, never searched.
+    context_settings={"ignore_unknown_options": True, "help_option_names": ["--help", "-h"]},
 )(search)

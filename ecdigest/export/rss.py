@@ -53,6 +53,9 @@ MEDIA_TYPE = "application/rss+xml"
 ATOM_MEDIA_TYPE = "application/atom+xml"
 
 FORMATS = ("rss", "atom")
+# RFC 5005 (feed paging and archiving): fh:archive marks an archive document.
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 PER = ("article", "issue")
 DEFAULT_LIMIT = 10
 
@@ -61,9 +64,12 @@ def _p(text: str) -> str:
     return f"<p>{html.escape(text, quote=False)}</p>"
 
 
-def article_html(article: Article, settings: Newsletter, issue: Issue) -> str:
-    """The whole article as escaped HTML: paragraphs, then the attribution line."""
-    parts = [_p(text) for text in paragraphs(article)]
+def article_html(
+    article: Article, settings: Newsletter, issue: Issue, texts: Sequence[str] | None = None
+) -> str:
+    """The whole article as escaped HTML: paragraphs (`texts`: `paragraphs(article)`
+    when the caller has them already), then the attribution line."""
+    parts = [_p(text) for text in (paragraphs(article) if texts is None else texts)]
     parts.append(_p(attribution(article, settings)))
     link = web_url(article.url)
     if link:
@@ -84,9 +90,9 @@ def issue_html(issue: Issue, settings: Newsletter) -> str:
     return "\n".join(parts)
 
 
-def _summary(article: Article) -> str:
+def _summary(article: Article, texts: Sequence[str] | None = None) -> str:
     """The first paragraph as text (the title when the body is empty)."""
-    found = paragraphs(article)
+    found = paragraphs(article) if texts is None else texts
     return found[0] if found else title_of(article)
 
 
@@ -96,6 +102,40 @@ def _issue_summary(issue: Issue, settings: Newsletter) -> str:
         for n, c in issue.section_counts(settings.sections).items()
     )
     return f"本期共 {len(issue.articles)} 篇" + (f"：{counts}。" if counts else "。")
+
+
+def _history(links: Sequence[tuple[str, str]], archive: bool) -> tuple[type, type]:
+    """A feedgen extension adding RFC 5005 links (`current`, `prev-archive`,
+    `next-archive`) as atom:link and, in an archive document, `<fh:archive/>`."""
+    from feedgen.ext.base import BaseEntryExtension, BaseExtension
+
+    def add(parent: Any, fmt: str) -> None:
+        children = list(parent)
+        first_item = next((i for i, c in enumerate(children) if c.tag in ("item", "entry")), len(children))
+        made = []
+        if archive:
+            made.append(parent.makeelement(f"{{{HISTORY_NS}}}archive", {}))
+        media = ATOM_MEDIA_TYPE if fmt == "atom" else MEDIA_TYPE
+        # feedgen writes Atom's elements without a namespace under an xmlns attribute.
+        tag = "link" if fmt == "atom" else f"{{{ATOM_NS}}}link"
+        for rel, href in links:
+            made.append(parent.makeelement(tag, {"rel": rel, "href": href, "type": media}))
+        for offset, element in enumerate(made):
+            parent.insert(first_item + offset, element)
+
+    class History(BaseExtension):  # type: ignore[misc]
+        def extend_ns(self) -> dict[str, str]:
+            return {"fh": HISTORY_NS}
+
+        def extend_rss(self, feed: Any) -> Any:
+            add(feed[0], "rss")
+            return feed
+
+        def extend_atom(self, feed: Any) -> Any:
+            add(feed, "atom")
+            return feed
+
+    return History, BaseEntryExtension
 
 
 def _new_feed(settings: Newsletter, newest: dt.datetime, fmt: str) -> Any:
@@ -129,7 +169,7 @@ def _add_entry(
     title: str,
     link: str,
     summary: str,
-    content: str,
+    content: str | None,
     when: dt.datetime,
     creator: str,
     category: str | None,
@@ -142,12 +182,14 @@ def _add_entry(
     entry.updated(when)
     if fmt == "atom":
         entry.summary(summary)
-        entry.content(content, type="html")
+        if content is not None:
+            entry.content(content, type="html")
         if creator:
             entry.author({"name": creator})
     else:
         entry.description(html.escape(summary, quote=False))
-        entry.content(content, type="html")
+        if content is not None:
+            entry.content(content, type="html")
         if creator:
             entry.dc.dc_creator(creator)
     if category:
@@ -161,10 +203,17 @@ def render(
     format: str = "rss",
     per: str = "article",
     limit: int | None = DEFAULT_LIMIT,
+    links: Sequence[tuple[str, str]] = (),
+    archive: bool = False,
+    content: bool = True,
 ) -> bytes:
     """The feed over the `limit` newest published issues of `issues` (None: all).
 
     `per="article"`: one item per article; `per="issue"`: one item per issue.
+    `links`: (rel, href) of RFC 5005 links to add (the site's archived feed pages);
+    `archive`: mark the document as an archive document (`<fh:archive/>`).
+    `content=False`: items carry their summary and link, not the whole article (the
+    site's archive pages: the articles are on the site; the feed stays a third the size).
     Raises NotFoundError when no issue is published (an empty feed helps nobody).
     """
     if format not in FORMATS:
@@ -182,6 +231,9 @@ def render(
         chosen = chosen[:limit]
     newest = published_at(require_date(chosen[0]), settings)
     fg = _new_feed(settings, newest, format)
+    if links or archive:
+        feed_extension, entry_extension = _history(links, archive)
+        fg.register_extension("history", feed_extension, entry_extension)
     for issue in chosen:
         when = published_at(require_date(issue), settings)
         if per == "issue":
@@ -192,7 +244,7 @@ def render(
                 title=issue_title(issue, settings),
                 link=issue_link(settings, issue.id),
                 summary=_issue_summary(issue, settings),
-                content=issue_html(issue, settings),
+                content=issue_html(issue, settings) if content else None,
                 when=when,
                 creator=one_line(settings.editor),
                 category=None,
@@ -200,14 +252,15 @@ def render(
             continue
         for _, articles in issue.by_section(settings.sections):
             for article in articles:
+                texts = paragraphs(article)  # once: the summary and the content share them
                 _add_entry(
                     fg,
                     format,
                     guid=article_guid(settings, article.id),
                     title=title_of(article),
                     link=article_link(settings, issue, article),
-                    summary=_summary(article),
-                    content=article_html(article, settings, issue),
+                    summary=_summary(article, texts),
+                    content=article_html(article, settings, issue, texts) if content else None,
                     when=when,
                     creator=one_line(article.source),
                     category=one_line(article.section) or None,

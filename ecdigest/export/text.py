@@ -75,3 +75,19 @@ def render(issues: Sequence[Issue], settings: Newsletter, *, width: int = 80) ->
     if not issue.articles:
         lines += ["", "(no articles yet: add one with `ecdigest add`)"]
     return "\n".join(lines) + "\n"
+
+
+def show_json(issue: Issue) -> dict[str, object]:
+    """`show --format json`: the issue as `export json` gives it, with `words` and
+    `reading_minutes` for the issue and each article (one definition for both of show's
+    entry paths: the launcher's and the Typer command's)."""
+    from .jsonout import issue_dict
+
+    value = issue_dict(issue)
+    articles: list[dict[str, object]] = value["articles"]
+    for entry, count in (
+        (value, count_issue(issue)),
+        *zip(articles, map(count_article, issue.articles), strict=True),
+    ):
+        entry["words"], entry["reading_minutes"] = count.words, count.minutes
+    return value

@@ -17,7 +17,7 @@ import os
 import shlex
 import subprocess
 
-from ..terminal import stdout_is_terminal, write_stdout
+from .terminal import stdout_is_terminal, write_stdout
 
 PAGER_VAR = "ECDIGEST_PAGER"
 DEFAULT_PAGER = "less -R"

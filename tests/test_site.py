@@ -1,0 +1,476 @@
+"""The web archive `ecdigest build` writes: pages, links, feeds, incremental builds, the
+manifest's rules, editions, templates, determinism, hostile text. (In a real browser:
+tests/test_site_browser.py.)"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from _publishing import FIXTURE_ARCHIVE, copy_fixture, w3c_rss_problems
+from _site import SITE_LINK, files, html_errors, link_problems, many_issues, resolve_site_url, set_editions
+from conftest import SHIPPED_ARCHIVE, Invoke
+
+from ecdigest.site.names import href, issue_path, key, slug
+
+
+def build(invoke: Invoke, root: Path, out: Path, *args: str) -> dict[str, object]:
+    result = invoke("build", "-o", str(out), "--format", "json", *args, archive=root)
+    assert result.exit_code == 0, result.output
+    report: dict[str, object] = json.loads(result.stdout)
+    return report
+
+
+# --------------------------------------------------------------------------- names and paths
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("跨境电商", "跨境电商"),
+        ("《人民日报》", "人民日报"),
+        ("“人民日报”", "人民日报"),  # marks frame the name: one outlet, one page
+        ("５Ｇ", "5g"),
+        ("AI", "ai"),
+        ("电商/直播", "电商-直播"),
+        ("what?now#x", "what-now-x"),
+        ("a  b\tc", "a-b-c"),
+        ("..", "~"),  # nothing left but a digest
+        ("../../etc/passwd", "etc-passwd"),
+        ("100%", "100"),
+        ("CON", "con-"),
+        ("《电子商务动态》编辑部", "电子商务动态-编辑部"),
+    ],
+)
+def test_slugs_are_readable_and_safe(name: str, expected: str) -> None:
+    value = slug(name)
+    if expected == "~":
+        assert re.fullmatch(r"~[0-9a-f]{8}", value), value
+    else:
+        assert value == expected
+    assert "/" not in value and not value.startswith((".", "-")) and value not in ("", ".", "..")
+
+
+def test_long_names_are_cut_with_a_digest_and_never_collide() -> None:
+    long_one = "跨境电商" * 30
+    other = "跨境电商" * 29 + "跨境电子"
+    a, b = slug(long_one), slug(other)
+    assert a != b
+    assert len(a.encode()) <= 130 and "~" in a
+    assert a.startswith("跨境电商跨境电商")
+    assert slug(long_one) == a  # a pure function: the same every time
+
+
+def test_names_that_fold_alike_share_a_page() -> None:
+    assert key("《人民日报》") == key("“人民日报”") == key(" 人民日报 ")
+    assert slug("ChatGPT") == slug("chatgpt") == slug("ＣｈａｔＧＰＴ")
+
+
+def test_relative_links_are_percent_encoded() -> None:
+    assert href("source/人民日报.html", "2023-06.html", "2023-06-001") == "../2023-06.html#2023-06-001"
+    assert href("index.html", "tag/跨境电商.html") == "tag/%E8%B7%A8%E5%A2%83%E7%94%B5%E5%95%86.html"
+    assert href("zh-Hant-TW/index.html", "index.html") == "../index.html"
+
+
+def test_issue_pages_follow_issue_url() -> None:
+    from dataclasses import replace
+
+    from ecdigest.model import Newsletter
+
+    settings = Newsletter()
+    assert issue_path(settings, "2023-06") == "2023-06.html"
+    assert (
+        issue_path(replace(settings, issue_url="{link}issues/{issue}/"), "2023-06")
+        == "issues/2023-06/index.html"
+    )
+    assert (
+        issue_path(replace(settings, issue_url="https://elsewhere.example/{issue}.html"), "2023-06")
+        == "2023-06.html"
+    )
+    assert issue_path(replace(settings, issue_url="{link}../x/{issue}.html"), "2023-06") == "2023-06.html"
+
+
+# --------------------------------------------------------------------------- the whole site
+
+
+def test_every_page_parses_and_every_link_resolves(invoke: Invoke, tmp_path: Path) -> None:
+    root = many_issues(tmp_path, 24, editions=("zh-Hant-TW",))
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    names = files(out)
+    for expected in (
+        "index.html",
+        "2023-06.html",
+        "2023-05.html",
+        "year/2019.html",
+        "sections.html",
+        "sources.html",
+        "tags.html",
+        "stats.html",
+        "search.html",
+        "404.html",
+        "robots.txt",
+        "sitemap.xml",
+        "feed.xml",
+        "atom.xml",
+        "feed.json",
+        "archive/feed-1.xml",
+        "archive/atom-2.xml",
+        "section/行业资讯.html",
+        "section/行业资讯.xml",
+        "section/行业资讯.atom.xml",
+        "a/2023-06-001.html",
+        "zh-Hant-TW/index.html",
+        "zh-Hant-TW/2023-06.html",
+        "zh-Hant-TW/section/行業資訊.html",
+        "zh-Hant-TW/feed.xml",
+        "zh-Hant-TW/search.html",
+    ):
+        assert expected in names, expected
+    pages = [n for n in names if n.endswith(".html")]
+    for name in pages:
+        assert html_errors((out / name).read_bytes()) == [], name
+    outside = set()
+    for toml in root.rglob("*.toml"):
+        outside.update(re.findall(r'(?m)^url = "([^"]+)"', toml.read_text("utf-8")))
+    from ecdigest.export.common import web_url
+
+    assert link_problems(out, outside={web_url(u) or "" for u in outside}) == []
+
+
+def test_feeds_pass_the_publishing_checks_and_link_to_pages(invoke: Invoke, tmp_path: Path) -> None:
+    import feedparser
+
+    root = many_issues(tmp_path, 24)
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    main = (out / "feed.xml").read_bytes()
+    # The fixed archive's titles are hostile on purpose (tests/test_build.py allows the same).
+    assert [p for p in w3c_rss_problems(main, SITE_LINK + "feed.xml") if "title contains HTML" not in p] == []
+    archived = (out / "archive" / "feed-1.xml").read_bytes()
+    archive_problems = w3c_rss_problems(archived, SITE_LINK + "archive/feed-1.xml")
+    history = "undefined element {http://purl.org/syndication/history/1.0}archive"  # RFC 5005, known to the validator
+    assert [p for p in archive_problems if "title contains HTML" not in p and history not in p] == []
+    for name in ("feed.xml", "atom.xml", "archive/feed-1.xml", "archive/atom-1.xml", "section/数据观察.xml"):
+        parsed = feedparser.parse((out / name).read_bytes())
+        assert not parsed.bozo, (name, parsed.bozo_exception)
+        for entry in parsed.entries:
+            link = entry.link
+            if link.startswith(SITE_LINK):
+                target = resolve_site_url(out, link)
+                assert target is not None, (name, link)
+                fragment = link.split("#", 1)[1] if "#" in link else ""
+                assert not fragment or f'id="{fragment}"' in target.read_text("utf-8"), link
+    # RFC 5005: the main feed links the newest archive page, pages link each other, all
+    # issues are somewhere, no page holds more than 10 issues' items.
+    channel = feedparser.parse(main).feed
+    assert [link.href for link in channel.links if link.rel == "prev-archive"] == [
+        SITE_LINK + "archive/feed-2.xml"
+    ]
+    page = feedparser.parse((out / "archive" / "feed-2.xml").read_bytes())
+    rels = {link.rel: link.href for link in page.feed.links}
+    assert rels["current"] == SITE_LINK + "feed.xml"
+    assert rels["prev-archive"] == SITE_LINK + "archive/feed-1.xml"
+    assert b"<fh:archive/>" in (out / "archive" / "feed-2.xml").read_bytes()
+    guids = set()
+    for name in ("feed.xml", "archive/feed-1.xml", "archive/feed-2.xml"):
+        guids |= {e.id for e in feedparser.parse((out / name).read_bytes()).entries}
+    issue_files = [p for p in root.rglob("*.toml") if p.name != "ecdigest.toml"]
+    published = [p for p in issue_files if 'status = "published"' in p.read_text("utf-8")]
+    expected = sum(p.read_text("utf-8").count("[[articles]]") for p in published)
+    assert len(guids) == expected
+    data = json.loads((out / "feed.json").read_text("utf-8"))
+    assert data["version"] == "https://jsonfeed.org/version/1.1"
+    assert data["items"] and all(item["id"].startswith("tag:") for item in data["items"])
+    page_html = (out / "2023-06.html").read_text("utf-8")
+    for kind in ("application/rss+xml", "application/atom+xml", "application/feed+json"):
+        assert f'type="{kind}"' in page_html  # autodiscovery on every page
+
+
+def test_email_page_link_resolves(invoke: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(invoke, FIXTURE_ARCHIVE, out)
+    text = (out / "email" / "2023-06.txt").read_text("utf-8")
+    links = re.findall(r"https://example\.org/ecd/\S+\.html", text)
+    assert links
+    for link in links:
+        assert resolve_site_url(out, link) is not None, link
+
+
+def test_sitemap_robots_and_open_graph(invoke: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(invoke, FIXTURE_ARCHIVE, out)
+    robots = (out / "robots.txt").read_text("utf-8")
+    assert "Sitemap: https://example.org/ecd/sitemap.xml" in robots
+    sitemap = (out / "sitemap.xml").read_text("utf-8")
+    assert "<loc>https://example.org/ecd/2023-06.html</loc><lastmod>2023-06-05</lastmod>" in sitemap
+    assert "/a/" not in sitemap  # share pages are cards, not pages to index
+    page = (out / "2023-06.html").read_text("utf-8")
+    assert '<meta property="og:type" content="article">' in page
+    assert '<meta property="og:url" content="https://example.org/ecd/2023-06.html">' in page
+    card = (out / "a" / "2023-06-001.html").read_text("utf-8")
+    assert '<meta property="og:title"' in card and 'name="twitter:card"' in card
+    assert 'url=../2023-06.html#2023-06-001"' in card
+
+
+def test_pages_say_their_language_and_edition(invoke: Invoke, tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path)
+    set_editions(root, ("zh-Hant-TW", "zh-Hant-HK"))
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    original = (out / "2023-06.html").read_text("utf-8")
+    taiwan = (out / "zh-Hant-TW" / "2023-06.html").read_text("utf-8")
+    assert original.startswith('<!doctype html>\n<html lang="zh-CN">')
+    assert '<html lang="zh-TW">' in taiwan
+    assert 'href="zh-Hant-TW/2023-06.html" hreflang="zh-TW"' in original
+    assert 'href="../zh-Hant-HK/2023-06.html" hreflang="zh-HK"' in taiwan
+    assert "電子商務動態" in taiwan and "目錄" in taiwan
+    feed = (out / "zh-Hant-TW" / "feed.xml").read_text("utf-8")
+    assert "<language>zh-TW</language>" in feed and "https://example.org/ecd/zh-Hant-TW/2023-06.html#" in feed
+
+
+def test_stats_page_has_inline_svg_without_scripts(invoke: Invoke, tmp_path: Path) -> None:
+    root = many_issues(tmp_path, 8)
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    page = (out / "stats.html").read_text("utf-8")
+    assert page.count("<svg ") == 3
+    assert "<script" not in page
+    assert "Generated with pygal" not in page and "chart-" in page
+
+
+# --------------------------------------------------------------------------- incremental
+
+
+def test_a_one_issue_change_renders_only_what_depends_on_it(invoke: Invoke, tmp_path: Path) -> None:
+    root = many_issues(tmp_path, 30)
+    out = tmp_path / "site"
+    first = build(invoke, root, out)
+    assert first["written"]
+    again = build(invoke, root, out)
+    assert again["written"] == [] and again["removed"] == []
+    path = root / "2019" / "2019-03-04w.toml"
+    path.write_text(path.read_text("utf-8").replace("这一段以数字和句点开头", "这一段以数字开头"), "utf-8")
+    report = build(invoke, root, out)
+    written = set(report["written"])  # type: ignore[arg-type]
+    assert "2019-03-04w.html" in written and "2019-03-04w.md" in written
+    # Archive pages carry summaries: an edit past the first paragraph leaves them alone.
+    assert "archive/feed-1.xml" not in written and "feed.xml" not in written  # not among the newest
+    assert "2019-02-25w.html" not in written  # the text changed, not the title its neighbours show
+    assert len(written) < 40, sorted(written)
+    # A title change reaches the neighbours' previous/next links and the lists.
+    path.write_text(
+        path.read_text("utf-8").replace('title = "电子商务动态 2019-03-04"', 'title = "三月特刊"'), "utf-8"
+    )
+    written = set(build(invoke, root, out)["written"])  # type: ignore[arg-type]
+    assert {"2019-02-25w.html", "2019-03-11w.html", "year/2019.html"} <= written
+    # An article's title is in its feed items: the archive page that holds it follows.
+    path.write_text(
+        path.read_text("utf-8").replace("超长的拉丁单词与网址不会被拆开", "超长的拉丁单词不会被拆开"), "utf-8"
+    )
+    written = set(build(invoke, root, out)["written"])  # type: ignore[arg-type]
+    assert {"archive/feed-1.xml", "archive/atom-1.xml"} <= written
+    assert "archive/feed-2.xml" not in written
+
+
+def test_unpublished_pages_are_removed_and_nothing_else(invoke: Invoke, tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path)
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    mine = out / "about.html"
+    mine.write_text("<!doctype html><title>ours</title>", "utf-8")  # not the build's
+    (out / "notes").mkdir()
+    (out / "notes" / "x.txt").write_text("keep", "utf-8")
+    path = root / "2023" / "2023-05.toml"
+    path.write_text(path.read_text("utf-8").replace('status = "published"', 'status = "draft"'), "utf-8")
+    report = build(invoke, root, out)
+    removed = set(report["removed"])  # type: ignore[arg-type]
+    assert {"2023-05.html", "2023-05.md", "a/2023-05-001.html"} <= removed
+    assert not (out / "2023-05.html").exists()
+    assert mine.read_text("utf-8") == "<!doctype html><title>ours</title>"
+    assert (out / "notes" / "x.txt").exists()
+
+
+def test_hand_changed_files_are_reported_not_overwritten(invoke: Invoke, tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path)
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    page = out / "2023-06.html"
+    page.write_text(page.read_text("utf-8").replace("目录", "目次"), "utf-8")
+    path = root / "2023" / "2023-06.toml"
+    path.write_text(path.read_text("utf-8").replace("不是引用", "不是引文"), "utf-8")
+    result = invoke("build", "-o", str(out), archive=root)
+    assert result.exit_code == 1
+    assert f"{page}: was changed since ecdigest wrote it; left as it is" in result.stderr
+    assert "目次" in page.read_text("utf-8")
+    again = invoke("build", "-o", str(out), archive=root)  # reported until resolved
+    assert again.exit_code == 1 and "2023-06.html" in again.stderr
+    forced = invoke("build", "-o", str(out), "--force", archive=root)
+    assert forced.exit_code == 0, forced.output
+    assert "目次" not in page.read_text("utf-8") and "不是引文" in page.read_text("utf-8")
+    # A file in the way that ecdigest did not write is not replaced either.
+    shutil.rmtree(out)
+    out.mkdir()
+    (out / "index.html").write_text("mine", "utf-8")
+    result = invoke("build", "-o", str(out), archive=root)
+    assert result.exit_code == 1 and "was not written by ecdigest" in result.stderr
+    assert (out / "index.html").read_text("utf-8") == "mine"
+
+
+def test_an_old_build_folder_is_adopted(invoke: Invoke, tmp_path: Path) -> None:
+    """A folder the build wrote before the manifest existed: its files are replaced, not conflicts."""
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / ".ecdigest-build.lock").touch()
+    (out / "feed.xml").write_text("old feed", "utf-8")
+    (out / "2023-05.md").write_text("old page", "utf-8")
+    result = invoke("build", "-o", str(out), archive=FIXTURE_ARCHIVE)
+    assert result.exit_code == 0, result.output
+    assert (out / "feed.xml").read_bytes().startswith(b"<?xml")
+
+
+def test_same_archive_same_bytes(invoke: Invoke, tmp_path: Path) -> None:
+    root = many_issues(tmp_path, 5, editions=("zh-Hant-TW",))
+    a, b = tmp_path / "a", tmp_path / "b"
+    build(invoke, root, a)
+    build(invoke, root, b)
+    assert files(a) == files(b)
+    for name in files(a):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_no_change_build_writes_nothing_and_reads_no_issue(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    build(invoke, FIXTURE_ARCHIVE, out)
+    from ecdigest.archive import Archive
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a no-change build read an issue file")
+
+    monkeypatch.setattr(Archive, "read", no_reading)
+    report = build(invoke, FIXTURE_ARCHIVE, out)
+    assert report["written"] == [] and report["removed"] == []
+
+
+# --------------------------------------------------------------------------- templates and trust
+
+
+def test_archive_templates_override_the_shipped_ones(invoke: Invoke, tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path)
+    (root / "templates").mkdir()
+    (root / "templates" / "404.html").write_text(
+        '{% extends "base.html" %}{% block main %}<h1>本站没有这一页</h1>{% endblock %}', "utf-8"
+    )
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    assert "本站没有这一页" in (out / "404.html").read_text("utf-8")
+    assert "目录" in (out / "2023-06.html").read_text("utf-8")  # the others are ours
+
+
+def test_article_text_never_becomes_markup(invoke: Invoke, tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path)
+    path = root / "2023" / "2023-06.toml"
+    hostile = '<script>alert(1)</script><img src=x onerror=alert(2)>\\"><a href=javascript:alert(3)>x</a>'
+    text = path.read_text("utf-8")
+    text = text.replace('title = "', f'title = "{hostile}', 1)
+    text = text.replace("tags = [", f'tags = ["{hostile}", ', 1) if "tags = [" in text else text
+    text = text.replace('source = "《经济日报》"', f'source = "《{hostile}》"')
+    path.write_text(text, "utf-8")
+    out = tmp_path / "site"
+    result = invoke("build", "-o", str(out), archive=root)
+    assert result.exit_code in (0, 1), result.output
+    if result.exit_code == 1:  # validation refuses the marks: publish it regardless
+        result = invoke("build", "-o", str(out), archive=root)
+    for name in files(out):
+        if name.endswith((".html", ".xml", ".json", ".js")):
+            data = (out / name).read_text("utf-8")
+            assert "<script>alert" not in data, name
+            assert "onerror=alert" not in data.replace("onerror=alert(2)&gt;", ""), name
+            assert 'href="javascript:' not in data, name
+
+
+def test_serve_preview_shows_drafts_under_a_banner(tmp_path: Path) -> None:
+    from ecdigest.archive import open_archive
+    from ecdigest.build import build as run_build
+
+    root = copy_fixture(tmp_path)
+    preview = tmp_path / "preview"
+    run_build(open_archive(root), preview, drafts=True, validate=False)
+    draft = (preview / "2023-07.html").read_text("utf-8")
+    assert 'class="draft-banner"' in draft and "草稿" in draft
+    assert 'class="draft-banner"' not in (preview / "2023-06.html").read_text("utf-8")
+    out = tmp_path / "site"
+    run_build(open_archive(root), out)
+    assert not (out / "2023-07.html").exists()  # never in the published site
+
+
+@pytest.mark.skipif(not (SHIPPED_ARCHIVE / "ecdigest.toml").exists(), reason="shipped archive not there")
+def test_shipped_archive_builds_the_whole_site(invoke: Invoke, tmp_path: Path) -> None:
+    root = tmp_path / "issues"
+    shutil.copytree(SHIPPED_ARCHIVE, root, ignore=shutil.ignore_patterns(".ecdigest"))
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    names = files(out)
+    assert len([n for n in names if n.startswith("a/")]) == 53
+    assert "source/人民日报.html" in names and "section/专家视点.html" in names
+
+
+def test_workers_build_the_same_site(invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold build of many issues runs in forked workers: the same bytes as one process."""
+    import ecdigest.site.builder as builder
+
+    root = many_issues(tmp_path, 24, editions=("zh-Hant-HK",))
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 10**6)
+    build(invoke, root, serial)
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 4)
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+    report = build(invoke, root, parallel)
+    assert files(serial) == files(parallel)
+    for name in files(serial):
+        assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
+    assert sorted(report["written"]) == files(parallel)  # type: ignore[arg-type]
+    again = build(invoke, root, parallel)  # the manifest the workers reported is complete
+    assert again["written"] == [] and again["removed"] == []
+
+
+def test_a_manifest_of_another_version_is_adopted_a_damaged_one_is_not(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    root = copy_fixture(tmp_path)
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    manifest = out / ".ecdigest-manifest.json"
+    head, _, rest = manifest.read_text("utf-8").partition("\n")
+    manifest.write_text(head.replace('"version":2', '"version":1') + "\n" + rest, "utf-8")
+    path = root / "2023" / "2023-06.toml"
+    path.write_text(path.read_text("utf-8").replace("不是引用", "不是引文"), "utf-8")
+    assert build(invoke, root, out)["conflicts"] == []
+    manifest.write_text("{not json", "utf-8")
+    path.write_text(path.read_text("utf-8").replace("不是引文", "不是引用"), "utf-8")
+    result = invoke("build", "-o", str(out), archive=root)
+    assert result.exit_code == 1 and "2023-06.html: was not written by ecdigest" in result.stderr
+
+
+def test_the_issue_content_partial_renders_for_an_email(tmp_path: Path) -> None:
+    """The seam for the email's HTML part: the issue page's content with absolute links."""
+    from ecdigest.archive import open_archive
+    from ecdigest.editions import for_edition
+    from ecdigest.site.render import issue_fragment
+
+    archive = open_archive(FIXTURE_ARCHIVE)
+    issue = archive.get("2023-06").issue
+    fragment = issue_fragment(issue, archive.settings)
+    assert fragment.lstrip().startswith('<header class="issue-header">')
+    assert 'id="2023-06-001"' in fragment and "来源：" in fragment
+    assert 'href="https://example.org/ecd/source/' in fragment  # absolute: it leaves the site
+    assert "<script>alert(1)</script>" not in fragment and "&lt;script&gt;" in fragment
+    assert html_errors(f"<!doctype html><html lang=zh><title>x</title>{fragment}".encode()) == []
+    [converted], settings = for_edition([issue], archive.settings, "zh-Hant-TW")
+    taiwan = issue_fragment(converted, settings)
+    assert "來源：" in taiwan and "https://example.org/ecd/zh-Hant-TW/" in taiwan

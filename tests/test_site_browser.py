@@ -1,0 +1,212 @@
+"""The web archive in a real browser: Debian's headless Chromium through chromedriver
+(selenium). In CI (`CI=true`) these run, never skip: `.ci/run` installs chromium and
+chromium-driver. One browser for the module; screenshots go to the test's tmp folder."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import itertools
+import json
+import os
+import shutil
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _site import SITE_LINK, many_issues
+from conftest import SHIPPED_ARCHIVE
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+HAVE_BROWSER = Path(CHROMIUM).exists() and Path(DRIVER).exists()
+if not HAVE_BROWSER and os.environ.get("CI") != "true":
+    pytest.skip("headless Chromium and chromedriver are not installed", allow_module_level=True)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECDIGEST_")}
+    env["ECDIGEST_NOW"] = "2023-07-10T09:00:00+08:00"
+    return subprocess.run(
+        [sys.executable, "-m", "ecdigest", *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The shipped archive's site (and a larger one), served on 127.0.0.1."""
+    base = tmp_path_factory.mktemp("browser")
+    archive = base / "issues"
+    shutil.copytree(SHIPPED_ARCHIVE, archive, ignore=shutil.ignore_patterns(".ecdigest"))
+    out = base / "site"
+    result = cli("--archive", str(archive), "build", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    handler = functools.partial(QuietHandler, directory=str(out))
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {
+            "archive": archive,
+            "out": out,
+            "url": f"http://127.0.0.1:{server.server_address[1]}/",
+            "tmp": base,
+        }
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ):
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.binary_location = CHROMIUM
+    driver = webdriver.Chrome(options=options, service=Service(DRIVER))
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def cli_hits(archive: Path, query: str) -> list[str]:
+    result = cli("--archive", str(archive), "search", query, "--limit", "0", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return sorted(hit["article"] for hit in json.loads(result.stdout or "[]"))
+
+
+def site_hits(browser: Any, url: str, query: str) -> list[str]:
+    from urllib.parse import quote
+
+    browser.get(f"{url}search.html?q={quote(query)}")
+    deadline = time.monotonic() + 20
+    count = None
+    while time.monotonic() < deadline:
+        count = browser.execute_script(
+            "return document.getElementById('search-status').dataset.count || null"
+        )
+        shown = browser.execute_script("return document.querySelectorAll('.search-result').length")
+        if (count is not None and int(count) == shown) or (count is not None and shown >= 20):
+            break
+        time.sleep(0.1)
+    assert count is not None, browser.execute_script(
+        "return document.getElementById('search-status').textContent"
+    )
+    while browser.execute_script("return document.querySelectorAll('.search-result').length") < int(count):
+        browser.execute_script("document.querySelector('.search-results + button').click()")
+        time.sleep(0.1)
+    found: list[str] = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.search-result')).map(e => e.dataset.article)"
+    )
+    return sorted(found)
+
+
+def test_index_to_issue_to_the_article_a_feed_item_links(site: dict[str, Any], browser: Any) -> None:
+    import feedparser
+    from selenium.webdriver.common.by import By
+
+    url = site["url"]
+    browser.set_window_size(1280, 900)
+    browser.get(url + "index.html")
+    browser.find_element(By.CSS_SELECTOR, ".issue-row-title a").click()
+    assert browser.current_url == url + "2023-06.html"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "电子商务动态 2023 年 6 月"
+    feed = feedparser.parse((site["out"] / "feed.xml").read_bytes())
+    item = feed.entries[5]
+    assert item.link.startswith(SITE_LINK)
+    browser.get(url + item.link[len(SITE_LINK) :])
+    anchor = item.link.split("#", 1)[1]
+    target = browser.find_element(By.ID, anchor)
+    assert target.find_element(By.TAG_NAME, "h3").text == item.title
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", target)
+    assert 0 <= top < 200, top  # the browser scrolled to the article
+
+
+def test_site_search_finds_what_the_cli_finds(site: dict[str, Any], browser: Any) -> None:
+    for query in ("直播", "店", "网", "电商", "跨境电商", "直播 -淘宝", "快递 OR 物流", "5G"):
+        assert site_hits(browser, site["url"], query) == cli_hits(site["archive"], query), query
+
+
+def test_site_search_works_from_the_files_on_a_disk(site: dict[str, Any], browser: Any) -> None:
+    file_url = (site["out"]).as_uri() + "/"
+    assert site_hits(browser, file_url, "直播") == cli_hits(site["archive"], "直播")
+
+
+def test_no_horizontal_scroll_on_a_phone_and_screenshots(site: dict[str, Any], browser: Any) -> None:
+    url = site["url"]
+    shots = site["tmp"] / "screenshots"
+    shots.mkdir(exist_ok=True)
+    for width in (360, 390, 1280):
+        browser.set_window_size(width, 900)
+        for page in (
+            "index.html",
+            "2023-06.html",
+            "stats.html",
+            "search.html",
+            "sources.html",
+            "section/行业资讯.html",
+        ):
+            browser.get(url + page)
+            scroll, inner = browser.execute_script(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            assert scroll <= inner, (width, page, scroll, inner)
+            if width in (390, 1280) and page in ("2023-06.html", "index.html", "stats.html"):
+                browser.save_screenshot(str(shots / f"{page.replace('/', '_')}-{width}.png"))
+    assert len(list(shots.glob("*.png"))) == 6
+
+
+def test_keyboard_users_get_a_skip_link_and_visible_focus(site: dict[str, Any], browser: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    browser.set_window_size(1280, 900)
+    browser.get(site["url"] + "2023-06.html")
+    browser.find_element("tag name", "body").send_keys(Keys.TAB)
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("class") == "skip-link"
+    outline = browser.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", "")
+    levels = browser.execute_script(
+        "return Array.from(document.querySelectorAll('main h1, main h2, main h3')).map(h => +h.tagName[1])"
+    )
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in itertools.pairwise(levels))
+    assert browser.execute_script("return document.querySelectorAll('header, nav, main, footer').length") >= 4
+
+
+def test_a_larger_archive_searches_across_segments(tmp_path: Path, browser: Any) -> None:
+    """Main segment plus a delta after one edit: the same answers as the CLI."""
+    root = many_issues(tmp_path, 12)
+    out = tmp_path / "site"
+    assert cli("--archive", str(root), "build", "-o", str(out)).returncode == 0
+    path = root / "2019" / "2019-02-04w.toml"
+    path.write_text(path.read_text("utf-8").replace("快递业务量", "快递直播业务量"), "utf-8")
+    assert cli("--archive", str(root), "build", "-o", str(out)).returncode == 0
+    assert list((out / "search").glob("delta-*"))
+    file_url = out.as_uri() + "/"
+    for query in ("直播", "快递", "业务量"):
+        assert site_hits(browser, file_url, query) == cli_hits(root, query), query
