@@ -209,7 +209,9 @@ def export_email(
         )
         return
     (converted,), settings = for_edition([item.issue], archive.settings, script and script.value)
-    message = email.compose(converted, settings, width=width, max_articles=max_articles)
+    message = email.compose(
+        converted, settings, width=width, max_articles=max_articles, archive_root=archive.root
+    )
     emit(message.data, output, archive)
     note(f"{item.issue.id}: {message.size_line()}")
     warning = message.clip_warning()
