@@ -297,6 +297,9 @@ def test_shipped_archive_email() -> None:
         data = email_export.render_eml(issue, archive.settings, width=width)
         check_message(data, issue, archive.settings)
         assert wire_problems(plain(data).get_content(), text) == []
+    # the whole issue's HTML part fits before Gmail clips (README reports the numbers)
+    message = email_export.compose(issue, archive.settings)
+    assert message.clip_part.subtype == "html" and message.clip_warning() is None, message.size_line()
     # verbatim, once the wrapping is undone (a 75-column line does not fit in 72)
     flowed = join_lines(email_export.render_text(issue, archive.settings))
     assert all(common.attribution(a) in flowed for a in issue.articles)
