@@ -269,7 +269,8 @@ def main() -> None:
         f"--runs {args.runs}` on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; load average {load[0]:.2f}. The shipped issue's email "
         f"document ({len(shipped.encode('utf-8')):,} bytes before inlining) and the tricky fixture issue; "
-        "median of the runs on the shipped one. Checks: bench/bench_inliners.py's docstring.",
+        "median of the runs on the shipped one. Checks: bench/bench_inliners.py's docstring. Output "
+        "sizes are before export/mailhtml.py's mail-safe pass, which drops the classes and ids.",
         "",
         "| inliner | version | median | output (shipped) | problems on our markup |",
         "|---|---|---:|---:|---|",

@@ -26,9 +26,11 @@ The rest of RFC 3676, done here and tested with a decoder written from the RFC:
   a token too wide for the line, so the joined line is one unbreakable token).
 
 The message (Python's `email` package) is built from the parts it is given (`build`):
-one part today, the text; the HTML alternative of issue 14 plugs in as a second `Part`
-(`compose` lists the parts; `build` then makes multipart/alternative, text first). UTF-8
-in base64 (safe through any transport; trailing spaces survive). Headers: From/To from
+the text, then the HTML part (export/mailhtml.py: the issue page's templates, CSS
+inlined), as multipart/alternative, least preferred first (RFC 2046). Both hold the same
+articles (`kept`: the `max_articles` cut) and the same fixed sentences (`footer`,
+`more_on_the_web`, `in_the_email`, written once here). UTF-8 in base64 (safe through any
+transport; trailing spaces survive). Headers: From/To from
 `[email]`, Subject (【样稿】 first on a proof of a draft), Date, Message-ID, and what a
 list needs: List-Id, List-Unsubscribe (+ List-Unsubscribe-Post for an https URL, RFC
 8058) and List-Archive. No `Precedence: bulk`: it was never standardised (RFC 2076 lists
@@ -39,7 +41,11 @@ now read from the List-* fields this message carries.
 The message is byte-identical across runs:
 - Date: the issue's date at 08:00 in the newsletter's timezone (not the time of the run);
 - Message-ID: `<ecd.ISSUE.HASH@DOMAIN>`, HASH from the headers and the parts, DOMAIN from
-  the From address: the same issue gives the same id, a corrected issue a new one.
+  the From address: the same issue gives the same id, a corrected issue a new one;
+- the MIME boundary: from the parts (Python's is random).
+
+Size: Gmail clips a message whose HTML is over 102 KB; `Message.fits` is then the most
+articles whose HTML part fits (a binary search that renders the part), for the warning.
 Header values (mailheaders.py) are single-line by construction, so a title with CR/LF in
 it cannot add headers.
 """
