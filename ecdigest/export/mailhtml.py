@@ -9,9 +9,13 @@ subject: the first titles), the proof mark of a draft, a "view in browser" link 
 issue's page (`issue_url`), the "more on the web" sentence when `max_articles` cut the
 issue, and the signature of the text part (editor, unsubscribe, feed).
 
-Then, for mail clients (what they keep, from caniemail.com's data, hteumeuleu/caniemail
-`_features/*.md`, and the notes of people who build Chinese mail: Gmail, Outlook, Apple
-Mail, QQ Mail/Foxmail and NetEase's clients):
+Then, for mail clients. What Gmail, Outlook and Apple Mail keep is from caniemail.com's
+data (hteumeuleu/caniemail `_features/*.md`: html-style, html-semantics, html-anchor-links,
+css-display, css-max-width, css-padding, css-word-break, ...). caniemail has no entry for
+QQ Mail, Foxmail or NetEase's clients; Chinese developers' write-ups (a Tencent engineer's
+on QQ Mail and Foxmail, others on NetEase 邮箱大师) agree on the same rules: inline styles,
+no media-query layouts, Outlook's ghost table, and QQ Mail's mobile app as the weakest
+renderer, which a single fluid column with nothing positioned asks least of:
 - the stylesheet (`email.css`) is inlined into `style` attributes by css-inline, and the
   `<style>` element removed: Gmail drops `<style>` in the body and for non-Google
   accounts, and a 16 KB one; nothing of the look depends on it;
@@ -29,10 +33,12 @@ Mail, QQ Mail/Foxmail and NetEase's clients):
 - nothing is loaded from anywhere: no images, fonts or stylesheets (the inliner's remote
   loading is off; the tests check every message for `src`, `url(`, `@import`, `<link`).
 
-Size: Gmail clips a message whose HTML is over 102 KB. Inlining repeats a rule on every
-element it matches, so the stylesheet styles elements by tag where it can, keeps the fonts
-and colours on the frame (inherited), and the tag renaming drops what inline styles made
-useless; `export email --eml` and `send --dry-run` report the part's size.
+Size: Gmail clips a message whose HTML is over 102 KB, and inlining repeats a rule on every
+element it matches. So the stylesheet sets what is inherited (fonts, colour, line-height,
+the paragraphs' indent and justification) once on a container rather than on each of some
+250 paragraphs, the inliner minifies, and the mail-safe pass drops the classes and ids: the
+shipped issue's 53 articles come to 103,151 bytes (the first draft, indent and colours on
+every paragraph and link, was 113,515). `export email --eml` and `send` report the size.
 """
 
 from __future__ import annotations
