@@ -202,7 +202,14 @@ def prepare(
     settings = archive.settings
     server = server_of(settings)
     login = login_for(server, settings.smtp_user.strip())
-    message = compose(issue, settings, to=to or (), max_articles=max_articles, linesep=SMTP_LINESEP)
+    message = compose(
+        issue,
+        settings,
+        to=to or (),
+        max_articles=max_articles,
+        linesep=SMTP_LINESEP,
+        archive_root=archive.root,
+    )
     return Plan(
         issue,
         message,

@@ -62,8 +62,11 @@ def unflow(body: str, *, delsp: bool) -> list[Logical]:
     return out
 
 
-def unflow_part(part: email.message.EmailMessage) -> list[str]:
-    """A text/plain part's logical lines, honouring its format and delsp parameters."""
+def unflow_part(message: email.message.EmailMessage) -> list[str]:
+    """The text/plain part's logical lines (of a message: its plain body, the text
+    alternative of a multipart one), honouring its format and delsp parameters."""
+    part = message.get_body(("plain",))
+    assert isinstance(part, email.message.EmailMessage), "no text/plain part"
     assert part.get_content_type() == "text/plain"
     body = part.get_content()
     assert isinstance(body, str)

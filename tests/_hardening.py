@@ -140,10 +140,15 @@ def check_site(site: Path) -> dict[str, int]:
     for eml in emls:
         message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
         assert message["Subject"] and message["From"] and message["Message-ID"], eml
-        body = message.get_content()
+        assert message.get_content_type() == "multipart/alternative", eml
+        html = message.get_body(("html",))
+        assert html is not None and html.get_content().strip(), f"{eml.name}: no HTML part"
+        plain = message.get_body(("plain",))
+        assert plain is not None, f"{eml.name}: no text part"
+        body = plain.get_content()
         assert isinstance(body, str) and body.strip(), eml
         text = (eml.with_suffix(".txt")).read_bytes().decode("utf-8")
-        if message.get_param("format") == "flowed":  # the .txt's lines, with soft breaks
+        if plain.get_param("format") == "flowed":  # the .txt's lines, with soft breaks
             from _flowed import wire_problems
 
             assert wire_problems(body, text) == [], f"{eml.name} is not its .txt flowed"

@@ -22,6 +22,10 @@ SHIPPED_ARCHIVE = REPO / "issues"
 
 Invoke = Callable[..., Result]
 
+# tests/_browser.py's `browser` fixture (headless Chromium), for the web archive's and the
+# email's browser tests.
+pytest_plugins = ["_browser"]
+
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:

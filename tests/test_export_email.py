@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from _flowed import wire_problems
+from _mail import check_message
 from _publishing import FIXTURE_ARCHIVE, email_problems
 from conftest import SHIPPED_ARCHIVE, Invoke
 from hypothesis import HealthCheck, given, settings
@@ -33,9 +34,8 @@ HEADERS = [
     "Message-ID",
     "List-Id",
     "List-Archive",
-    "Content-Transfer-Encoding",
-    "Content-Type",
     "MIME-Version",
+    "Content-Type",
 ]
 
 
@@ -48,6 +48,13 @@ def parse(data: bytes) -> EmailMessage:
     message = BytesParser(policy=policy.default).parsebytes(data)
     assert isinstance(message, EmailMessage)
     return message
+
+
+def plain(data: bytes) -> EmailMessage:
+    """The text alternative of a message."""
+    part = parse(data).get_body(("plain",))
+    assert isinstance(part, EmailMessage)
+    return part
 
 
 # --------------------------------------------------------------------------- the text
@@ -139,22 +146,24 @@ def test_wrap_never_keeps_a_line_break() -> None:
 def test_eml_parses_and_its_text_is_the_txt_flowed() -> None:
     issue, settings_ = fixture_issue()
     text = email_export.render_text(issue, settings_)
-    message = parse(email_export.render_eml(issue, settings_))
-    assert message.get_content_type() == "text/plain"
-    assert message.get_content_charset() == "utf-8"
-    assert (message.get_param("format"), message.get_param("delsp")) == ("flowed", "yes")
-    body = message.get_content()
+    data = email_export.render_eml(issue, settings_)
+    check_message(data, issue, settings_)
+    part = plain(data)
+    assert part.get_content_charset() == "utf-8"
+    assert (part.get_param("format"), part.get_param("delsp")) == ("flowed", "yes")
+    body = part.get_content()
     assert body == email_export.render_flowed(issue, settings_)
     assert wire_problems(body, text) == []
-    assert message.defects == []
 
 
 def test_fixed_format_setting_sends_the_txt_as_it_is() -> None:
     issue, settings_ = fixture_issue()
     fixed = dataclasses.replace(settings_, email_format="fixed")
-    message = parse(email_export.render_eml(issue, fixed))
-    assert message.get_param("format") is None and message.get_param("delsp") is None
-    assert message.get_content() == email_export.render_text(issue, fixed)
+    data = email_export.render_eml(issue, fixed)
+    check_message(data, issue, fixed)
+    part = plain(data)
+    assert part.get_param("format") is None and part.get_param("delsp") is None
+    assert part.get_content() == email_export.render_text(issue, fixed)
 
 
 def test_eml_headers() -> None:
@@ -254,9 +263,10 @@ def test_arbitrary_unicode_never_breaks_the_headers_or_the_text(
     sender = str(Address(display_name=common.one_line(name), addr_spec="editor@example.org"))
     settings_ = dataclasses.replace(Newsletter(), editor=editor, email_from=sender)
     text = email_export.render_text(issue, settings_)
-    message = parse(email_export.render_eml(issue, settings_))
+    data = email_export.render_eml(issue, settings_)
+    message = check_message(data, issue, settings_)
     assert list(message.keys()) == HEADERS
-    assert wire_problems(message.get_content(), text) == []
+    assert wire_problems(plain(data).get_content(), text) == []
     assert message["From"].addresses[0].addr_spec == "editor@example.org"
     assert "\n" not in str(message["Subject"]) and "\r" not in str(message["Subject"])
     width_problems = [p for p in email_problems(text, 72) if "columns" in p]
@@ -284,8 +294,12 @@ def test_shipped_archive_email() -> None:
     for width in (40, 72):
         text = email_export.render_text(issue, archive.settings, width=width)
         assert email_problems(text, width) == []
-        message = parse(email_export.render_eml(issue, archive.settings, width=width))
-        assert wire_problems(message.get_content(), text) == []
+        data = email_export.render_eml(issue, archive.settings, width=width)
+        check_message(data, issue, archive.settings)
+        assert wire_problems(plain(data).get_content(), text) == []
+    # the whole issue's HTML part fits before Gmail clips (README reports the numbers)
+    message = email_export.compose(issue, archive.settings)
+    assert message.clip_part.subtype == "html" and message.clip_warning() is None, message.size_line()
     # verbatim, once the wrapping is undone (a 75-column line does not fit in 72)
     flowed = join_lines(email_export.render_text(issue, archive.settings))
     assert all(common.attribution(a) in flowed for a in issue.articles)
@@ -392,50 +406,66 @@ def test_the_wire_form_has_crlf_and_the_same_identity() -> None:
     assert wire.message_id == file_form.message_id
     assert b"\n" not in wire.data.replace(b"\r\n", b"")
     assert wire.data.replace(b"\r\n", b"\n") != file_form.data  # the body's own lines are CRLF too
-    body = parse(wire.data).get_content()
-    assert body == parse(file_form.data).get_content().replace("\n", "\r\n")
+    for kind in ("plain", "html"):
+        body = parse(wire.data).get_body((kind,)).get_content()  # type: ignore[union-attr]
+        assert body == parse(file_form.data).get_body((kind,)).get_content().replace("\n", "\r\n")  # type: ignore[union-attr]
 
 
 # --------------------------------------------------------------------------- parts and size
 
 
 def test_the_builder_makes_alternatives_from_the_parts_it_is_given() -> None:
-    """Where the HTML part plugs in: text first, HTML last (RFC 2046: least preferred first)."""
+    """Text first, HTML last (RFC 2046: least preferred first); one part is the body itself."""
     issue, settings_ = fixture_issue()
     message = email_export.compose(issue, settings_)
-    html = email_export.Part("html", "<p>电子商务动态</p>\n")
-    data = email_export.build(message.headers, [*message.parts, html])
-    parsed = parse(data)
+    assert [p.subtype for p in message.parts] == ["plain", "html"]
+    assert email_export.build(message.headers, message.parts) == message.data
+    parsed = parse(message.data)
     assert parsed.get_content_type() == "multipart/alternative"
     text, markup = list(parsed.iter_parts())
     assert (text.get_content_type(), markup.get_content_type()) == ("text/plain", "text/html")
     assert text.get_content() == message.parts[0].text
     assert text.get_param("format") == "flowed" and text.get_param("delsp") == "yes"
-    assert markup.get_content() == "<p>电子商务动态</p>\n"
+    assert markup.get_content() == message.parts[1].text
     assert parsed["Message-ID"] == message.message_id
-    ours = message.data.split(b"\nContent-Transfer-Encoding:", 1)[0]  # every header we set
-    assert data.startswith(ours + b"\n")  # folded exactly as in the one-part message
-    # and one part is the body itself, not an alternative of one
-    assert parse(email_export.build(message.headers, message.parts)).get_content_type() == "text/plain"
+    one = email_export.build(message.headers, message.parts[:1])
+    assert parse(one).get_content_type() == "text/plain"
+    ours = one.split(b"\nContent-Transfer-Encoding:", 1)[0]  # every header we set
+    assert message.data.startswith(ours + b"\n")  # folded exactly as in the one-part message
+    # the boundary is the parts' (deterministic), and a change of a part changes it
+    boundary = parsed.get_boundary()
+    assert boundary is not None and boundary.startswith("ecd-alternative-")
+    other = email_export.build(message.headers, [message.parts[0], email_export.Part("html", "<p>x</p>\n")])
+    assert parse(other).get_boundary() != boundary
 
 
 def test_size_and_gmail_clipping() -> None:
     issue, settings_ = fixture_issue()
     message = email_export.compose(issue, settings_)
     assert message.size == len(message.data)
-    assert message.clip_part is message.parts[0] and message.clip_warning() is None
+    # the part Gmail's clipping measures is the HTML one
+    assert message.clip_part is message.parts[1] and message.clip_warning() is None and message.fits is None
+    assert message.parts[1].size == len(message.parts[1].text.encode("utf-8"))
     big = dataclasses.replace(
         issue,
         articles=tuple(
             dataclasses.replace(issue.articles[0], id=f"2023-06-{n:03d}", body="长文。" * 2000)
-            for n in range(1, 7)
+            for n in range(1, 13)
         ),
     )
     heavy = email_export.compose(big, settings_)
-    assert heavy.parts[0].size > email_export.CLIP_BYTES
+    assert heavy.parts[1].size > email_export.CLIP_BYTES
     warning = heavy.clip_warning()
-    assert warning is not None and "text/plain part is" in warning and "--max-articles" in warning
-    assert email_export.compose(big, settings_, max_articles=2).clip_warning() is None
-    # with an HTML part, the HTML part is the one measured
-    with_html = dataclasses.replace(heavy, parts=(*heavy.parts, email_export.Part("html", "<p>x</p>")))
-    assert with_html.clip_part.subtype == "html" and with_html.clip_warning() is None
+    assert warning is not None and "text/html part is" in warning
+    # the most articles that fit, found by rendering: one more would clip
+    fits = heavy.fits
+    assert fits is not None and 0 < fits < len(big.articles), fits
+    assert f"--max-articles {fits} " in warning and f"max_articles = {fits}" in warning
+    assert email_export.compose(big, settings_, max_articles=fits).clip_warning() is None
+    assert email_export.compose(big, settings_, max_articles=fits + 1).parts[1].size > email_export.CLIP_BYTES
+    # a single article over the limit: nothing fits, the warning says to cut anyway
+    huge = dataclasses.replace(
+        issue, articles=(dataclasses.replace(issue.articles[0], body="长文。" * 20000),)
+    )
+    alone = email_export.compose(huge, settings_)
+    assert alone.fits is None and "--max-articles N" in (alone.clip_warning() or "")

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 from _hardening import cli_env, ecdigest_argv, tree_listing
+from _mail import alternatives, header_problems, html_problems
 from typer.main import get_command
 from typer.testing import CliRunner, Result
 
@@ -180,7 +181,9 @@ def check_eml(data: bytes, where: str) -> None:
     for name in message:
         value = str(message[name])
         assert "\n" not in value and "\r" not in value, f"{where}: {name} spans lines: {value!r}"
-    assert isinstance(message.get_content(), str)
+    assert header_problems(data) == [], where
+    _text, markup = alternatives(message)  # both decode
+    assert html_problems(markup.get_content()) == [], where  # no markup from article text
 
 
 def check_markdown(text: str, where: str) -> None:

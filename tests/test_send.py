@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from email import policy
 from email.message import EmailMessage
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from _flowed import as_wrapped, unflow_part
+from _mail import check_message
 from _publishing import copy_fixture
 from _smtp import Behaviour, Certs, configure_smtp, free_port, make_certs, smtp_server
 from conftest import SHIPPED_ARCHIVE, Invoke, run_cli
@@ -71,12 +73,10 @@ def check_delivered(data: bytes, archive: Path, issue_id: str = "2023-06") -> Em
     """A delivered message parses, its headers are one line each, its text un-flows to
     the issue's paragraphs."""
     assert b"\r\n" in data
-    message = parse(data)
-    assert message.defects == []
-    for name, value in message.items():
-        assert "\n" not in str(value) and "\r" not in str(value), name
+    opened = Archive.open(archive)
+    issue = opened.get(issue_id).issue
+    message = check_message(data, issue, opened.settings)  # both parts, the same articles
     logical = unflow_part(message)
-    issue = Archive.open(archive).get(issue_id).issue
     for article in issue.articles:
         for paragraph in article.paragraphs:
             if as_wrapped(paragraph):
@@ -405,12 +405,17 @@ def test_dry_run_prints_headers_size_and_recipients_and_sends_nothing(
         == f"would send 2023-06 to subscribers@example.org via 127.0.0.1:{server.port} (none, no login)"
     )
     assert "Subject: 电子商务动态 2023 年 6 月" in lines and "To: subscribers@example.org" in lines
-    assert "Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes" in lines
-    assert lines[-1].startswith("size: ") and "bytes; text/plain part" in lines[-1]
+    at = lines.index("Content-Type: multipart/alternative")
+    assert re.fullmatch(
+        r"  text/plain; charset=utf-8; format=flowed; delsp=yes \([\d,]+ bytes\)", lines[at + 1]
+    )
+    assert re.fullmatch(r"  text/html; charset=utf-8 \([\d,]+ bytes\)", lines[at + 2])
+    assert lines[-1].startswith("size: ") and "bytes; text/html part" in lines[-1]
     assert result.stderr == "dry run: nothing was sent\n"
     report = json.loads(as_json.stdout)
     assert report["status"] == "dry-run" and report["recipients"] == ["subscribers@example.org"]
-    assert report["parts"][0]["type"] == "text/plain" and report["size"] > report["parts"][0]["bytes"]
+    assert [part["type"] for part in report["parts"]] == ["text/plain", "text/html"]
+    assert report["size"] > sum(part["bytes"] for part in report["parts"])
     assert server.deliveries == [] and records(fixture_archive) == []
     assert not (fixture_archive / "sent").exists()
 
@@ -497,7 +502,7 @@ def test_export_eml_reports_its_size_and_warns_before_gmail_clips(
     result = invoke("export", "email", "2023-06", "--eml", archive=fixture_archive)
     assert result.exit_code == 0, result.output
     size = len(result.stdout_bytes)
-    assert result.stderr.startswith(f"2023-06: {size:,} bytes; text/plain part ")
+    assert result.stderr.startswith(f"2023-06: {size:,} bytes; text/html part ")
     assert "warning" not in result.stderr
     # a long issue: the warning names the way out, and --max-articles takes it
     issue_file = fixture_archive / "2023" / "2023-06.toml"
@@ -505,15 +510,16 @@ def test_export_eml_reports_its_size_and_warns_before_gmail_clips(
     last = text.rindex('body = """') + len('body = """')  # the last article: --max-articles 1 drops it
     issue_file.write_text(text[:last] + "很长的正文。" * 6000 + "\n\n" + text[last:], "utf-8")
     long = invoke("export", "email", "2023-06", "--eml", archive=fixture_archive)
-    assert (
-        long.exit_code == 0
-        and "warning: the text/plain part is" in long.stderr
-        and "--max-articles" in long.stderr
-    )
-    cut = invoke("export", "email", "2023-06", "--eml", "--max-articles", "1", archive=fixture_archive)
+    assert long.exit_code == 0 and "warning: the text/html part is" in long.stderr
+    fits = re.search(r"the first (\d+) articles fit: --max-articles (\d+) ", long.stderr)
+    assert fits is not None and fits[1] == fits[2], long.stderr
+    cut = invoke("export", "email", "2023-06", "--eml", "--max-articles", fits[1], archive=fixture_archive)
     assert cut.exit_code == 0 and "warning" not in cut.stderr
+    html = parse(cut.stdout_bytes).get_body(("html",)).get_content()  # type: ignore[union-attr]
+    total = len(Archive.open(fixture_archive).get("2023-06").issue.articles)
+    assert f"本期另有 {total - int(fits[1])} 篇文章未收入邮件" in html  # the cut, in the HTML part too
     dry = invoke("send", "--dry-run", "2023-06", archive=configure(fixture_archive, free_port()))
-    assert dry.exit_code == 0 and "warning: the text/plain part is" in dry.stderr
+    assert dry.exit_code == 0 and "warning: the text/html part is" in dry.stderr
 
 
 def test_nothing_is_sent_when_the_attempt_cannot_be_recorded(invoke: Invoke, fixture_archive: Path) -> None:

@@ -20,14 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _browser import skip_without_browser
 from _site import SITE_LINK, many_issues
 from conftest import SHIPPED_ARCHIVE
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-HAVE_BROWSER = Path(CHROMIUM).exists() and Path(DRIVER).exists()
-if not HAVE_BROWSER and os.environ.get("CI") != "true":
-    pytest.skip("headless Chromium and chromedriver are not installed", allow_module_level=True)
+skip_without_browser()  # the `browser` fixture: tests/_browser.py
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -66,32 +63,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ):
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.binary_location = CHROMIUM
-    driver = webdriver.Chrome(options=options, service=Service(DRIVER))
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def cli_hits(archive: Path, query: str) -> list[str]:

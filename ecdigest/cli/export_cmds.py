@@ -166,7 +166,10 @@ def export_email(
     ] = 72,
     eml: Annotated[
         bool,
-        typer.Option("--eml", help="A complete RFC 5322 message (headers + UTF-8 text), for `sendmail -t`."),
+        typer.Option(
+            "--eml",
+            help="A complete RFC 5322 message (headers, the text and the HTML part), for `sendmail -t`.",
+        ),
     ] = False,
     script: ScriptOption = None,
     max_articles: Annotated[
@@ -185,8 +188,9 @@ def export_email(
     From/To come from [email] in ecdigest.toml; Date is the issue's date at 08:00 in
     the newsletter's timezone and Message-ID derives from the issue and its text, so the
     same issue always gives the same bytes. The message's text is format=flowed (RFC
-    3676) unless [email] format = "fixed"; --eml reports its size on stderr and warns
-    when Gmail would clip it.
+    3676) unless [email] format = "fixed"; its HTML part is the issue's web page content
+    (the site's templates) with the CSS inlined. --eml reports its size on stderr and
+    warns when Gmail would clip the HTML part, naming the most articles that fit.
     """
     from .. import export
     from ..editions import for_edition
@@ -209,7 +213,9 @@ def export_email(
         )
         return
     (converted,), settings = for_edition([item.issue], archive.settings, script and script.value)
-    message = email.compose(converted, settings, width=width, max_articles=max_articles)
+    message = email.compose(
+        converted, settings, width=width, max_articles=max_articles, archive_root=archive.root
+    )
     emit(message.data, output, archive)
     note(f"{item.issue.id}: {message.size_line()}")
     warning = message.clip_warning()

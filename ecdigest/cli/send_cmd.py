@@ -148,7 +148,12 @@ def send(
             return
         lines = [f"would send {plan.describe()}"]
         lines += [f"{name}: {value}" for name, value in plan.message.headers]
-        lines += [f"Content-Type: {part.content_type}" for part in plan.message.parts]
+        parts = plan.message.parts
+        if len(parts) > 1:
+            lines.append("Content-Type: multipart/alternative")
+            lines += [f"  {part.content_type} ({part.size:,} bytes)" for part in parts]
+        else:
+            lines += [f"Content-Type: {part.content_type}" for part in parts]
         lines.append(f"size: {plan.message.size_line()}")
         write_stdout("".join(printable(line, one_line=True) + "\n" for line in lines))
         note("dry run: nothing was sent")

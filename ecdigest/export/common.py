@@ -23,7 +23,12 @@ PUBLISH_TIME = dt.time(8, 0)
 
 # XML 1.0 forbids C0 controls except TAB, LF and CR, lone surrogates, U+FFFE and U+FFFF.
 # C1 controls are allowed by XML but are always debris of a bad conversion in this text.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# The other noncharacters (U+FDD0-U+FDEF, the last two code points of every plane) are
+# parse errors in HTML (the web pages, the email's HTML part) and never text.
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17)
+)
+_FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff{_NONCHARACTERS}]")
 # Line breaks and tabs (with the blanks around them), and runs of ASCII spaces. Other
 # spaces (U+3000, no-break space) are content and stay.
 _BLANKS = re.compile(r"[ \t]*[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029][\s]*| {2,}")

@@ -26,9 +26,11 @@ The rest of RFC 3676, done here and tested with a decoder written from the RFC:
   a token too wide for the line, so the joined line is one unbreakable token).
 
 The message (Python's `email` package) is built from the parts it is given (`build`):
-one part today, the text; the HTML alternative of issue 14 plugs in as a second `Part`
-(`compose` lists the parts; `build` then makes multipart/alternative, text first). UTF-8
-in base64 (safe through any transport; trailing spaces survive). Headers: From/To from
+the text, then the HTML part (export/mailhtml.py: the issue page's templates, CSS
+inlined), as multipart/alternative, least preferred first (RFC 2046). Both hold the same
+articles (`kept`: the `max_articles` cut) and the same fixed sentences (`footer`,
+`more_on_the_web`, `in_the_email`, written once here). UTF-8 in base64 (safe through any
+transport; trailing spaces survive). Headers: From/To from
 `[email]`, Subject (【样稿】 first on a proof of a draft), Date, Message-ID, and what a
 list needs: List-Id, List-Unsubscribe (+ List-Unsubscribe-Post for an https URL, RFC
 8058) and List-Archive. No `Precedence: bulk`: it was never standardised (RFC 2076 lists
@@ -39,7 +41,11 @@ now read from the List-* fields this message carries.
 The message is byte-identical across runs:
 - Date: the issue's date at 08:00 in the newsletter's timezone (not the time of the run);
 - Message-ID: `<ecd.ISSUE.HASH@DOMAIN>`, HASH from the headers and the parts, DOMAIN from
-  the From address: the same issue gives the same id, a corrected issue a new one.
+  the From address: the same issue gives the same id, a corrected issue a new one;
+- the MIME boundary: from the parts (Python's is random).
+
+Size: Gmail clips a message whose HTML is over 102 KB; `Message.fits` is then the most
+articles whose HTML part fits (a binary search that renders the part), for the warning.
 Header values (mailheaders.py) are single-line by construction, so a title with CR/LF in
 it cannot add headers.
 """
@@ -49,7 +55,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..dates import format_cn
 from ..errors import UsageError
@@ -69,6 +77,9 @@ from .common import (
     web_url,
 )
 from .mailheaders import address_header, addresses, list_header, list_id, text_header, unsubscribe_urls
+
+if TYPE_CHECKING:
+    from . import mailhtml
 
 NAME = "email"
 EXTENSION = ".txt"
@@ -205,23 +216,54 @@ def _cut(issue: Issue, settings: Newsletter, max_articles: int) -> list[tuple[st
     return kept
 
 
-def _unsubscribe_line(settings: Newsletter) -> str | None:
+def footer(settings: Newsletter) -> list[tuple[str, str | None]]:
+    """The signature's lines as (text, URL or None): the editor, the unsubscribe link, the
+    feed. A line reads `text + URL`; the HTML part makes the URL a link."""
+    lines: list[tuple[str, str | None]] = []
+    editor = one_line(settings.editor)
+    if editor:
+        lines.append((editor, None))
     if settings.unsubscribe_url:
-        return f"{label(settings, '退订')}：{uri(settings.unsubscribe_url)}"
-    if settings.unsubscribe_mailto:
+        lines.append((f"{label(settings, '退订')}：", uri(settings.unsubscribe_url)))
+    elif settings.unsubscribe_mailto:
         address = one_line(settings.unsubscribe_mailto)
-        return f"{label(settings, '退订')}：{address.removeprefix('mailto:').split('?', 1)[0]}"
-    return None
+        lines.append((f"{label(settings, '退订')}：{address.removeprefix('mailto:').split('?', 1)[0]}", None))
+    lines.append(("RSS：", uri(settings.feed_url)))
+    return lines
+
+
+def more_on_the_web(settings: Newsletter, total: int, shown: int) -> str | None:
+    """The sentence before the issue page's URL when the email holds only `shown` articles."""
+    if shown >= total:
+        return None
+    return label(settings, f"本期另有 {total - shown} 篇文章未收入邮件，请阅读网页版：")
+
+
+def in_the_email(settings: Newsletter, total: int, shown: int) -> str | None:
+    """How many articles the email holds, when not all of them."""
+    return label(settings, f"本邮件收录前 {shown} 篇") if shown < total else None
+
+
+def kept(issue: Issue, settings: Newsletter, max_articles: int | None) -> Issue:
+    """The issue as the email holds it: its first `max_articles` articles in section order
+    (None: `[email] max_articles`; 0: all)."""
+    groups = _cut(issue, settings, _max_articles(settings, max_articles))
+    articles = tuple(article for _, group in groups for article in group)
+    return issue if len(articles) == len(issue.articles) else replace(issue, articles=articles)
+
+
+def _max_articles(settings: Newsletter, max_articles: int | None) -> int:
+    if max_articles is None:
+        max_articles = settings.max_articles
+    if max_articles < 0:
+        raise UsageError("--max-articles must be 0 (all) or more")
+    return max_articles
 
 
 def _layout(issue: Issue, settings: Newsletter, width: int, max_articles: int | None) -> _Text:
     if width < MIN_WIDTH:
         raise UsageError(f"--width must be at least {MIN_WIDTH}")
-    if max_articles is None:
-        max_articles = settings.max_articles
-    if max_articles < 0:
-        raise UsageError("--max-articles must be 0 (all) or more")
-    groups = _cut(issue, settings, max_articles)
+    groups = _cut(issue, settings, _max_articles(settings, max_articles))
     total = len(issue.articles)
     shown = sum(len(articles) for _, articles in groups)
     digits = len(str(max(shown, 1)))
@@ -231,7 +273,8 @@ def _layout(issue: Issue, settings: Newsletter, width: int, max_articles: int | 
 
     out.paragraph(issue_title(issue, settings))
     meta = [format_cn(issue.date)] if issue.date else []
-    meta.append(label(settings, f"共 {total} 篇" + (f"，本邮件收录前 {shown} 篇" if shown < total else "")))
+    cut = in_the_email(settings, total, shown)
+    meta.append(label(settings, f"共 {total} 篇") + (f"，{cut}" if cut else ""))
     out.paragraph(" · ".join(meta))
     out.paragraph(f"{label(settings, '网页版')}：{web_page}")
     out.hard(rule, "", label(settings, "目录"))
@@ -263,18 +306,15 @@ def _layout(issue: Issue, settings: Newsletter, width: int, max_articles: int | 
         out.hard("", rule)
     if not groups:
         out.hard("", label(settings, "（本期暂无文章）"), "", rule)
-    if shown < total:
+    more = more_on_the_web(settings, total, shown)
+    if more:
         out.hard("")
-        out.paragraph(
-            label(settings, f"本期另有 {total - shown} 篇文章未收入邮件，请阅读网页版：") + web_page
-        )
+        out.paragraph(more + web_page)
         out.hard("", rule)
 
-    footer = [one_line(settings.editor), _unsubscribe_line(settings), f"RSS：{uri(settings.feed_url)}"]
     out.hard("", SIGNATURE)
-    for item in footer:
-        if item:
-            out.paragraph(item)
+    for text, url in footer(settings):
+        out.paragraph(text + (url or ""))
     return out
 
 
@@ -326,6 +366,34 @@ def text_part(
     return Part("plain", layout.flowed(), (("format", "flowed"), ("delsp", "yes")))
 
 
+def html_part(
+    issue: Issue, settings: Newsletter, *, max_articles: int | None = None, archive_root: Path | None = None
+) -> Part:
+    """The text/html part (export/mailhtml.py): the web page's content, styles inlined;
+    the same articles, cut and fixed sentences as the text part."""
+    from . import mailhtml
+
+    shown = kept(issue, settings, max_articles)
+    page = mailhtml.render(issue, shown, settings, frame(issue, settings, shown), archive_root=archive_root)
+    return Part("html", page)
+
+
+def frame(issue: Issue, settings: Newsletter, shown: Issue) -> mailhtml.Frame:
+    """What the HTML part shows around the articles: the text part's sentences."""
+    from . import mailhtml
+
+    total, count = len(issue.articles), len(shown.articles)
+    subject = issue_title(issue, settings)
+    return mailhtml.Frame(
+        subject=subject if issue.is_published else PROOF_MARK + subject,
+        web_page=issue_link(settings, issue.id),
+        proof=None if issue.is_published else PROOF_MARK + label(settings, "草稿未发布，仅供校对"),
+        in_the_email=in_the_email(settings, total, count),
+        more=more_on_the_web(settings, total, count),
+        footer=tuple(footer(settings)),
+    )
+
+
 # --------------------------------------------------------------------------- the message
 
 
@@ -340,6 +408,8 @@ class Message:
     # (name, value) in order: each value reads as the decoded text and folds as it did here
     headers: tuple[tuple[str, str], ...]
     parts: tuple[Part, ...] = field(default=())
+    # When the clipping part is over CLIP_BYTES: the most articles that fit (None: none fit)
+    fits: int | None = None
 
     @property
     def size(self) -> int:
@@ -362,10 +432,14 @@ class Message:
         part = self.clip_part
         if part.size <= CLIP_BYTES:
             return None
+        cut = (
+            f"the first {self.fits} articles fit: --max-articles {self.fits} or [email] max_articles = {self.fits}"
+            if self.fits
+            else "cut the email with --max-articles N or [email] max_articles"
+        )
         return (
             f"the text/{part.subtype} part is {part.size / 1024:.0f} KB: Gmail shows the first "
-            f"{CLIP_BYTES // 1024} KB and hides the rest behind a link (cut the email with --max-articles N "
-            "or [email] max_articles)"
+            f"{CLIP_BYTES // 1024} KB and hides the rest behind a link ({cut})"
         )
 
 
@@ -396,6 +470,11 @@ def build(headers: Sequence[tuple[str, str]], parts: Sequence[Part], *, linesep:
         msg.add_alternative(
             part.text, subtype=part.subtype, charset="utf-8", cte="base64", params=dict(part.params)
         )
+    if others:
+        # The boundary from the parts, not random (the same issue gives the same bytes);
+        # `-` never occurs in base64, so no line of a part can be mistaken for it.
+        digest = hashlib.sha256("\0".join(f"{p.content_type}\n{p.text}" for p in parts).encode("utf-8"))
+        msg.set_boundary(f"ecd-alternative-{digest.hexdigest()[:24]}")
     return msg.as_bytes(policy=mail_policy)
 
 
@@ -407,6 +486,7 @@ def compose(
     width: int = DEFAULT_WIDTH,
     max_articles: int | None = None,
     linesep: str = FILE_LINESEP,
+    archive_root: Path | None = None,
 ) -> Message:
     """The issue's message: to `[email] to`, or (a test send, a proof) to `to`.
 
@@ -414,9 +494,10 @@ def compose(
     """
     from email.utils import format_datetime
 
-    parts = [text_part(issue, settings, width=width, max_articles=max_articles)]
-    # The HTML alternative (issue 14, with the web archive's templates) goes here:
-    # parts.append(html_part(issue, settings, max_articles=max_articles))
+    parts = [
+        text_part(issue, settings, width=width, max_articles=max_articles),
+        html_part(issue, settings, max_articles=max_articles, archive_root=archive_root),
+    ]
 
     sender = addresses(settings.email_from, "from")[0]
     recipients = [pair for value in to for pair in addresses(value, "--to")] if to else None
@@ -460,6 +541,7 @@ def compose(
     )
     identity = ("Message-ID", message_id(issue, sender[1].rsplit("@", 1)[1], digest_source))
     all_headers = [*headers, identity, *list_headers]
+    clipped = parts[-1].size > CLIP_BYTES
     return Message(
         data=build(all_headers, parts, linesep=linesep),
         message_id=identity[1],
@@ -467,14 +549,36 @@ def compose(
         recipients=tuple(addr for _, addr in recipients),
         headers=tuple(all_headers),
         parts=tuple(parts),
+        fits=_fitting(issue, settings, max_articles, archive_root) if clipped else None,
     )
 
 
+def _fitting(
+    issue: Issue, settings: Newsletter, max_articles: int | None, archive_root: Path | None
+) -> int | None:
+    """The most articles whose HTML part Gmail shows whole (None: not even one): a binary
+    search over `max_articles`, the part growing with every article kept."""
+    low, high = 0, len(kept(issue, settings, max_articles).articles) - 1  # low fits (or is 0)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if html_part(issue, settings, max_articles=middle, archive_root=archive_root).size <= CLIP_BYTES:
+            low = middle
+        else:
+            high = middle - 1
+    return low or None
+
+
 def render_eml(
-    issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH, max_articles: int | None = None
+    issue: Issue,
+    settings: Newsletter,
+    *,
+    width: int = DEFAULT_WIDTH,
+    max_articles: int | None = None,
+    archive_root: Path | None = None,
 ) -> bytes:
-    """A complete message for `sendmail -t` (LF line ends): headers + parts, deterministic."""
-    return compose(issue, settings, width=width, max_articles=max_articles).data
+    """A complete message for `sendmail -t` (LF line ends): headers + parts, deterministic.
+    `archive_root`: whose `templates/` may override the HTML part's (as the site's)."""
+    return compose(issue, settings, width=width, max_articles=max_articles, archive_root=archive_root).data
 
 
 def render(

@@ -23,18 +23,22 @@ MEDIA_TYPE = "text/plain"
 def attribution_of(article: Article, settings: Newsletter | None = None) -> str:
     """The article's attribution line, or what is missing from it; its labels in the
     settings' edition."""
+    from .common import one_line  # common's attribution() imports this module
+
     labels = ("来源", "编选")
     if settings is not None and settings.edition:
         from ..editions import label
 
         labels = (label(settings, labels[0]), label(settings, labels[1]))
+    # As the web page and the email's HTML part print them (site/render.article_view): a
+    # source of blanks or control characters is missing ("?"), such a compiler absent.
+    source = one_line(article.source) or "?"
+    compiled_by = one_line(article.compiled_by or "") or None
     if article.date is None:
         return (
-            f"{labels[0]}：{article.source or '?'}"
-            + (f" {labels[1]}：{article.compiled_by}" if article.compiled_by else "")
-            + " (no date)"
+            f"{labels[0]}：{source}" + (f" {labels[1]}：{compiled_by}" if compiled_by else "") + " (no date)"
         )
-    return format_line(article.source or "?", article.date, article.compiled_by, labels=labels)
+    return format_line(source, article.date, compiled_by, labels=labels)
 
 
 def counted(count: Count) -> str:

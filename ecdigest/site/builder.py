@@ -937,7 +937,12 @@ class Plan:
                     latest, lambda issue: self.put(text, email.render_text(issue, settings).encode("utf-8"))
                 )
             if self.add(eml, _key("email-eml", latest.digest)):
-                self.on_issue(latest, lambda issue: self.put(eml, email.render_eml(issue, settings)))
+                self.on_issue(
+                    latest,
+                    lambda issue: self.put(
+                        eml, email.render_eml(issue, settings, archive_root=self.archive.root)
+                    ),
+                )
 
     def put_markdown(self, name: str, issue: Issue) -> None:
         from ..export import markdown

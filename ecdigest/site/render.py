@@ -592,13 +592,10 @@ class Site:
         return self.render("404.html", context)
 
 
-def issue_fragment(issue: Issue, settings: Newsletter, *, archive_root: Path | None = None) -> str:
-    """The issue's content as the web page shows it (contents by section, every article
-    with its attribution line, url and tags), as an HTML fragment whose links are absolute:
-    the seam for the email's HTML part. The email template imports the same partial
-    (`partials/issue.html`, overridable per archive) and inlines the CSS itself; `issue`
-    and `settings` as the edition prints them (editions.for_edition)."""
-    env = environment(archive_root)
+def fragment_context(issue: Issue, settings: Newsletter) -> dict[str, Any]:
+    """What `partials/issue.html` needs, with absolute links (an email has no "here"):
+    `issue` (the IssueView), `t` and `link`. `issue` and `settings` as the edition prints
+    them (editions.for_edition)."""
     edition = Edition(settings.edition, settings, "", settings.edition or "", lambda text: text)
     if settings.edition:
         from ..editions import label
@@ -609,10 +606,20 @@ def issue_fragment(issue: Issue, settings: Newsletter, *, archive_root: Path | N
         return _absolute(settings, target) + ("#" + fragment if fragment else "")
 
     view = issue_view(issue, edition, share_pages=False)
+    return {"issue": view, "t": edition.t, "link": link}
+
+
+def issue_fragment(issue: Issue, settings: Newsletter, *, archive_root: Path | None = None) -> str:
+    """The issue's content as the web page shows it (contents by section, every article
+    with its attribution line, url and tags), as an HTML fragment whose links are absolute:
+    the seam for the email's HTML part. The email template (`email.html`, export/mailhtml.py)
+    imports the same partial (`partials/issue.html`, overridable per archive) with the same
+    context (`fragment_context`) and inlines the CSS itself."""
+    env = environment(archive_root)
     template = env.from_string(
         '{% import "partials/issue.html" as content with context %}{{ content.body(issue) }}'
     )
-    return template.render({"issue": view, "t": edition.t, "link": link})
+    return template.render(fragment_context(issue, settings))
 
 
 def settings_language(edition: Edition) -> str:
