@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .counting import count_article, count_issue
 from .errors import UsageError
-from .export.text import counted, render_article
+from .export.text import head_lines, render_article
 from .model import Article, Issue, Newsletter
 
 if TYPE_CHECKING:
@@ -37,17 +37,9 @@ def check_section(issue: Issue, settings: Newsletter, section: str) -> str:
     return section
 
 
-def _head(issue: Issue) -> list[str]:
-    date = issue.date.isoformat() if issue.date else "no date"
-    return [
-        issue.title or issue.id,
-        f"{issue.id} · {date} · {issue.status} · {len(issue.articles)} articles · {counted(count_issue(issue))}",
-    ]
-
-
 def toc_text(issue: Issue, settings: Newsletter, *, section: str | None = None) -> str:
     """The contents: each section with its article count, then `N. ID  title` lines."""
-    lines = _head(issue)
+    lines = head_lines(issue)
     rows = printed_order(issue, settings)
     for name in dict.fromkeys(s for _, s, _ in rows):
         if section is not None and name != section:
@@ -65,7 +57,7 @@ def toc_text(issue: Issue, settings: Newsletter, *, section: str | None = None) 
 
 def section_text(issue: Issue, settings: Newsletter, section: str, *, width: int) -> str:
     """One section of the issue as `show` prints the whole issue (same numbers)."""
-    lines = _head(issue)
+    lines = head_lines(issue)
     rows = [(n, a) for n, s, a in printed_order(issue, settings) if s == section]
     lines += ["", f"【{section}】"]
     for number, article in rows:
