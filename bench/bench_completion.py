@@ -31,6 +31,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import write_section
 from bench_startup import clean_env, ecdigest_exe, machine, measure
 
 REPO = Path(__file__).resolve().parent.parent
@@ -131,15 +132,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:
-        old = RESULTS.read_text("utf-8")
-        parts = old.splitlines(keepends=True)
-        start = next((i for i, line in enumerate(parts) if line.rstrip() == SECTION), None)
-        if start is None:
-            new = old.rstrip("\n") + "\n\n" + text
-        else:
-            end = next((i for i in range(start + 1, len(parts)) if parts[i].startswith("## ")), len(parts))
-            new = "".join(parts[:start]) + text + ("\n" + "".join(parts[end:]) if end < len(parts) else "")
-        RESULTS.write_text(new, "utf-8")
+        write_section(text)
 
 
 if __name__ == "__main__":
