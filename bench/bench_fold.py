@@ -31,6 +31,8 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+from _results import write_section
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 RESULTS = REPO / "bench" / "RESULTS.md"
@@ -114,19 +116,6 @@ def main() -> None:
     print(report)
     if args.write:
         write_section(report)
-
-
-def write_section(text: str) -> None:
-    """Replace this section of RESULTS.md, keeping every other section as it is."""
-    old = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + text + ("\n" + "".join(lines[end:]) if end < len(lines) else "")
-    RESULTS.write_text(new, "utf-8")
 
 
 if __name__ == "__main__":

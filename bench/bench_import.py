@@ -41,6 +41,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
 import _documents as docs  # noqa: E402
+from _results import write_section  # noqa: E402
 from bench_startup import clean_env, machine  # noqa: E402
 
 
@@ -243,19 +244,6 @@ def main() -> None:
     print(f"load average after: {load_after:.2f}")
     if args.write:
         write_section(text)
-
-
-def write_section(text: str) -> None:
-    """Replace the Import section of RESULTS.md, keeping every other section as it is."""
-    old = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + text + ("\n" + "".join(lines[end:]) if end < len(lines) else "")
-    RESULTS.write_text(new, "utf-8")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from _results import write_section
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 RESULTS = BENCH / "RESULTS.md"
@@ -412,17 +414,6 @@ def bench(work: Path, args: argparse.Namespace) -> str:
 
 def _ok(passed: bool) -> str:
     return "met" if passed else "**missed**"
-
-
-def write_section(report: str) -> None:
-    """Replace (or append) the `## Search` section of RESULTS.md; other sections untouched."""
-    text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Search\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: report + "\n", text, count=1).rstrip("\n") + "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + report
-    RESULTS.write_text(text, "utf-8")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import write_section
 from bench_build import query_bytes
 
 BENCH = Path(__file__).resolve().parent
@@ -240,15 +241,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if args.write:
-        text = RESULTS.read_text("utf-8")
-        pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-        section = "\n".join([SECTION, "", *lines]) + "\n\n"
-        text = (
-            pattern.sub(lambda _: section, text)
-            if pattern.search(text)
-            else text.rstrip("\n") + "\n\n" + section
-        )
-        RESULTS.write_text(text, "utf-8")
+        write_section("\n".join([SECTION, "", *lines]) + "\n")
         print(f"written to {RESULTS}")
 
 

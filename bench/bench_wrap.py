@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_section
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "RESULTS.md"
 SECTION = "## Wrapping"
@@ -123,20 +125,6 @@ def main() -> None:
     print(text)
     if args.write:
         write_section(text)
-
-
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, keeping every other section."""
-    old = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        RESULTS.write_text(old.rstrip("\n") + "\n\n" + text, "utf-8")
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    RESULTS.write_text(
-        "".join(lines[:start]) + text + ("\n" if end < len(lines) else "") + "".join(lines[end:]), "utf-8"
-    )
 
 
 if __name__ == "__main__":

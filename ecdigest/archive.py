@@ -1,6 +1,7 @@
 """The archive on disk: a folder with `ecdigest.toml` and one TOML file per issue below it.
 
-Found from `--archive PATH`, else `$ECDIGEST_ARCHIVE`, else `./issues`. Reads need no lock
+Found from `--archive PATH`, else `$ECDIGEST_ARCHIVE`, else the nearest folder upward holding
+`ecdigest.toml`, else `./issues` (discover.py). Reads need no lock
 (writes are atomic renames); every read-modify-write happens under the archive's lock
 (`.ecdigest/lock`), re-reading the file inside it, so concurrent commands lose nothing.
 """
@@ -30,6 +31,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .fasttoml import Lines
+    from .history import Change
 
 ENV_VAR = "ECDIGEST_ARCHIVE"
 DEFAULT_DIR = "issues"
@@ -39,9 +41,11 @@ GITIGNORE = f"{STATE_DIR}/\n"
 
 
 def resolve_root(option: str | Path | None = None) -> Path:
-    """`--archive`, else `$ECDIGEST_ARCHIVE`, else `./issues`."""
-    value = option if option not in (None, "") else os.environ.get(ENV_VAR) or DEFAULT_DIR
-    return Path(value)
+    """`--archive`, else `$ECDIGEST_ARCHIVE`, else the nearest archive upward, else
+    `./issues` (discover.py: the one resolver of every entry path)."""
+    from .discover import archive_root
+
+    return Path(archive_root(option))
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,7 @@ class Archive:
         self.root = root
         self.settings = settings
         self._lock = FileLock(root / STATE_DIR / "lock")
+        self._change: Change | None = None
 
     # ------------------------------------------------------------------ opening, creating
 
@@ -170,8 +175,11 @@ class Archive:
             if (root / SETTINGS_FILE).exists():
                 raise ConflictError("an archive already exists here", path=root / SETTINGS_FILE)
             gitignore = root / ".gitignore"
+            archive.change().describe("init", f"init {settings.title}")
             if not gitignore.exists():
+                archive.before_write(gitignore)
                 atomic_write(gitignore, GITIGNORE.encode())
+            archive.before_write(root / SETTINGS_FILE)
             atomic_write(root / SETTINGS_FILE, encode_settings(settings).encode("utf-8"))
         return archive
 
@@ -206,10 +214,37 @@ class Archive:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Exclusive lock for read-modify-write; re-entrant within one process."""
+        """Exclusive lock for read-modify-write; re-entrant within one process.
+
+        The outermost lock also gathers what the command writes into one change
+        (history.Change): with `[history] git = true` it becomes one git commit when the
+        block ends without an error (git and an identity are checked before it starts).
+        """
         self.state_dir()
         with self._lock.held():
-            yield
+            if self._change is not None:
+                yield
+                return
+            from .history import Change
+
+            self._change = Change(self)
+            try:
+                yield
+                self._change.finish()
+            finally:
+                self._change = None
+
+    def change(self) -> Change:
+        """The change being made under the lock (`describe` it for its commit message)."""
+        if self._change is None:
+            raise RuntimeError("Archive.change() outside Archive.locked()")
+        return self._change
+
+    def before_write(self, path: Path) -> None:
+        """Every write of a file in the archive announces it first (the history records it,
+        and commits hand edits of it on their own): `write`, and the few that write bytes."""
+        if self._change is not None:
+            self._change.before_write(path)
 
     def state_dir(self) -> Path:
         """`ARCHIVE/.ecdigest/` (the lock, the search index), refused if it is a link or a file:
@@ -402,6 +437,7 @@ class Archive:
             old_text = decode_utf8(read_bytes(target), target)
         text = encode_issue_keeping(issue, old_text, path=target)
         check_round_trip(issue, text, target)
+        self.before_write(target)
         atomic_write(target, text.encode("utf-8"))
 
     def writable_path(self, path: Path) -> Path:

@@ -370,7 +370,23 @@ def _issue_entries(issue: Issue) -> list[tuple[Anchor, str, str]]:
 
 def encode_issue(issue: Issue) -> str:
     """The issue file's text. Deterministic: equal issues give identical bytes."""
-    return "".join(gap + text for _anchor, gap, text in _issue_entries(issue))
+    return _closed(issue, "".join(gap + text for _anchor, gap, text in _issue_entries(issue)))
+
+
+def _closed(issue: Issue, text: str) -> str:
+    """`text` ending with a blank line when the issue has articles (a file whose editor
+    wrote comments after the last article ends with those instead).
+
+    Merge-friendliness (git, line-based): every article is then followed by a blank line,
+    the last one too, so a change to one article never touches a line next to another
+    article's lines. Without it, an article appended (or the last one removed) touched the
+    line right after the last article's body, and two editors' clones, one fixing that
+    body and one adding an article, could not merge (tests/test_history.py measures the
+    cases with real git).
+    """
+    if issue.articles and not text.endswith("\n\n"):
+        return text + "\n"
+    return text
 
 
 def _article_entries(article: Article) -> list[tuple[str, str]]:
@@ -525,7 +541,7 @@ def encode_issue_keeping(issue: Issue, old_text: str | None, *, path: Path | str
     splice cannot place.
     """
     entries = _issue_entries(issue)
-    plain = "".join(gap + text for _anchor, gap, text in entries)
+    plain = _closed(issue, "".join(gap + text for _anchor, gap, text in entries))
     if not old_text or "#" not in old_text:
         return plain
     old_text = old_text.replace("\r\n", "\n")
@@ -568,9 +584,10 @@ def encode_issue_keeping(issue: Issue, old_text: str | None, *, path: Path | str
             text = text[:-1] + old.trailing + "\n"
         out.append(text)
     tail = carried + tail
-    if _has_comment(tail):
+    if _has_comment(tail):  # lines that never change follow the last article: no blank needed
         out.append("".join(line + "\n" for line in tail))
-    return "".join(out)
+        return "".join(out)
+    return _closed(issue, "".join(out))
 
 
 def _has_comment(lines: list[str]) -> bool:
@@ -614,6 +631,7 @@ _SETTINGS_LAYOUT: dict[str, dict[str, str]] = {
         "user": "smtp_user",
         "timeout": "smtp_timeout",
     },
+    "history": {"git": "history_git"},
 }
 # Keys that would hold a secret: the archive is shared through git, so ecdigest.toml never does.
 _SECRET_KEYS = frozenset({"password", "passwd", "pass", "secret", "smtp_password", "app_password"})
@@ -641,6 +659,7 @@ def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newslet
         "editions": _is_str_list,
         "protected_terms": _is_str_list,
         "max_article_age_days": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+        "history_git": lambda v: isinstance(v, bool),
         **dict.fromkeys(_RANGES, _is_int),
     }
     values: dict[str, Any] = {}
@@ -790,6 +809,11 @@ def encode_settings(settings: Newsletter) -> str:
     out.append(_value("max_article_age_days", settings.max_article_age_days))
     out.append('# Outlets as printed, e.g. "《人民日报》"; empty: no check.\n')
     out.append(_value("known_sources", list(settings.known_sources)))
+    out.append(
+        "\n[history]\n# Make every change ecdigest makes a commit in the git repository holding the\n"
+        "# archive (`ecdigest log`, `ecdigest undo`); the author is git's user.name/user.email.\n"
+    )
+    out.append(_value("git", settings.history_git))
     return "".join(out)
 
 

@@ -8,7 +8,7 @@ the text is right or left unchanged. When reopening is not possible (no terminal
 editor failed, the text was left as it was), the text is saved to a file and the error
 says where; the CLI can start again from that file (`add --from-draft FILE`).
 
-`add --edit` uses it; so will `edit` (issue 12). No typer here and no printing: the
+`add --edit` uses it, and `edit` (an article in its printed form, or an issue file). No typer here and no printing: the
 caller supplies the editor's command line and whether a person is there.
 """
 
@@ -109,13 +109,14 @@ def edit_until_valid(
     drafts: Path,
     resume: Callable[[Path], str],
     name: str = "article",
+    verb: str = "added",
 ) -> T:
     """What `accept` makes of the text once the editor returns it right.
 
     `accept` raises DraftInvalid for mistakes (the loop's business) and any other
     EcdigestError to stop at once (e.g. the text was emptied to cancel: nothing is saved).
     `drafts` is the folder for saved texts; `resume(path)` says how to start again from
-    one (it ends the error message).
+    one (it ends the error message). `verb` says what did not happen ("nothing was added").
     """
     shown = text
     with tempfile.TemporaryDirectory(prefix="ecdigest-") as folder:
@@ -127,13 +128,13 @@ def edit_until_valid(
             except UsageError as exc:
                 if shown == text:
                     raise  # nothing was typed yet
-                raise _saved(exc.message, without_error_lines(shown), drafts, resume, name) from None
+                raise _saved(exc.message, without_error_lines(shown), drafts, resume, name, verb) from None
             raw = path.read_bytes()
             edited = without_error_lines(raw.decode("utf-8", errors="surrogateescape"))
             if code != 0:
                 if edited == without_error_lines(text):
-                    raise UsageError(f"the editor exited with code {code}; nothing was added")
-                raise _saved(f"the editor exited with code {code}", edited, drafts, resume, name)
+                    raise UsageError(f"the editor exited with code {code}; nothing was {verb}")
+                raise _saved(f"the editor exited with code {code}", edited, drafts, resume, name, verb)
             try:
                 edited.encode("utf-8")
             except UnicodeEncodeError:
@@ -146,10 +147,12 @@ def edit_until_valid(
             unchanged = edited == without_error_lines(shown)
             if not editor.interactive or unchanged:
                 # The saved text carries its errors on top, as the editor would have shown them.
-                raise _saved(str(problem), error_lines(problem.problems) + edited, drafts, resume, name)
+                raise _saved(str(problem), error_lines(problem.problems) + edited, drafts, resume, name, verb)
             shown = error_lines(problem.problems) + edited
 
 
-def _saved(reason: str, text: str, drafts: Path, resume: Callable[[Path], str], name: str) -> UsageError:
+def _saved(
+    reason: str, text: str, drafts: Path, resume: Callable[[Path], str], name: str, verb: str = "added"
+) -> UsageError:
     saved = save_draft(text, drafts, name=name)
-    return UsageError(f"{reason}; nothing was added, your text is saved in {saved}", hint=resume(saved))
+    return UsageError(f"{reason}; nothing was {verb}, your text is saved in {saved}", hint=resume(saved))

@@ -873,9 +873,16 @@ def import_issues(
         if errors and not keep_going:
             raise errors[0]
         if not dry_run:
-            for item in outcomes:
-                if isinstance(item, IssueFile):
-                    archive.write(item.path, item.issue)
+            written = [item for item in outcomes if isinstance(item, IssueFile)]
+            if written:
+                count = sum(len(item.issue.articles) for item in written)
+                archive.change().describe(
+                    "import",
+                    f"import {', '.join(item.issue.id for item in written)} ({count} articles)",
+                    issues=[item.issue.id for item in written],
+                )
+            for item in written:
+                archive.write(item.path, item.issue)
     return outcomes
 
 

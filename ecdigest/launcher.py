@@ -84,6 +84,8 @@ class Opt:
 
     def convert(self, value: str) -> Any:
         """The value as the Typer command would receive it, or None when it would refuse it."""
+        if self.kind == "flag":  # takes no value: `--flag=x` is for the app to refuse
+            return None
         if self.kind == "int":
             try:
                 number = int(value)
@@ -196,6 +198,9 @@ def show_options() -> tuple[Opt, ...]:
             low=20,
             high=1000,
         ),
+        Opt("toc", "--toc", "", "The contents: sections and article ids.", kind="flag", default=False),
+        Opt("section", "--section", "NAME", "Only this section."),
+        Opt("no_pager", "--no-pager", "", "Print straight to the terminal.", kind="flag", default=False),
     )
 
 
@@ -255,6 +260,12 @@ def _parse_options(
             return None
         if opt is None:
             words.append(arg)
+            j += 1
+            continue
+        if opt.kind == "flag":  # `--toc`: no value (`--toc=x` is the app's to refuse)
+            if equals:
+                return None
+            values[opt.name] = True
             j += 1
             continue
         if not equals:
@@ -372,26 +383,22 @@ def run_list(archive_option: str | None, words: Sequence[str], values: dict[str,
 
 
 def run_show(archive_option: str | None, words: Sequence[str], values: dict[str, Any]) -> None:
-    """`ecdigest show [ISSUE]`: what the Typer command prints, without loading Typer."""
+    """`ecdigest show [ISSUE|ARTICLE]`: what the Typer command prints (contents.show, one
+    function for both), through the pager on a terminal, without loading Typer."""
     from .archive import open_archive
-    from .terminal import printable
+    from .contents import show
+    from .pager import page
 
     archive = open_archive(archive_option)
-    item = archive.resolve(words[0] if words else None)
-    if values["format"] == "json":
-        from .export.jsonout import dumps
-        from .export.text import show_json
-
-        write_stdout(dumps(show_json(item.issue)))
-        return
-    from .export import text
-
-    width = values["width"]
-    if width is None:
-        import shutil
-
-        width = min(shutil.get_terminal_size((80, 24)).columns, 100) if stdout_is_terminal() else 80
-    write_stdout(printable(text.render([item.issue], archive.settings, width=width)))
+    text = show(
+        archive,
+        words[0] if words else None,
+        toc=values["toc"],
+        section=values["section"],
+        json=values["format"] == "json",
+        width=values["width"],
+    )
+    page(text, enabled=not values["no_pager"])
 
 
 class FastCommand:
@@ -429,7 +436,7 @@ FAST_COMMANDS: dict[str, FastCommand] = {
         run_list,
         accepts=lambda values: values["format"] == "json" or not stdout_is_terminal(),
     ),
-    # Plain text wrapped to the terminal, or JSON: the same bytes on a terminal or off it.
+    # Plain text wrapped to the terminal, or JSON, through the pager on a terminal (pager.py).
     "show": FastCommand(show_options, run_show, max_words=1),
 }
 
@@ -540,6 +547,10 @@ def fast_path(argv: Sequence[str]) -> int | None:
         return 0
     if list(argv) in (["--help"], ["-h"]):
         return answer_help()
+    if argv[:1] == ["__complete"]:  # every Tab of the shell: completion.py, never Typer
+        from .completion import run
+
+        return run(argv[1:])
     parsed = parse_argv(argv)
     if parsed is None:
         return None

@@ -89,6 +89,9 @@ class Newsletter:
     smtp_security: str = "starttls"  # starttls | ssl | none
     smtp_user: str = ""
     smtp_timeout: int = 60  # seconds, for each wait on the server
+    # `[history] git = true`: every change ecdigest makes to the archive is a commit in the
+    # git repository that holds it (history.py: `ecdigest log`, `ecdigest undo`). Off by default.
+    history_git: bool = False
 
 
 def normalize_newlines(text: str) -> str:

@@ -1,7 +1,8 @@
 """The editor's everyday operations on an archive: init, new issue, add an article.
 
 Pure logic over `Archive`: no prompts, no printing. The CLI gathers values (flags,
-prompts, $EDITOR) into an `ArticleDraft` and hands it here.
+prompts, $EDITOR) into an `ArticleDraft` and hands it here. Changing what is already
+there (edit, rm, mv, unpublish) is editing.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from .archive import Archive, IssueFile, check_issue_id
 from .dates import DateError, parse_date, today
-from .errors import ConflictError, UsageError
+from .errors import ConflictError, Failure, UsageError
 from .model import Article, Issue, Newsletter, join_paragraphs, next_article_id, split_paragraphs
 
 REQUIRED_FIELDS = ("title", "section", "source", "date", "body")
@@ -29,16 +30,30 @@ def init_archive(
     title: str | None = None,
     editor: str | None = None,
     link: str | None = None,
+    email_from: str | None = None,
+    email_to: str | None = None,
+    git: bool = False,
 ) -> Archive:
-    """A new archive. With `--link`, feed URLs and the GUID authority derive from the site."""
+    """A new archive. With `--link`, feed URLs and the GUID authority derive from the site.
+
+    `git`: the history setting on (`[history] git = true`), the folder made a git
+    repository unless it is in one already, and the archive's creation its first commit.
+    """
     from urllib.parse import urlsplit
 
     defaults = Newsletter()
-    settings = replace(defaults, title=title or defaults.title, editor=editor or defaults.editor)
+    _check_one_line("--title", title)
+    _check_one_line("--editor", editor)
+    settings = replace(
+        defaults,
+        title=title or defaults.title,
+        editor=editor or defaults.editor,
+        email_from=_address("--from", email_from) or defaults.email_from,
+        email_to=_address("--to", email_to) or defaults.email_to,
+        history_git=git,
+    )
     if link:
-        _check_one_line("--link", link)
-        if not _URL.fullmatch(link):
-            raise UsageError(f"--link {link!r} is not an http(s) URL", hint="e.g. https://example.org/ecd/")
+        check_link(link)
         link = link if link.endswith("/") else link + "/"
         settings = replace(
             settings,
@@ -48,7 +63,56 @@ def init_archive(
             tag_authority=(urlsplit(link).hostname or defaults.tag_authority).lower(),
             tag_date=str(today(settings.timezone).year),
         )
+    if git:
+        _git_init(root)
     return Archive.create(root, settings)
+
+
+def check_link(link: str) -> str:
+    """`link` if it is an http(s) URL on one line (the site `--link` names)."""
+    _check_one_line("--link", link)
+    if not _URL.fullmatch(link):
+        raise UsageError(f"--link {link!r} is not an http(s) URL", hint="e.g. https://example.org/ecd/")
+    return link
+
+
+_ADDRESS = re.compile(r"(?:[^<>@]*<)?[^\s<>@,;]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+>?")
+
+
+def check_address(value: str, option: str = "the address") -> str:
+    """An email address as `[email] from/to` hold it: `Name <a@b.org>` or `a@b.org`."""
+    _check_one_line(option, value)
+    if not _ADDRESS.fullmatch(value.strip()):
+        raise UsageError(
+            f"{option} {value!r} is not an email address", hint="e.g. 编辑部 <editor@example.com>"
+        )
+    return value.strip()
+
+
+def _address(option: str, value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return check_address(value, option)
+
+
+def _git_init(root: Path) -> None:
+    """Make `root` a git repository unless it already is in one (before any file is written,
+    so that a missing git changes nothing)."""
+    import os
+
+    from .archive import SETTINGS_FILE
+    from .history import Repo, run_git
+
+    if (root.exists() and not root.is_dir()) or (root / SETTINGS_FILE).exists():
+        return  # Archive.create says what is wrong
+    Archive(root, Newsletter())._refuse_nesting()
+    existing = Path(os.path.abspath(root))
+    while not existing.is_dir():
+        existing = existing.parent
+    Repo(existing).identity()  # no commit could be made: create nothing
+    root.mkdir(parents=True, exist_ok=True)
+    if run_git(root, "rev-parse", "--show-toplevel", check=False).returncode != 0:
+        run_git(root, "init", "--quiet")
 
 
 def default_issue_title(settings: Newsletter, date: dt.date) -> str:
@@ -65,16 +129,22 @@ def new_issue(
     _check_one_line("--title", title)
     issue = Issue(id=issue_id, title=title or default_issue_title(archive.settings, when), date=when)
     with archive.locked():
-        existing = {item.issue.id: item.path for item in archive.issues()}
-        if issue_id in existing:
+        with archive.catalog() as catalog:
+            existing = catalog.issue_files(issue_id)
+            # A file that does not read could hold this id, or any: say which file it is.
+            broken = next((e.error for e in catalog.issues() if e.error is not None), None)
+        if broken is not None:
+            raise broken
+        if existing:
             raise ConflictError(
                 f"issue {issue_id!r} already exists",
-                path=existing[issue_id],
+                path=existing[0].path,
                 hint="choose another id with --id",
             )
         path = archive.path_for(issue)
         if path.exists():
             raise ConflictError("file already exists", path=path, hint="choose another id with --id")
+        archive.change().describe("new", f"new {issue_id} {issue.title}", issues=[issue_id])
         archive.write(path, issue)
     return IssueFile(path, issue)
 
@@ -194,20 +264,53 @@ def target_issue(archive: Archive, issue_id: str | None) -> IssueFile:
     return archive.latest(status="draft")
 
 
-def add_article(archive: Archive, issue_id: str | None, draft: ArticleDraft) -> tuple[IssueFile, Article]:
-    """Append an article under the archive lock; its id is never one used before."""
+class PublishedIssue(Failure):
+    """A change to a published issue that needs --force (exit 1, nothing written)."""
+
+
+def refuse_published(issue: Issue, what: str, consequence: str, *, force: bool) -> None:
+    """PublishedIssue unless `force`: `what` would change published `issue`; `consequence`
+    says what readers would see."""
+    if issue.is_published and not force:
+        raise PublishedIssue(
+            f"{issue.id} is published; {what} changes what readers have: {consequence}",
+            hint="give --force to do it anyway",
+        )
+
+
+def add_article(
+    archive: Archive, issue_id: str | None, draft: ArticleDraft, *, force: bool = False
+) -> tuple[IssueFile, Article]:
+    """Append an article under the archive lock; its id is never one used before. A
+    published issue takes it only with `force` (its readers get a new item)."""
     settings = archive.settings
     # Check everything that does not depend on the file before taking the lock.
     build_article(draft, settings, "check")
     with archive.locked():
         current = target_issue(archive, issue_id)
         fresh = archive.read(current.path)  # re-read inside the lock
+        refuse_published(
+            fresh.issue,
+            "adding to it",
+            "the article appears in the feed as a new item at the next build",
+            force=force,
+        )
         taken = archive.taken_article_ids(f"{fresh.issue.id}-", exclude=fresh.path)
         article_id, number = next_article_id(fresh.issue, taken)
         article = build_article(draft, settings, article_id)
         issue = fresh.issue.with_article(article, number)
+        archive.change().describe(
+            "add", change_subject("add", article_id, article.title), issues=[issue.id], articles=[article_id]
+        )
         archive.write(fresh.path, issue)
     return IssueFile(fresh.path, issue), article
+
+
+def change_subject(kind: str, what: str, title: str = "") -> str:
+    """A commit subject for the history (history.subject): `add 2023-07-002 商务部：…`."""
+    from .history import subject
+
+    return subject(kind, what, title)
 
 
 # --------------------------------------------------------------------------- $EDITOR template

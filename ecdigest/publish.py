@@ -102,5 +102,6 @@ def publish_issue(
         published = replace(issue, status="published", date=new_date or issue.date or today(tz))
         changed = published != issue
         if changed:
+            archive.change().describe("publish", f"publish {issue_id}", issues=[issue_id])
             archive.write(current.path, published)
     return PublishResult(current.path, published, changed, problems)

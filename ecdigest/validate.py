@@ -45,6 +45,7 @@ Codes (stable: scripts and editors rely on them; never reuse a retired code)
 | W402 | warning | source not in `known_sources` (when set), with "did you mean" | |
 | W601 | warning | same story already in another (published) issue: title identical or nearly | |
 | W602 | warning | same title twice in one issue | |
+| W603 | warning | same text (body) as an article earlier in the archive, in any issue | |
 | W701 | warning | layout residue: a page number line in a body | |
 | W702 | warning | layout residue: an attribution line (`来源：… 2023 年 05 月 31 日`) in a body | |
 | W703 | warning | layout residue: a section header (`【行业资讯】`) in a body | |
@@ -86,7 +87,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .catalog import MIN_NEAR, title_key, title_pairs
+from .catalog import MIN_NEAR, body_digest, title_key, title_pairs
 from .codec import FieldProblem, KeyLines
 from .errors import InputError, NotFoundError
 from .model import Article, Issue, Newsletter
@@ -454,9 +455,9 @@ class _Loaded:
         return self.issue.id if self.issue is not None and self.issue.id else None
 
 
-def _load(archive: Archive, path: Path) -> _Loaded:
+def _load(archive: Archive, path: Path, data: bytes | None = None) -> _Loaded:
     try:
-        result = archive.read_lenient(path)
+        result = archive.read_lenient(path, data)
     except InputError as exc:
         message = exc.message
         if message.startswith("invalid TOML"):
@@ -1125,6 +1126,127 @@ def _check_titles(
     return problems
 
 
+# W603: the archive's order of articles (issue date, issue id, file, position); an article
+# whose text an earlier one already has is reported, naming the first that has it.
+_Place = tuple[str, str, tuple[str, ...], int]
+
+
+def _same_body_problem(
+    issue_id: str | None,
+    article_id: str | None,
+    index: int,
+    path: Path,
+    line: int | None,
+    first: tuple[str, str, str],
+) -> Problem:
+    first_issue, first_id, first_title = first
+    return Problem(
+        "W603",
+        WARNING,
+        issue_id or None,
+        article_id or None,
+        "body",
+        str(path),
+        line,
+        f"{_article_label(article_id or None, index)}the same text as {first_id or '?'} in "
+        f"{first_issue or '?'} (“{first_title}”): drop one of them unless both belong",
+    )
+
+
+class _SameBodies:
+    """W603 over the whole archive, read one file at a time: each body's digest is kept as
+    a number with where it was (a file's number and the article's place), so the files can
+    be let go once checked; an article whose text an earlier one already has is reported
+    when every file has been read."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, int] = {}  # digest -> file number << 32 | article index
+        self.more: dict[int, list[int]] = {}  # digests seen again: every place
+
+    def add(self, number: int, item: _Loaded) -> None:
+        if item.issue is None:
+            return
+        for index, article in enumerate(item.issue.articles):
+            if not article.body.strip():
+                continue
+            key = int(body_digest(article.body), 16)
+            where = number << 32 | index
+            if key in self.first:
+                self.more.setdefault(key, [self.first[key]]).append(where)
+            else:
+                self.first[key] = where
+
+    def problems(self, archive: Archive, loaded: Sequence[_Loaded]) -> list[Problem]:
+        def place(where: int) -> tuple[str, str, tuple[str, ...], int]:
+            item = loaded[where >> 32]
+            assert item.issue is not None
+            date = item.issue.date.isoformat() if item.issue.date else ""
+            return (date, item.issue.id, item.path.parts, where & 0xFFFFFFFF)
+
+        reread: dict[Path, _Loaded] = {}
+        problems = []
+        for places in self.more.values():
+            first, *later = sorted(places, key=place)
+            owner = loaded[first >> 32]
+            assert owner.issue is not None
+            found = owner.issue.articles[first & 0xFFFFFFFF]
+            for where in later:
+                item, index = loaded[where >> 32], where & 0xFFFFFFFF
+                assert item.issue is not None
+                line = item.lines.line("body", index)
+                if line is None and item.text is None:  # let go already: read again to name the line
+                    again = reread.setdefault(item.path, _load(archive, item.path))
+                    line = again.lines.line("body", index)
+                article = item.issue.articles[index]
+                problems.append(
+                    _same_body_problem(
+                        item.issue_id,
+                        article.id,
+                        index,
+                        item.path,
+                        line,
+                        (owner.issue.id, found.id, found.title),
+                    )
+                )
+        return problems
+
+
+def _same_bodies_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem]:
+    """W603 for the selected issues, asking the catalog about every other article (the same
+    answers as `_same_bodies` over the whole archive)."""
+    dates: dict[Path, str] | None = None
+    problems = []
+    for item in selected:
+        if item.issue is None:
+            continue
+        mine_date = item.issue.date.isoformat() if item.issue.date else ""
+        for index, article in enumerate(item.issue.articles):
+            if not article.body.strip():
+                continue
+            digest = body_digest(article.body)
+            # This file as it is read here (the catalog may hold an older copy of it).
+            own = [
+                (mine_date, item.issue.id, item.path.parts, pos, (item.issue.id, other.id, other.title))
+                for pos, other in enumerate(item.issue.articles[:index])
+                if other.body.strip() and body_digest(other.body) == digest
+            ]
+            others = [e for e in catalog.same_body(digest) if e.path != item.path]
+            if others and dates is None:
+                dates = {e.path: e.date.isoformat() if e.date else "" for e in catalog.issues()}
+            candidates = own + [
+                ((dates or {}).get(e.path, ""), e.issue, e.path.parts, e.pos, (e.issue, e.id, e.title))
+                for e in others
+            ]
+            mine: _Place = (mine_date, item.issue.id, item.path.parts, index)
+            earlier = sorted(c for c in candidates if c[:4] < mine)
+            if earlier:
+                line = item.lines.line("body", index)
+                problems.append(
+                    _same_body_problem(item.issue_id, article.id, index, item.path, line, earlier[0][4])
+                )
+    return problems
+
+
 def _duplicates(loaded: list[_Loaded]) -> list[Problem]:
     """E103 (issue ids) and E203 (article ids) across the whole archive."""
     problems: list[Problem] = []
@@ -1211,6 +1333,7 @@ def validate_report(
             selected = [_load(archive, path) for path in _selected_paths(archive, catalog, issue_ids)]
             others = _others_sharing_ids(archive, catalog, selected)
             titles = _published_elsewhere_from(catalog, selected) if warnings else []
+            titles += _same_bodies_from(catalog, selected) if warnings else []
         loaded = sorted([*selected, *others], key=lambda item: item.path.parts)
         problems: list[Problem] = []
         for item in selected:
@@ -1220,12 +1343,16 @@ def validate_report(
         # it (unless the caller wants the issues whole, as build does).
         problems = []
         loaded = []
+        bodies = _SameBodies()
         for path in archive.issue_paths():
             item = _load(archive, path)
             problems += _check_file(item, archive.settings, now, warnings=warnings)
+            if warnings:
+                bodies.add(len(loaded), item)
             loaded.append(item if keep else _slim(item))
         selected = loaded
         titles = _published_elsewhere(loaded, selected) if warnings else []
+        titles += bodies.problems(archive, loaded) if warnings else []
     paths = {str(item.path) for item in selected}
     problems += [p for p in _duplicates(loaded) if p.path in paths]
     problems += titles
@@ -1252,6 +1379,22 @@ def _others_sharing_ids(archive: Archive, catalog: Catalog, selected: list[_Load
             if article.id:
                 paths.update(a.path for a in catalog.find_articles(article.id))
     return [_load(archive, path) for path in sorted(paths - mine)]
+
+
+def validate_text(archive: Archive, path: Path, data: bytes) -> list[Problem]:
+    """The problems of the issue file `path` if it held `data` (`edit ISSUE` checks the text
+    before saving it): its own rules, and its cross-issue checks against the other files
+    through the catalog, as `validate_report` checks a named issue."""
+    from .dates import today
+
+    item = _load(archive, path, data)
+    with archive.catalog() as catalog:
+        others = _others_sharing_ids(archive, catalog, [item])
+        titles = _published_elsewhere_from(catalog, [item]) + _same_bodies_from(catalog, [item])
+    problems = _check_file(item, archive.settings, today(archive.settings.timezone))
+    loaded = sorted([item, *others], key=lambda each: each.path.parts)
+    problems += [p for p in _duplicates(loaded) if p.path == str(path)]
+    return sorted(problems + titles, key=_sort_key)
 
 
 def validate_archive(archive: Archive, issue_ids: Sequence[str] | None = None) -> list[Problem]:
@@ -1439,8 +1582,18 @@ def apply_fixes(archive: Archive, issue_ids: Sequence[str] | None = None) -> lis
                 continue
             if fix.skipped is None:
                 target = path.resolve() if path.is_symlink() else path
+                archive.before_write(target)
                 atomic_write(target, fix.new_text.encode("utf-8"))
             done.append(fix)
+        fixed = [fix for fix in done if fix.skipped is None]
+        if fixed:
+            ids = [fix.issue for fix in fixed if fix.issue]
+            count = sum(fix.total for fix in fixed)
+            archive.change().describe(
+                "fix",
+                f"fix {', '.join(ids) or 'issues'} ({count} safe fix{'es' if count != 1 else ''})",
+                issues=ids,
+            )
     return done
 
 

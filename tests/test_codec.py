@@ -117,6 +117,7 @@ def test_file_layout_is_readable_and_ordered() -> None:
         "date = 2023-05-29\n"
         'tags = [\n    "跨境电商",\n]\n'
         'body = """\n第一段。\n\n第二段。"""\n'
+        "\n"  # every article ends with a blank line, the last too: changes merge (codec._closed)
     )
 
 

@@ -60,3 +60,18 @@ def test_show_prints_the_counts(invoke: Invoke) -> None:
     assert (data["words"], data["reading_minutes"]) == (17419, 69)
     assert (data["articles"][0]["words"], data["articles"][0]["reading_minutes"]) == (356, 2)
     assert sum(a["words"] for a in data["articles"]) == data["words"]
+
+
+def test_an_issue_of_one_article_is_not_called_articles() -> None:
+    """`show` and `show --toc` open with one head line: "1 article", "2 articles"."""
+    from ecdigest.contents import toc_text
+    from ecdigest.export.text import head_lines
+    from ecdigest.model import Article, Issue, Newsletter
+
+    one = Issue(id="2024-01", title="T", articles=[Article(id="2024-01-001", title="标题", body="正文。")])
+    assert head_lines(one)[1].startswith("2024-01 · no date · draft · 1 article · ")
+    assert toc_text(one, Newsletter()).splitlines()[1] == head_lines(one)[1]
+    two = Issue(
+        id="2024-01", title="T", articles=[*one.articles, Article(id="2024-01-002", title="二", body="文。")]
+    )
+    assert " · 2 articles · " in head_lines(two)[1]

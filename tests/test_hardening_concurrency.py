@@ -33,7 +33,7 @@ SHIPPED_ARTICLES = 53
 
 def _add(archive: Path, issue: str, title: str, body: str) -> str:
     result = run(
-        ["--archive", str(archive), "add", issue, "--title", title, "--section", "行业资讯",
+        ["--archive", str(archive), "add", "--force", issue, "--title", title, "--section", "行业资讯",
          "--source", "《人民日报》", "--date", "2023-06-01", "--body", body],
     )  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()

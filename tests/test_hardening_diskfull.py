@@ -31,7 +31,7 @@ TMPFS_SIZE = "4m"
 
 
 def _add(archive: Path, title: str, *body: str) -> list[str]:
-    return ["--archive", str(archive), "add", "2023-06", "--title", title, "--section", "行业资讯",
+    return ["--archive", str(archive), "add", "--force", "2023-06", "--title", title, "--section", "行业资讯",
             "--source", "《人民日报》", "--date", "2023-06-02", *body]  # fmt: skip
 
 

@@ -337,7 +337,7 @@ def test_hostile_file_in_the_archive(case: Path, place: tuple[Path, Path, Path])
     for issue_id in ids:
         invoke(archive, "validate", issue_id, codes=(0, 1, 2))
         check_outputs(archive, issue_id, out, where)
-        invoke(archive, "add", issue_id, "--title", "追加", "--section", "行业资讯",
+        invoke(archive, "add", "--force", issue_id, "--title", "追加", "--section", "行业资讯",
                "--source", "《人民日报》", "--date", "2023-06-01", "--body", "正文。")  # fmt: skip
     invoke(archive, "validate", "--fix", codes=(0, 1, 2))
     _writes_stay_inside(before, watch, archive, out)
@@ -487,7 +487,7 @@ def _run_everything(archive: Path, out: Path, issue_id: str, seconds: float) -> 
         ["list"], ["show", issue_id], ["export", "json", issue_id], ["export", "markdown", issue_id],
         ["export", "rss"], ["export", "email", issue_id, "--eml"], ["validate"], ["build", "-o", str(out)],
         ["export", "wechat", issue_id], ["export", "wechat", issue_id, "--script", "zh-Hant-TW"],
-        ["add", issue_id, "--title", "再加一篇", "--section", "行业资讯", "--source", "《人民日报》",
+        ["add", "--force", issue_id, "--title", "再加一篇", "--section", "行业资讯", "--source", "《人民日报》",
          "--date", "2023-06-01", "--body", "正文。"],
     ]  # fmt: skip
     if HAS_SEARCH:

@@ -72,7 +72,7 @@ class Command:
 
 def _add_args(title: str) -> Callable[[Path], list[str]]:
     def args(root: Path) -> list[str]:
-        return ["--archive", str(root / "archive"), "add", "2023-06", "--title", title,
+        return ["--archive", str(root / "archive"), "add", "--force", "2023-06", "--title", title,
                 "--section", "行业资讯", "--source", "《人民日报》", "--date", "2023-06-02",
                 "--body", f"{title}的正文。\n\n第二段。"]  # fmt: skip
 

@@ -203,7 +203,7 @@ def test_a_fifo_given_as_an_input_never_hangs_and_a_pipe_is_read(shipped: Path, 
     writes to reads as empty; a pipe with a writer (`<(cmd)`) is read to its end."""
     fifo = tmp_path / "input.fifo"
     os.mkfifo(fifo)
-    add = "$ECD -a A add 2023-06 --title t --section 行业资讯 --source 《x》 --date 2023-06-01"
+    add = "$ECD -a A add 2023-06 --force --title t --section 行业资讯 --source 《x》 --date 2023-06-01"
     for command in (
         f"{add} --body-file F",
         "$ECD -a A add 2023-06 --section 行业资讯 --from-text F",

@@ -6,6 +6,8 @@ import pytest
 
 from ecdigest.launcher import parse_argv
 
+SHOW = {"format": "text", "width": None, "toc": False, "section": None, "no_pager": False}
+
 
 @pytest.mark.parametrize(
     ("argv", "expected"),
@@ -14,9 +16,14 @@ from ecdigest.launcher import parse_argv
         (["-a", "x", "list", "-f", "JSON"], ("list", "x", [], {"format": "json"})),
         (["--archive=x", "list", "--format=json"], ("list", "x", [], {"format": "json"})),
         (["-ax", "list", "--format", "text"], ("list", "x", [], {"format": "text"})),
-        (["show"], ("show", None, [], {"format": "text", "width": None})),
-        (["show", "2023-06", "-fjson"], ("show", None, ["2023-06"], {"format": "json", "width": None})),
-        (["show", "--width", "40", "x"], ("show", None, ["x"], {"format": "text", "width": 40})),
+        (["show"], ("show", None, [], {**SHOW, "format": "text"})),
+        (["show", "2023-06", "-fjson"], ("show", None, ["2023-06"], {**SHOW, "format": "json"})),
+        (["show", "--width", "40", "x"], ("show", None, ["x"], {**SHOW, "width": 40})),
+        (
+            ["show", "x", "--toc", "--no-pager"],
+            ("show", None, ["x"], {**SHOW, "toc": True, "no_pager": True}),
+        ),
+        (["show", "--section=数据观察", "x"], ("show", None, ["x"], {**SHOW, "section": "数据观察"})),
     ],
 )
 def test_fast_command_lines(argv: list[str], expected: tuple[object, ...]) -> None:
@@ -36,6 +43,8 @@ def test_fast_command_lines(argv: list[str], expected: tuple[object, ...]) -> No
         ["show", "--width", "19"],
         ["show", "--width", "1001"],
         ["show", "-h"],
+        ["show", "--toc=yes"],
+        ["show", "--section"],
         ["--archive"],
         [],
     ],

@@ -7,7 +7,10 @@ import sys
 
 from . import (  # noqa: F401  (each module registers its commands on `app`)
     archive_cmds,
+    completion_cmd,
+    editing_cmds,
     export_cmds,
+    history_cmds,
     import_cmd,
     publish_cmds,
     search_cmd,

@@ -195,7 +195,7 @@ def _global(
             "--archive",
             "-a",
             metavar="PATH",
-            help="Archive folder (default: $ECDIGEST_ARCHIVE, else ./issues).",
+            help="Archive folder (default: $ECDIGEST_ARCHIVE, else the nearest folder upward with ecdigest.toml, else ./issues).",
         ),
     ] = None,
     debug: Annotated[

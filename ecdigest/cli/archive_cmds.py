@@ -7,14 +7,49 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..terminal import printable, stdout_is_terminal
+from ..terminal import stdout_is_terminal
 from .app import app, state, stdin_is_terminal
 from .output import FormatOption, TextOrJson, emit_json, note, table, write_stdout
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..archive import Archive
     from ..model import Newsletter
     from ..operations import ArticleDraft
+
+
+# An article's fields as options: one definition for `add` and `edit`.
+TitleOption = Annotated[str | None, typer.Option(metavar="TEXT", help="Headline.")]
+SectionOption = Annotated[
+    str | None, typer.Option(metavar="NAME", help="One of the archive's sections, e.g. 行业资讯.")
+]
+SourceOption = Annotated[
+    str | None, typer.Option(metavar="TEXT", help="Outlet as printed: 《人民日报》 or “央广网”.")
+]
+CompiledByOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="TEXT",
+        help="Who compiled it (add's default: the editorial office for outside sources; '' for none).",
+    ),
+]
+DateOption = Annotated[
+    str | None,
+    typer.Option(metavar="DATE", help="Attribution date: 2023-05-31, '2023 年 05 月 31 日', today."),
+]
+UrlOption = Annotated[
+    str | None, typer.Option(metavar="URL", help="Link to the original (http/https; '' for none).")
+]
+TagOption = Annotated[
+    list[str] | None, typer.Option("--tag", metavar="TAG", help="A tag; repeat for several.")
+]
+BodyOption = Annotated[
+    str | None, typer.Option(metavar="TEXT", help="Body text; paragraphs separated by a blank line.")
+]
+BodyFileOption = Annotated[
+    str | None, typer.Option(metavar="PATH|-", help="Read the body from a UTF-8 file, or - for stdin.")
+]
 
 
 @app.command()
@@ -29,22 +64,75 @@ def init(
         str | None, typer.Option(metavar="TEXT", help="Editorial office, e.g. 《电子商务动态》编辑部.")
     ] = None,
     link: Annotated[str | None, typer.Option(metavar="URL", help="Web site the feed points at.")] = None,
+    email_from: Annotated[
+        str | None, typer.Option("--from", metavar="ADDR", help="The email's From: 编辑部 <editor@your.org>.")
+    ] = None,
+    email_to: Annotated[
+        str | None, typer.Option("--to", metavar="ADDR", help="The list's address the email goes to.")
+    ] = None,
+    git: Annotated[
+        bool,
+        typer.Option(
+            "--git", help="Keep every change as a git commit ([history] git = true; git init if needed)."
+        ),
+    ] = False,
     ctx: typer.Context,
 ) -> None:
     """Create a new archive.
 
-    Example: ecdigest init ~/ecd --link https://example.org/ecd/
+    Example: ecdigest init ~/ecd --link https://example.org/ecd/ --git
 
     Writes ecdigest.toml (the four sections of the newsletter by default) and a
-    .gitignore for the search index; refuses to touch an existing archive.
+    .gitignore for the search index; refuses to touch an existing archive. On a terminal
+    it asks for the title, the site link and the email addresses not given as options
+    (Enter keeps the example.org placeholders, which build and publish warn about).
     """
     from ..archive import SETTINGS_FILE, resolve_root
     from ..operations import init_archive
 
     root = directory if directory is not None else resolve_root(state(ctx).archive_option)
-    init_archive(root, title=title, editor=editor, link=link)
+    if stdin_is_terminal():
+        title, link, email_from, email_to = _ask_settings(title, link, email_from, email_to)
+    init_archive(
+        root, title=title, editor=editor, link=link, email_from=email_from, email_to=email_to, git=git
+    )
     note(f"created {root / SETTINGS_FILE}")
     note(f"next: ecdigest --archive {root} new --date today")
+
+
+def _ask_settings(
+    title: str | None, link: str | None, email_from: str | None, email_to: str | None
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """Ask on a terminal for what `init` was not given; a wrong answer is asked again."""
+    from ..errors import UsageError
+    from ..model import Newsletter
+    from ..operations import check_address, check_link
+
+    defaults = Newsletter()
+
+    def ask(question: str, check: Callable[[str], object], default: str = "") -> str | None:
+        while True:
+            answer = str(
+                typer.prompt(question, default=default, show_default=bool(default), err=True)
+            ).strip()
+            if not answer:
+                return None
+            try:
+                check(answer)
+            except UsageError as exc:
+                note(f"  {exc}")
+                continue
+            return answer
+
+    if title is None:
+        title = ask("Newsletter title", lambda value: value, defaults.title)
+    if link is None:
+        link = ask("Web site the feed points at (https://…; Enter: later)", check_link)
+    if email_from is None:
+        email_from = ask("From address of the email (编辑部 <editor@…>; Enter: later)", check_address)
+    if email_to is None:
+        email_to = ask("The list's address (Enter: later)", check_address)
+    return title, link, email_from, email_to
 
 
 @app.command()
@@ -86,34 +174,15 @@ def add(
         str | None, typer.Argument(metavar="[ISSUE]", help="Issue id (default: the newest draft).")
     ] = None,
     *,
-    title: Annotated[str | None, typer.Option(metavar="TEXT", help="Headline.")] = None,
-    section: Annotated[
-        str | None, typer.Option(metavar="NAME", help="One of the archive's sections, e.g. 行业资讯.")
-    ] = None,
-    source: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Outlet as printed: 《人民日报》 or “央广网”.")
-    ] = None,
-    compiled_by: Annotated[
-        str | None,
-        typer.Option(
-            metavar="TEXT",
-            help="Who compiled it (default: the editorial office for outside sources; '' for none).",
-        ),
-    ] = None,
-    date: Annotated[
-        str | None,
-        typer.Option(metavar="DATE", help="Attribution date: 2023-05-31, '2023 年 05 月 31 日', today."),
-    ] = None,
-    url: Annotated[str | None, typer.Option(metavar="URL", help="Link to the original (http/https).")] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", metavar="TAG", help="A tag; repeat for several.")
-    ] = None,
-    body: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Body text; paragraphs separated by a blank line.")
-    ] = None,
-    body_file: Annotated[
-        str | None, typer.Option(metavar="PATH|-", help="Read the body from a UTF-8 file, or - for stdin.")
-    ] = None,
+    title: TitleOption = None,
+    section: SectionOption = None,
+    source: SourceOption = None,
+    compiled_by: CompiledByOption = None,
+    date: DateOption = None,
+    url: UrlOption = None,
+    tag: TagOption = None,
+    body: BodyOption = None,
+    body_file: BodyFileOption = None,
     edit: Annotated[
         bool, typer.Option("--edit", help="Write the article in $EDITOR (VISUAL, EDITOR, else vi).")
     ] = False,
@@ -135,6 +204,9 @@ def add(
             "e.g. the text a failed --edit saved; with --edit, open it in the editor.",
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Add to a published issue (readers get a new item).")
+    ] = False,
 ) -> None:
     """Add one article to an issue and print its id.
 
@@ -153,6 +225,10 @@ def add(
     --edit never loses what was typed: a mistake (an unknown section, a date that cannot
     be read) reopens the editor with the errors on top; without a terminal, or when the
     editor fails, the text is saved and the error says where (--from-draft FILE reads it).
+
+    Warns at once (stderr) when the article repeats one the archive has (title or text),
+    when its date is in the future or after the issue's, when its source's marks are
+    mixed. A published issue takes new articles only with --force.
     """
     from ..errors import UsageError
     from ..operations import ArticleDraft, add_article
@@ -194,10 +270,8 @@ def add(
                 hint="write them in the file, or add --edit to change them in the editor",
             )
         article_draft = _from_draft(from_draft, archive, issue, edit=edit)
-        updated, article = add_article(archive, issue, article_draft)
-        write_stdout(article.id + "\n")
-        if stdout_is_terminal():
-            note(f"added to {updated.issue.id} ({updated.path}), {len(updated.issue.articles)} articles")
+        updated, article = add_article(archive, issue, article_draft, force=force)
+        _added(archive, updated.issue.id, updated.path, len(updated.issue.articles), article.id)
         return
     draft = ArticleDraft(
         title=title,
@@ -217,10 +291,17 @@ def add(
         draft = _edit(edit_template(draft, archive.settings), archive, issue)
     elif draft.missing() and stdin_is_terminal() and "-" not in (body_file, from_text):
         draft = _prompt(draft, archive.settings)
-    updated, article = add_article(archive, issue, draft)
-    write_stdout(article.id + "\n")
+    updated, article = add_article(archive, issue, draft, force=force)
+    _added(archive, updated.issue.id, updated.path, len(updated.issue.articles), article.id)
+
+
+def _added(archive: Archive, issue_id: str, path: Path, count: int, article_id: str) -> None:
+    from .editing_cmds import warn_about
+
+    write_stdout(article_id + "\n")
     if stdout_is_terminal():
-        note(f"added to {updated.issue.id} ({updated.path}), {len(updated.issue.articles)} articles")
+        note(f"added to {issue_id} ({path}), {count} articles")
+    warn_about(archive, issue_id, [article_id])
 
 
 def _read_body_file(path: str) -> str:
@@ -352,10 +433,17 @@ def list_issues(ctx: typer.Context, *, format: FormatOption = TextOrJson.text) -
 @app.command()
 def show(
     ctx: typer.Context,
-    issue: Annotated[
-        str | None, typer.Argument(metavar="[ISSUE]", help="Issue id (default: the newest issue).")
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[ISSUE|ARTICLE]", help="Issue id, or an article id (default: the newest issue)."
+        ),
     ] = None,
     *,
+    toc: Annotated[bool, typer.Option("--toc", help="The contents: sections and article ids.")] = False,
+    section: Annotated[
+        str | None, typer.Option("--section", metavar="NAME", help="Only this section.")
+    ] = None,
     format: FormatOption = TextOrJson.text,
     width: Annotated[
         int | None,
@@ -363,22 +451,22 @@ def show(
             min=20, max=1000, metavar="N", help="Wrap at this many columns (default: terminal width)."
         ),
     ] = None,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="Print straight to the terminal ($PAGER is used otherwise).")
+    ] = False,
 ) -> None:
-    """Show an issue as an editor reads it: sections, articles, attribution lines.
+    """Show an issue, its contents, a section or one article, as an editor reads them.
 
-    Example: ecdigest show 2023-06 --width 72
+    \b
+    Example: ecdigest show 2023-06 --toc
+             ecdigest show 2023-06-002
+
+    On a terminal the text goes through a pager ($ECDIGEST_PAGER, $PAGER, else less -R;
+    --no-pager, or PAGER=cat, turns it off); never off a terminal.
     """
+    from ..contents import show as shown
+    from ..pager import page
+
     archive = state(ctx).archive()
-    item = archive.resolve(issue)
-    if format is TextOrJson.json:
-        from ..export.text import show_json
-
-        emit_json(show_json(item.issue))
-        return
-    from ..export import text
-
-    if width is None:
-        import shutil
-
-        width = min(shutil.get_terminal_size((80, 24)).columns, 100) if stdout_is_terminal() else 80
-    write_stdout(printable(text.render([item.issue], archive.settings, width=width)))
+    text = shown(archive, target, toc=toc, section=section, json=format is TextOrJson.json, width=width)
+    page(text, enabled=not no_pager)

@@ -32,6 +32,15 @@ class Script(enum.StrEnum):
     zh_hant_hk = "zh-Hant-HK"
 
 
+# The email's "more on the web" cut: `export email` and `send` take the same option.
+MaxArticlesOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        metavar="N",
+        help="Only the first N articles, then a link to the rest on the web (default: [email] max_articles; 0: all).",
+    ),
+]
 ScriptOption = Annotated[
     Script | None,
     typer.Option(
@@ -172,14 +181,7 @@ def export_email(
         ),
     ] = False,
     script: ScriptOption = None,
-    max_articles: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            metavar="N",
-            help="Only the first N articles, then a link to the rest on the web (default: [email] max_articles; 0: all).",
-        ),
-    ] = None,
+    max_articles: MaxArticlesOption = None,
 ) -> None:
     """Print an issue as a plain-text email (or, with --eml, the whole message).
 

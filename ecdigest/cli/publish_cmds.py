@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ..build import BuildResult, Progress
+    from ..model import Newsletter
     from ..validate import Problem
 
 
@@ -70,6 +71,17 @@ def publish(
             note(f"updated {result.path}; next: ecdigest build")
     else:
         write_stdout(f"{result.issue.id} was already published ({when}); nothing changed\n")
+    _placeholders(archive.settings)
+
+
+def _placeholders(settings: Newsletter) -> None:
+    """Warn while ecdigest.toml holds the example.org values `init` wrote (guards.py), once
+    the command has done its work (an error stays the one line on stderr)."""
+    from ..guards import placeholder_warning
+
+    warning = placeholder_warning(settings)
+    if warning is not None:
+        note(f"ecdigest: warning: {warning}")
 
 
 def _stderr_is_terminal() -> bool:
@@ -130,6 +142,7 @@ def build(
         note(f"{out_dir / name}: {problem}")
     if result.conflicts:
         raise BuildConflicts(result)
+    _placeholders(archive.settings)
 
 
 def _with_progress(job: Callable[[Progress], BuildResult]) -> BuildResult:

@@ -8,6 +8,7 @@ import typer
 
 from ..terminal import printable
 from .app import app, state
+from .export_cmds import MaxArticlesOption
 from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
 
 if TYPE_CHECKING:
@@ -84,14 +85,7 @@ def send(
             help="Record that the list has the issue (after checking its archive); send nothing.",
         ),
     ] = False,
-    max_articles: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            metavar="N",
-            help="Only the first N articles, then a link to the rest on the web (default: [email] max_articles; 0: all).",
-        ),
-    ] = None,
+    max_articles: MaxArticlesOption = None,
     format: FormatOption = TextOrJson.text,
 ) -> None:
     """Send an issue's email through SMTP: to the list once, or a test to yourself.

@@ -60,15 +60,21 @@ def render_article(article: Article, width: int, *, number: str = "") -> list[st
     return lines
 
 
+def head_lines(issue: Issue) -> list[str]:
+    """The issue's title, then `ID · DATE · STATUS · N articles · WORDS · MINUTES`: how
+    `show` opens an issue and its contents."""
+    date = issue.date.isoformat() if issue.date else "no date"
+    n = len(issue.articles)
+    return [
+        issue.title or issue.id,
+        f"{issue.id} · {date} · {issue.status} · {n} article{'' if n == 1 else 's'} · {counted(count_issue(issue))}",
+    ]
+
+
 def render(issues: Sequence[Issue], settings: Newsletter, *, width: int = 80) -> str:
     (issue,) = issues
     width = max(width, 20)
-    date = issue.date.isoformat() if issue.date else "no date"
-    lines = [
-        issue.title or issue.id,
-        f"{issue.id} · {date} · {issue.status} · {len(issue.articles)} articles · "
-        + counted(count_issue(issue)),
-    ]
+    lines = head_lines(issue)
     number = 0
     for section, articles in issue.by_section(settings.sections):
         lines += ["", f"【{section or '(no section)'}】"]
