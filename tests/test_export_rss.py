@@ -331,3 +331,31 @@ def test_shipped_archive_feed_is_clean_and_complete() -> None:
     assert len(parsed.entries) == len(published) == 53
     assert sorted(e.title for e in parsed.entries) == sorted(a.title for a in published)
     assert len({e.id for e in parsed.entries}) == 53
+
+
+def test_the_feed_reads_only_the_issues_it_carries(invoke: Invoke, tmp_path: Path) -> None:
+    """`export rss --limit N` picks its issues through the catalog and reads those files
+    alone: an older issue with a bad field does not stop it (it stops `export json --all`,
+    which reads every file); a file that could be among the newest (one that is not TOML
+    could hold any issue) is an error, exit 2."""
+    root = copy_fixture(tmp_path)
+    whole = invoke("export", "rss", archive=root).stdout_bytes
+    assert guids(whole)[-1].endswith("ecd/2023-05-002")  # both published issues are in it
+    one = invoke("export", "rss", "--limit", "1", archive=root)
+    assert one.exit_code == 0, one.output
+    assert all("ecd/2023-06-" in guid for guid in guids(one.stdout_bytes))
+
+    older = root / "2023" / "2023-05.toml"
+    text = older.read_text("utf-8")
+    older.write_text(text.replace('source = "《电子商务动态》编辑部"', "source = 42", 1), "utf-8")
+    again = invoke("export", "rss", "--limit", "1", archive=root)
+    assert again.exit_code == 0, again.output
+    assert again.stdout_bytes == one.stdout_bytes
+    assert invoke("export", "json", "--all", archive=root).exit_code == 2
+    everything = invoke("export", "rss", archive=root)  # the bad issue is one of the feed's
+    assert everything.exit_code == 2 and "2023-05.toml:10" in everything.stderr, everything.output
+
+    newest = root / "2023" / "2023-08.toml"
+    newest.write_text('id = "2023-08"\ndate = 2023-08-01\nstatus = "published"\n[[article]\n', "utf-8")
+    broken = invoke("export", "rss", "--limit", "1", archive=root)
+    assert broken.exit_code == 2 and "2023-08.toml" in broken.stderr, broken.output

@@ -148,7 +148,7 @@ def export_rss(
     from .. import export
 
     archive = state(ctx).archive()
-    issues = [item.issue for item in archive.issues()]
+    issues = [item.issue for item in archive.newest(limit, status="published")]
     data = export.render(
         "rss",
         issues,
@@ -254,14 +254,12 @@ def export_wechat(
     nothing is printed unless -o is given.
     """
     from .. import export
-    from ..errors import NotFoundError
 
     archive = state(ctx).archive()
     if article is not None and issue is None:
-        found = [i for i in archive.issues() if any(a.id == article for a in i.issue.articles)]
-        if not found:
-            raise NotFoundError(f"no article {article} in the archive", hint="see `ecdigest show ISSUE`")
-        item = found[0]
+        from ..editing import locate
+
+        item, _ = locate(archive, article)
     else:
         item = archive.resolve(issue, default_status="published")
     document = export.render(
