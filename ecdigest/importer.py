@@ -55,6 +55,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from .archive import Archive, IssueFile, check_issue_id
 from .attribution import Attribution, looks_like_attribution, try_parse
@@ -850,7 +851,12 @@ def import_issues(
     outcomes: list[IssueFile | EcdigestError] = []
     # Reads need no lock (writes are atomic renames): a dry run leaves no trace at all.
     with contextlib.nullcontext() if dry_run else archive.locked():
-        existing = {item.issue.id: item.path for item in archive.issues()}
+        # Ids in use, from the catalog (no other issue file is parsed); a file that cannot
+        # be read stands in by its name, as `Archive.get` finds it.
+        existing: dict[str, Path] = {}
+        with archive.catalog() as catalog:
+            for entry in catalog.issues():
+                existing.setdefault(entry.id if entry.readable and entry.id else entry.path.stem, entry.path)
         for issue in issues:
             path = archive.path_for(issue)
             if issue.id in existing:

@@ -267,3 +267,22 @@ def test_file_names_and_contents_reach_the_terminal_escaped(
         )
     warning = invoke("import", str(good), "--dry-run").stderr
     assert "\\x1b]52;c;ZXZpbA==\\x07散落的文字\\x1b[0m" in warning
+
+
+def test_import_knows_the_ids_in_use_from_the_catalog(invoke: Invoke, archive_dir: Path) -> None:
+    """The ids already taken come from the catalog, not from parsing every file: an issue
+    elsewhere with a bad field does not stop an import; its id, and the name of a file that
+    is not TOML at all (it could hold any issue), are still refused."""
+    _issue_file(archive_dir, "2023-06", ["2023-06-001"])
+    path = archive_dir / "2023" / "2023-06.toml"
+    path.rename(archive_dir / "2023" / "elsewhere.toml")  # id 2023-06 in another file
+    refused = invoke("import", str(SAMPLE))
+    assert refused.exit_code == 2 and "'2023-06' already exists" in refused.stderr, refused.output
+    _issue_file(archive_dir, "2023-04", ["2023-04-001"])
+    bad = archive_dir / "2023" / "2023-04.toml"
+    bad.write_text(bad.read_text("utf-8").replace('source = "《人民日报》"', "source = 42"), "utf-8")
+    (archive_dir / "2023" / "2023-05.toml").write_text('id = "2023-05"\n[[articles]\n', "utf-8")
+    assert invoke("import", str(SAMPLE), "--id", "2023-05").exit_code == 2
+    imported = invoke("import", str(SAMPLE), "--id", "2023-07")
+    assert imported.exit_code == 0, imported.output
+    assert len(json.loads(invoke("export", "json", "2023-07").stdout)["articles"]) == 53
