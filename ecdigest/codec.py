@@ -78,9 +78,8 @@ class KeyLines:
         other_table = False
         closing: str | None = None
         for number, line in enumerate(text.splitlines(), start=1):
-            if closing is not None:
-                if _count_delimiters(line, closing) % 2 == 1:
-                    closing = None
+            if closing is not None:  # inside a multi-line string: no key, no table here
+                closing = _open_string_at_end(line, closing)
                 continue
             if self._HEADER.match(line):
                 table = 0 if table is None else table + 1
@@ -94,11 +93,7 @@ class KeyLines:
             if match and not other_table:
                 key = match.group(1).strip("\"'")
                 self._lines.setdefault((table, key), number)
-                rest = line[match.end() :]
-                for delimiter in ('"""', "'''"):
-                    if _count_delimiters(rest, delimiter) % 2 == 1:
-                        closing = delimiter
-                        break
+                closing = _open_string_at_end(line[match.end() :], None)
 
     def line(self, key: str | None, article: int | None = None) -> int | None:
         if self._text is not None:
@@ -111,8 +106,39 @@ class KeyLines:
         return None
 
 
-def _count_delimiters(text: str, delimiter: str) -> int:
-    return len(re.findall(r'(?<!\\)"""' if delimiter == '"""' else "'''", text))
+def _open_string_at_end(line: str, open_at_start: str | None) -> str | None:
+    """The multi-line string delimiter (three double or three single quotes) still open at
+    the end of `line`, given the one open at its start. Strings are read as TOML reads them
+    (a basic string's escapes, a literal string's none, a comment ends the line), so three
+    quotes of the other kind inside a string, or in a comment, open nothing."""
+    i, n, state = 0, len(line), open_at_start
+    while i < n:
+        if state is None:
+            char = line[i]
+            if char == "#":
+                return None
+            if char in "\"'" and line.startswith(char * 3, i):
+                state, i = char * 3, i + 3
+            elif char == '"':  # a basic string: to its closing quote, escapes skipped
+                i += 1
+                while i < n and line[i] != '"':
+                    i += 2 if line[i] == "\\" else 1
+                i += 1
+            elif char == "'":  # a literal string: no escapes
+                end = line.find("'", i + 1)
+                i = n if end < 0 else end + 1
+            else:
+                i += 1
+        elif state[0] == '"' and line[i] == "\\":
+            i += 2
+        elif line.startswith(state, i):
+            i += 3
+            while i < n and line[i] == state[0]:  # up to two quotes more belong to the text
+                i += 1
+            state = None
+        else:
+            i += 1
+    return state
 
 
 # --------------------------------------------------------------------------- decoding

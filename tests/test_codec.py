@@ -170,3 +170,33 @@ def test_structural_problems_carry_their_lines() -> None:
     }
     assert issue.title == "" and issue.date is None and issue.status == "draft"
     assert [a.id for a in issue.articles] == ["2023-06-001", "../../etc/x"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\"it's '''quoted'''\"",  # three single quotes inside a basic string
+        '\'say """hi"""\'',  # three double quotes inside a literal string
+        '"a \\" \\"\\"\\" b \'\'\'"',  # escaped quotes, then three single ones, in a basic string
+        '"x" # a comment with """ in it',
+        '"""one line"""',  # opened and closed on its line
+        '"""ends with quotes"""""',  # two quotes more belong to the text
+        "'''\n[[articles]]\nid = \"not a key\"\n'''",  # a table header inside a string
+        '"""\nline\\"""\ntitle = "in the string"\n"""',  # an escaped delimiter does not close
+    ],
+)
+def test_key_lines_read_strings_as_toml_does(value: str) -> None:
+    """Where each key is, whatever quotes a value holds: what comes after the value is
+    found on the line tomllib says (the lines of `title` and `date` after it)."""
+    import tomllib
+
+    from ecdigest.codec import KeyLines
+
+    text = f'id = "2023-06"\nnote = {value}\ntitle = "T"\n\n[[articles]]\nid = "2023-06-001"\ndate = 2023-06-01\n'
+    data = tomllib.loads(text)  # the case is valid TOML
+    assert data["title"] == "T"
+    lines = KeyLines(text)
+    numbered = text.splitlines()
+    assert numbered[lines.line("title") - 1] == 'title = "T"'  # type: ignore[operator]
+    assert numbered[lines.line("date", 0) - 1] == "date = 2023-06-01"  # type: ignore[operator]
+    assert lines.line("id", 0) == numbered.index('id = "2023-06-001"') + 1
