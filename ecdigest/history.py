@@ -128,15 +128,19 @@ class Repo:
     top: Path
 
     @classmethod
-    def find(cls, folder: Path) -> Repo:
-        """The repository holding `folder`; HistoryError when there is none (or no git)."""
+    def find(cls, folder: Path, *, committing: bool = False) -> Repo:
+        """The repository holding `folder`; HistoryError when there is none (or no git).
+        `committing`: asked because [history] git is on (the way out then includes
+        turning it off); `log` and `undo` only read the history."""
         result = run_git(folder, "rev-parse", "--show-toplevel", check=False)
         if result.returncode != 0:
+            start = f"run `git init {folder}` (or `ecdigest init --git` for a new archive)"
             raise HistoryError(
                 "the archive is not in a git repository",
                 path=folder,
-                hint=f"run `git init {folder}` (or `ecdigest init --git` for a new archive), "
-                "or set [history] git = false in ecdigest.toml",
+                hint=f"{start}, or set [history] git = false in ecdigest.toml"
+                if committing
+                else f"{start}, and [history] git = true in ecdigest.toml to commit every change",
             )
         return cls(Path(result.stdout.strip()))
 
@@ -255,7 +259,7 @@ class Change:
         self.description: Description | None = None
         if self.enabled:
             # Everything a commit needs is checked before the command writes anything.
-            self.repo = Repo.find(archive.root)
+            self.repo = Repo.find(archive.root, committing=True)
             self.repo.identity()
 
     def describe(

@@ -297,6 +297,7 @@ def test_with_history_on_nothing_is_written_unless_it_can_be_committed(
     shutil.copytree(repo, elsewhere, ignore=shutil.ignore_patterns(".git"))
     outside = invoke("add", "2023-07", "--title", "t", *ADD, "--body", "b", archive=elsewhere)
     assert outside.exit_code == 2 and "not in a git repository" in outside.stderr
+    assert "[history] git = false" in outside.stderr  # the way out when committing is on
     assert (elsewhere / "2023" / "2023-07.toml").read_bytes() == before
 
 
@@ -305,6 +306,7 @@ def test_log_without_a_repository_says_how_to_start_one(invoke: Invoke, archive_
     assert (
         result.exit_code == 2 and "not in a git repository" in result.stderr and "git init" in result.stderr
     )
+    assert "git = false" not in result.stderr  # history is off already: reading needs a repository
 
 
 # =========================================================================== two editors, one issue
