@@ -881,7 +881,15 @@ class Plan:
             meta_segments = [
                 (s["name"], int(s["docs"]), int(s["shards"]), s["starts"]) for s in segments if s["docs"]
             ]
-            meta_name, meta = searchindex.meta_file(meta_segments, deleted, _fold_table())
+            zh_name, zh = _zh_table()
+            zh_path = root + zh_name
+            self.produced.add(zh_path)
+            zh_key = _key(self.base, zh_name)
+            if self.writer.fresh(zh_path, zh_key):
+                self.writer.keep(zh_path)
+            else:
+                self.writer.put(zh_path, zh_key, zh)
+            meta_name, meta = searchindex.meta_file(meta_segments, deleted, _fold_table(), zh_name)
             meta_path = root + meta_name
             self.produced.add(meta_path)
             self.writer.put(meta_path, _key(self.base, meta_name), meta)
@@ -997,6 +1005,16 @@ def _values(article: ArticleInfo, kind: str) -> Iterable[str]:
 
 
 _FOLD: dict[str, str] | None = None
+
+
+_ZH: tuple[str, bytes] | None = None
+
+
+def _zh_table() -> tuple[str, bytes]:
+    global _ZH
+    if _ZH is None:
+        _ZH = searchindex.zh_file()
+    return _ZH
 
 
 def _fold_table() -> dict[str, str]:

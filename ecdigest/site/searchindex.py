@@ -7,11 +7,13 @@ that only contain 电子 or 商务, and `直播电商` 38 articles for the 1 tha
 re-indexes the whole site on every build. `ecdigest search` matches folded substrings, any
 length; so does this index:
 
-- Every article is a document: its title and its body, each folded exactly as
-  `search.fold` folds them (NFKC, case folding; the browser repeats it on the query with
+- Every article is a document: its title and its body, each folded as `key()` folds them:
+  `search.fold` (NFKC, case folding; the browser repeats it on the query with
   `normalize("NFKC")`, `toLowerCase()` and the table of characters where case folding
-  differs from lower-casing, shipped in the index). A term matches when it is a substring
-  of the folded title or body, as on the command line.
+  differs from lower-casing, shipped in the index), then `zhconv.fold`, the cross-script
+  key (跨境電商 and 跨境电商 are one key; the browser folds the query with the table of
+  zhfold.py, `zh-….js`). A term matches when it is a substring of the folded title or
+  body, as on the command line.
 - Postings: for every character and every pair of adjacent characters of a title or body
   (never across the two), the documents that contain it. A 1- or 2-character term is
   answered exactly by one list; a longer term by the documents holding all of its pairs
@@ -41,8 +43,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..search import fold
+from ..zhconv import fold as script_fold
 
-VERSION = 1
+VERSION = 2  # 2: the cross-script key (zhconv.fold) in every posting
 DELTA_MAX = 26  # issues in the delta before the main segment is rebuilt (half a year)
 SHARD_BYTES = 24 * 1024  # a shard's target size
 DOC_CHUNK = 250  # documents per chunk of titles
@@ -50,6 +53,12 @@ EXCERPT = 60  # characters of body shown under a result
 _BASE = 0x30
 _SURROGATES = 0xD800
 _add = operator.add
+
+
+def key(text: str) -> str:
+    """What the index stores and a query is compared in: `search.fold`, then the
+    script-neutral key of `zhconv.fold` (Traditional and Simplified spellings alike)."""
+    return script_fold(fold(text))
 
 
 def casefold_table() -> dict[str, str]:
@@ -188,9 +197,7 @@ def article_docs(
     out = []
     for article_id, title, section, body, shown in articles:
         excerpt = " ".join(body.split())[:EXCERPT]
-        out.append(
-            (Doc(issue_page, article_id, shown, issue_date, section, excerpt), fold(title), fold(body))
-        )
+        out.append((Doc(issue_page, article_id, shown, issue_date, section, excerpt), key(title), key(body)))
     return out
 
 
@@ -228,17 +235,27 @@ def meta_file(
     segments: list[tuple[str, int, int, list[list[object]]]],
     deleted: list[tuple[int, int]],
     table: dict[str, str],
+    zh: str,
 ) -> tuple[str, bytes]:
     """(file name, bytes) of the index's entry point: segments (name, documents, shards,
-    where each issue starts and its date), main's deleted document ranges, and the
-    case-folding table."""
+    where each issue starts and its date), main's deleted document ranges, the
+    case-folding table and the name of the cross-script table's file (`zh_file`)."""
     meta = {
         "version": VERSION,
         "chunk": DOC_CHUNK,
         "segments": [{"name": n, "docs": d, "shards": s, "issues": i} for n, d, s, i in segments],
         "deleted": [list(r) for r in deleted],
         "fold": table,
+        "zh": zh,
     }
     data = _js("meta", meta)
     name = f"meta-{hashlib.blake2b(data, digest_size=6).hexdigest()}.js"
     return name, data
+
+
+def zh_file() -> tuple[str, bytes]:
+    """(file name, bytes) of the cross-script table the browser folds queries with."""
+    from .zhfold import table_script
+
+    data = table_script()
+    return f"zh-{hashlib.blake2b(data, digest_size=6).hexdigest()}.js", data

@@ -5,7 +5,7 @@
 (function () {
   "use strict";
   var PAGE = 20;
-  var state = { meta: null, postings: {}, docs: {}, waiting: {} };
+  var state = { meta: null, zh: null, postings: {}, docs: {}, waiting: {} };
   var base = "search/";
   var root = "";
   var onMeta = [];
@@ -21,10 +21,26 @@
       root = base.replace(/search\/$/, "");
     }
     state.meta = meta;
+    // The cross-script table comes next (zh-….js): a query is folded once both are here.
+    var zh = document.createElement("script");
+    zh.src = base + meta.zh;
+    zh.onerror = function () {
+      state.zh = { chars: new Map(), phrases: {}, longest: 1 };
+      onMeta.splice(0).forEach(function (run) { run(); });
+    };
+    document.head.appendChild(zh);
+  };
+  api.zh = function (table) {
+    var chars = new Map();
+    var list = Array.from(table.chars);
+    for (var i = 0; i + 1 < list.length; i += 2) chars.set(list[i], list[i + 1]);
+    var longest = 1;
+    Object.keys(table.phrases).forEach(function (p) { longest = Math.max(longest, Array.from(p).length); });
+    state.zh = { chars: chars, phrases: table.phrases, longest: longest };
     onMeta.splice(0).forEach(function (run) { run(); });
   };
   function whenReady(run) {
-    if (state.meta) run(); else onMeta.push(run);
+    if (state.meta && state.zh) run(); else onMeta.push(run);
   }
   api.postings = function (name, number, grams) { done(name + "/p" + number, grams); };
   api.docs = function (name, number, rows) { done(name + "/d" + number, rows); };
@@ -57,7 +73,35 @@
       out += Object.prototype.hasOwnProperty.call(table, ch) ? table[ch] : ch.toLowerCase();
     });
     out = out.normalize("NFKC").replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
-    return out.split(/\s+/).filter(Boolean).join(" ");
+    return zhFold(out.split(/\s+/).filter(Boolean).join(" "));
+  }
+
+  // zhconv.fold, the cross-script key (site/zhfold.py): at each position the longest phrase
+  // of the table that starts there, else the character's own fold. 電商 -> 电商.
+  function zhFold(text) {
+    var zh = state.zh;
+    if (!zh) return text;
+    var chars = Array.from(text);
+    var own = Object.prototype.hasOwnProperty;
+    var out = "";
+    var i = 0;
+    while (i < chars.length) {
+      var taken = false;
+      for (var size = Math.min(zh.longest, chars.length - i); size > 1; size--) {
+        var piece = chars.slice(i, i + size).join("");
+        if (own.call(zh.phrases, piece)) {
+          out += zh.phrases[piece];
+          i += size;
+          taken = true;
+          break;
+        }
+      }
+      if (!taken) {
+        out += zh.chars.has(chars[i]) ? zh.chars.get(chars[i]) : chars[i];
+        i += 1;
+      }
+    }
+    return out;
   }
 
   function fnv1a(text) {
@@ -297,6 +341,7 @@
   }
 
   window.ECD_SEARCH.search = search;
+  window.ECD_SEARCH.fold = fold;  // what a term is compared in (tests check it against Python)
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value;
