@@ -442,17 +442,26 @@ def test_workers_build_the_same_site(invoke: Invoke, tmp_path: Path, monkeypatch
 def test_a_manifest_of_another_version_is_adopted_a_damaged_one_is_not(
     invoke: Invoke, tmp_path: Path
 ) -> None:
+    import sqlite3
+
     root = copy_fixture(tmp_path)
     out = tmp_path / "site"
     build(invoke, root, out)
-    manifest = out / ".ecdigest-manifest.json"
-    head, _, rest = manifest.read_text("utf-8").partition("\n")
-    manifest.write_text(head.replace('"version":2', '"version":1') + "\n" + rest, "utf-8")
+    manifest = out / ".ecdigest-manifest.sqlite3"
+    with sqlite3.connect(manifest) as db:
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'version'")
+    db.close()
     path = root / "2023" / "2023-06.toml"
     path.write_text(path.read_text("utf-8").replace("不是引用", "不是引文"), "utf-8")
     assert build(invoke, root, out)["conflicts"] == []
-    manifest.write_text("{not json", "utf-8")
+    # The JSON manifest of versions 1 and 2, in place of this one: adopted, then replaced.
+    manifest.unlink()
+    (out / ".ecdigest-manifest.json").write_text('{"version":2}\n', "utf-8")
     path.write_text(path.read_text("utf-8").replace("不是引文", "不是引用"), "utf-8")
+    assert build(invoke, root, out)["conflicts"] == []
+    assert manifest.exists() and not (out / ".ecdigest-manifest.json").exists()
+    manifest.write_text("{not a database", "utf-8")
+    path.write_text(path.read_text("utf-8").replace("不是引用", "不是引文"), "utf-8")
     result = invoke("build", "-o", str(out), archive=root)
     assert result.exit_code == 1 and "2023-06.html: was not written by ecdigest" in result.stderr
 
