@@ -483,3 +483,36 @@ def test_the_issue_content_partial_renders_for_an_email(tmp_path: Path) -> None:
     [converted], settings = for_edition([issue], archive.settings, "zh-Hant-TW")
     taiwan = issue_fragment(converted, settings)
     assert "來源：" in taiwan and "https://example.org/ecd/zh-Hant-TW/" in taiwan
+
+
+def test_share_cards_are_what_the_template_renders(tmp_path: Path) -> None:
+    """The share page's fast form (render.ShareCard) against Jinja's own rendering of the
+    shipped share.html: any text, hostile marks, an empty date; an archive's own
+    share.html is rendered by Jinja."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ecdigest.site.render import ShareCard, environment
+
+    env = environment(None)
+    card = ShareCard.of(env)
+    assert card is not None
+    template = env.get_template("share.html")
+    text = st.lists(
+        st.sampled_from(["<", ">", "&", '"', "'", "\x00", "电", "a", " ", "\n", "{{", "%}", "𠀀"]),
+        max_size=12,
+    ).map("".join)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(text, min_size=len(ShareCard.FIELDS), max_size=len(ShareCard.FIELDS)))
+    def check(values: list[str]) -> None:
+        context: dict[str, dict[str, str]] = {"site": {}, "page": {}}
+        for (group, name), value in zip(ShareCard.FIELDS, values, strict=True):
+            context[group][name] = value
+        assert card.render(context) == template.render(context).encode("utf-8")
+
+    check()
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "share.html").write_text("<p>{{ page.title|upper }}</p>", "utf-8")
+    assert ShareCard.of(environment(tmp_path)) is None
