@@ -851,7 +851,8 @@ class Plan:
         if self.full:
             for info in self.issues:
                 for article in info.articles:
-                    counts.update(_values(article, kind))
+                    for value in _values(article, kind):
+                        counts[value] += 1
         else:
             counts.update(_value_counts(self.archive, kind, drafts=self.drafts))
         spelled: dict[str, Counter[str]] = {}

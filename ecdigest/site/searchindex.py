@@ -66,7 +66,7 @@ DELTA_MAX = 26  # issues in the delta before the main segment is rebuilt (half a
 SHARD_POSTINGS = 20_000  # a shard's target size, in postings (about a byte each)
 DOC_CHUNK = 250  # documents per chunk of titles
 EXCERPT = 60  # characters of body shown under a result
-BATCH_CHARS = 2_000_000  # characters of folded text per batch (~40 MB of arrays)
+BATCH_CHARS = 600_000  # characters of folded text per batch (~40 MB of arrays at most)
 PARTITIONS = 256  # spool partitions (a power of two)
 _BASE = 0x30
 _SURROGATES = 0xD800
@@ -363,7 +363,9 @@ def _batch_keys(texts: list[str], first: int) -> npt.NDArray[np.uint64]:
             (pairs[keep_pair] << np.uint64(_DOC_BITS)) | doc_of_char[:-1][keep_pair],
         )
     )
-    return np.unique(keys)
+    # Sorted, then each key kept once (np.unique hashes in numpy 2.3+: 100x slower here).
+    keys.sort()
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
 
 
 def _fnv(codes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
