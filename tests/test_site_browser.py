@@ -266,7 +266,11 @@ def test_the_browser_folds_queries_as_the_index_is_folded(edition_site: dict[str
     samples = sorted(words)[:1500]
     samples += [zhconv.convert(w, "zh-Hant-TW") for w in samples[:600]]
     samples += [zhconv.convert(w, "zh-Hant-HK") for w in samples[:300]]
-    samples += ["ＡＢＣ電商", "Straße 什麼", "乾隆年間的乾燥", "ﬁ跨境電商 ５Ｇ"]
+    samples += ["ＡＢＣ電商", "Straße 什麼", "乾隆年間的乾燥", "ﬁ跨境電商 ５Ｇ", "著名", "著"]
+    # every character of the key table, alone and as its key (one call: 10,000 strings)
+    from ecdigest import zhkey
+
+    samples += [s for pair in zhkey.pairs() for s in pair]
     browser.get((edition_site["out"]).as_uri() + "/search.html")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not browser.execute_script(

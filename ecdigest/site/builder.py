@@ -93,7 +93,7 @@ def base_digest(archive: Archive, *, drafts: bool) -> str:
         drafts,
     ]
     data = Path(__file__).resolve().parent.parent / "data"
-    for name in ("zh_hant_fixes.tsv", "zh_fold_phrases.txt"):
+    for name in ("zh_hant_fixes.tsv",):
         found = data / name
         parts.append(found.read_bytes() if found.exists() else b"")
     try:  # the cross-script key (every edition's search index) and the editions' text

@@ -11,8 +11,8 @@ length; so does this index:
   `search.fold` (NFKC, case folding; the browser repeats it on the query with
   `normalize("NFKC")`, `toLowerCase()` and the table of characters where case folding
   differs from lower-casing, shipped in the index), then `zhconv.fold`, the cross-script
-  key (跨境電商 and 跨境电商 are one key; the browser folds the query with the table of
-  zhfold.py, `zh-….js`). A term matches when it is a substring of the folded title or
+  key (跨境電商 and 跨境电商 are one key; the browser folds the query with the same
+  per-character table, `zhkey.pairs()`, shipped as `zh-….js`). A term matches when it is a substring of the folded title or
   body, as on the command line.
 - Postings: for every character and every pair of adjacent characters of a title or body
   (never across the two), the documents that contain it. A 1- or 2-character term is
@@ -460,8 +460,11 @@ def meta_file(
 
 
 def zh_file() -> tuple[str, bytes]:
-    """(file name, bytes) of the cross-script table the browser folds queries with."""
-    from .zhfold import table_script
+    """(file name, bytes) of the cross-script table the browser folds queries with:
+    `zhkey.pairs()`, the very table `zhconv.fold` folds the index with (one character for
+    one, no phrases), as one string of (character, key) pairs."""
+    from ..zhkey import pairs
 
-    data = table_script()
-    return f"zh-{hashlib.blake2b(data, digest_size=6).hexdigest()}.js", data
+    table = "".join(char + folded for char, folded in pairs())
+    data = f"ECD_SEARCH.zh({json.dumps({'chars': table}, ensure_ascii=False, separators=(',', ':'))});\n"
+    return f"zh-{hashlib.blake2b(data.encode(), digest_size=6).hexdigest()}.js", data.encode()

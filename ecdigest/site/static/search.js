@@ -25,7 +25,7 @@
     var zh = document.createElement("script");
     zh.src = base + meta.zh;
     zh.onerror = function () {
-      state.zh = { chars: new Map(), phrases: {}, longest: 1 };
+      state.zh = { chars: new Map() };
       onMeta.splice(0).forEach(function (run) { run(); });
     };
     document.head.appendChild(zh);
@@ -34,9 +34,7 @@
     var chars = new Map();
     var list = Array.from(table.chars);
     for (var i = 0; i + 1 < list.length; i += 2) chars.set(list[i], list[i + 1]);
-    var longest = 1;
-    Object.keys(table.phrases).forEach(function (p) { longest = Math.max(longest, Array.from(p).length); });
-    state.zh = { chars: chars, phrases: table.phrases, longest: longest };
+    state.zh = { chars: chars };
     onMeta.splice(0).forEach(function (run) { run(); });
   };
   function whenReady(run) {
@@ -76,31 +74,13 @@
     return zhFold(out.split(/\s+/).filter(Boolean).join(" "));
   }
 
-  // zhconv.fold, the cross-script key (site/zhfold.py): at each position the longest phrase
-  // of the table that starts there, else the character's own fold. 電商 -> 电商.
+  // zhconv.fold, the cross-script key (zhkey.py's table, zh-….js): each character by its
+  // key, one for one. 電商 -> 电商.
   function zhFold(text) {
     var zh = state.zh;
     if (!zh) return text;
-    var chars = Array.from(text);
-    var own = Object.prototype.hasOwnProperty;
     var out = "";
-    var i = 0;
-    while (i < chars.length) {
-      var taken = false;
-      for (var size = Math.min(zh.longest, chars.length - i); size > 1; size--) {
-        var piece = chars.slice(i, i + size).join("");
-        if (own.call(zh.phrases, piece)) {
-          out += zh.phrases[piece];
-          i += size;
-          taken = true;
-          break;
-        }
-      }
-      if (!taken) {
-        out += zh.chars.has(chars[i]) ? zh.chars.get(chars[i]) : chars[i];
-        i += 1;
-      }
-    }
+    Array.from(text).forEach(function (ch) { out += zh.chars.has(ch) ? zh.chars.get(ch) : ch; });
     return out;
   }
 
