@@ -51,7 +51,7 @@ def test_the_table_script_is_deterministic_and_names_its_content() -> None:
     assert first == second and first[0].startswith("zh-") and first[1].startswith(b"ECD_SEARCH.zh(")
 
 
-# --------------------------------------------------------------------------- the index's arrays
+# --------------------------------------------------------------------------- the index's postings
 
 
 def _decode(gaps: str) -> list[int]:
@@ -90,7 +90,7 @@ def _build(
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_arrays_hold_every_gram_of_every_document(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_postings_hold_every_gram_of_every_document(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each character and pair of each title and body (never across the two, the space
     alone aside) lists exactly the documents that have it, in the shard its FNV-1a names;
     documents added in several parts and many batches."""
@@ -128,3 +128,32 @@ def test_the_arrays_hold_every_gram_of_every_document(seed: int, monkeypatch: py
         text = files[name].decode()
         rows += json.loads("[" + text[text.index("(") + 1 : text.rindex(")")] + "]")[2]
     assert [row[1] for row in rows] == [f"a{n}" for n in range(len(texts))]
+
+
+def test_gaps_past_the_surrogates_and_the_partition_of_every_gram(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gaps of more than 0xD7D0 documents (one code point each, the surrogate block
+    skipped), within a batch and across batches and parts; `_partition` is FNV-1a's low
+    byte for any gram, astral characters included."""
+    import random
+
+    from ecdigest.site.searchindex import _partition, fnv1a
+
+    texts = [("", "")] * 60_000
+    placed = {0: "电商", 30: "电" * 50, 31: "商", 56_000: "电商", 56_001: "商电" * 30, 59_999: "电𠀀"}
+    texts = [("", placed.get(n, "")) for n in range(len(texts))]
+    files = _build(texts, [58_000], monkeypatch)
+    found: dict[str, list[int]] = {}
+    for name in (n for n in files if "/p" in n):
+        text = files[name].decode()
+        for gram, gaps in json.loads("[" + text[text.index("(") + 1 : text.rindex(")")] + "]")[2].items():
+            found[gram] = _decode(gaps)
+    assert found["电"] == [0, 30, 56_000, 56_001, 59_999]
+    assert found["商"] == [0, 31, 56_000, 56_001]
+    assert found["𠀀"] == found["电𠀀"] == [59_999]
+    rnd = random.Random(7)
+    for _ in range(20_000):
+        gram = "".join(
+            chr(rnd.choice([rnd.randrange(0x20, 0xD800), rnd.randrange(0xE000, 0x110000)]))
+            for _ in range(rnd.randint(1, 2))
+        )
+        assert _partition(gram) == fnv1a(gram) % 256, gram

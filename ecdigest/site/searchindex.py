@@ -32,15 +32,19 @@ length; so does this index:
 Posting lists are delta-coded document numbers, each written as one character
 (code point = gap + 0x30, surrogates skipped): a common gram costs a byte per document.
 
-Building it (`SegmentBuilder`) is array work, done with numpy: a 1,000-issue archive has
-55,000 documents and 39 million postings, which cost ~0.5 µs each as Python dicts and
-lists (half of a cold build) and ~50 ns as sorted integer arrays. A gram is a number (a
-character's code point; a pair `a << 21 | b`), a posting `gram << 20 | document`. Each
-batch of documents is sorted and deduplicated, then spooled by partition (FNV-1a of the
-gram modulo 256, so a partition's grams land in known shards) to an unlinked temporary
-file; at the end each group of partitions is read back, sorted and written out shard by
-shard. Memory stays bounded by a batch and a group, whatever the archive's size, and
-forked workers (a cold build) each spool their own stretch of documents.
+Building it (`SegmentBuilder`) is plain Python, spooled to disk: each batch of documents
+(BATCH_CHARS of folded text) becomes, for each gram, the list of its documents (a set of a
+text's characters and pairs, `map(add, text, text[1:])`, then one append per posting),
+written gap-coded and marshalled by partition (FNV-1a of the gram modulo 256, so a
+partition's grams land in known shards) to an unlinked temporary file; at the end each
+group of partitions is read back, its pieces joined in document order and written out
+shard by shard. Memory stays bounded by a batch and a group, whatever the archive's size,
+and forked workers (a cold build) each spool their own stretch of documents.
+
+numpy arrays did the same work (a posting as `gram << 20 | doc`, sorted) in 2.2-2.5 s
+where this takes 8.7-8.9 s for 1,000 issues (22 million characters; 5-6 s against 24-37 s
+for 3,000), at nearly twice the memory: about 3 s of a ~55 s cold build on two workers,
+which decides no target, so not worth a dependency (bench/RESULTS.md "Build (web archive)").
 """
 
 from __future__ import annotations
@@ -50,28 +54,25 @@ import itertools
 import json
 import os
 import tempfile
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from operator import add, sub
+from typing import Any
 
 from ..search import fold
 from ..zhconv import fold as script_fold
-
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
 
 VERSION = 2  # 2: the cross-script key (zhconv.fold) in every posting
 DELTA_MAX = 26  # issues in the delta before the main segment is rebuilt (half a year)
 SHARD_POSTINGS = 20_000  # a shard's target size, in postings (about a byte each)
 DOC_CHUNK = 250  # documents per chunk of titles
 EXCERPT = 60  # characters of body shown under a result
-BATCH_CHARS = 600_000  # characters of folded text per batch (~40 MB of arrays at most)
+BATCH_CHARS = 600_000  # characters of folded text per batch (~20 MB of sets and lists)
 PARTITIONS = 256  # spool partitions (a power of two)
 _BASE = 0x30
 _SURROGATES = 0xD800
-_PAIR_SHIFT = 21  # a code point has 21 bits
-_DOC_BITS = 20  # documents per segment: at most 2**20 (19,000 weekly issues of 55)
+# A segment holds at most ~1.1 million documents (20,000 issues of 55): a gap is one code point.
 _FNV_OFFSET = 0x811C9DC5
 _FNV_PRIME = 0x01000193
 
@@ -210,27 +211,42 @@ class SegmentPart:
             self.flush()
 
     def flush(self) -> None:
-        """Spool the pending documents' postings (sorted, by partition)."""
+        """Spool the pending documents' postings: per partition, one marshalled list of
+        (gram, last document, gap string)."""
         if not self._pending:
             return
-        import numpy as np
+        import marshal
 
-        keys = _batch_keys(self._pending, self._pending_first)
+        texts = self._pending
+        doc = self._pending_first
+        lists: defaultdict[str, list[int]] = defaultdict(list)
+        for number in range(0, len(texts), 2):
+            title, body = texts[number], texts[number + 1]
+            found = set(title)
+            found.update(map(add, title, title[1:]))
+            found.update(body)
+            found.update(map(add, body, body[1:]))
+            found.discard(" ")
+            for gram in found:
+                lists[gram].append(doc)
+            doc += 1
         self._pending, self._pending_chars = [], 0
         self._pending_first = self.summary.first + self.summary.docs
-        codes = keys >> np.uint64(_DOC_BITS)
-        starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
-        partition = (_fnv(codes[starts]) % PARTITIONS).astype(np.int64)
-        counts = np.diff(np.append(starts, len(keys)))
-        per_posting = np.repeat(partition, counts)
-        order = np.argsort(per_posting, kind="stable")
-        spooled = keys[order]
-        bounds = np.searchsorted(per_posting[order], np.arange(PARTITIONS + 1))
-        data = spooled.tobytes()
-        os.pwrite(self._postings.fileno(), data, self._position)
-        self.summary.blocks.append([self._position + 8 * int(b) for b in bounds])
-        self._position += len(data)
-        self.summary.postings += len(keys)
+        partitions: list[list[tuple[str, int, str]]] = [[] for _ in range(PARTITIONS)]
+        postings = 0
+        for gram, docs in lists.items():
+            partitions[_partition(gram)].append((gram, docs[-1], _gaps(docs)))
+            postings += len(docs)
+        bounds = [self._position]
+        pieces = []
+        for block in partitions:
+            data = marshal.dumps(block) if block else b""
+            pieces.append(data)
+            bounds.append(bounds[-1] + len(data))
+        os.pwrite(self._postings.fileno(), b"".join(pieces), self._position)
+        self.summary.blocks.append(bounds)
+        self._position = bounds[-1]
+        self.summary.postings += postings
 
     def close(self) -> PartSummary:
         self.flush()
@@ -288,8 +304,6 @@ class SegmentBuilder:
     ) -> tuple[dict[str, Any], Iterator[tuple[str, bytes]]]:
         """(the segment's state, its files one at a time): shards `NAME/pN.js` and document
         chunks `NAME/dN.js`. `summaries`: each part's, in the parts' order."""
-        import numpy as np
-
         assert len(summaries) == len(self.parts)
         for summary, nxt in zip(summaries, [*summaries[1:], None], strict=True):
             assert nxt is None or summary.first + summary.docs == nxt.first, "segment parts out of order"
@@ -319,10 +333,8 @@ class SegmentBuilder:
                     for made, summary in zip(self.parts, summaries, strict=True)
                     for data in made.read_partition(partition, summary)
                 ]
-                keys = np.sort(np.frombuffer(b"".join(blocks), dtype=np.uint64)) if blocks else None
-                if keys is not None and len(keys):
-                    for gram, gaps, shard in _encode(keys, shards):
-                        buckets.setdefault(shard, {})[gram] = gaps
+                for gram, gaps in _merge(blocks):
+                    buckets.setdefault(fnv1a(gram) % shards, {})[gram] = gaps
                 for shard in range(group, shards, groups):
                     bucket = dict(sorted(buckets.get(shard, {}).items()))
                     yield f"{name}/p{shard}.js", _js("postings", name, shard, bucket)
@@ -340,87 +352,66 @@ class SegmentBuilder:
         return state, generate()
 
 
-def _batch_keys(texts: list[str], first: int) -> npt.NDArray[np.uint64]:
-    """Sorted, distinct postings (`gram << 20 | doc`) of a batch: texts are a title and a
-    body per document, documents numbered from `first`."""
-    import numpy as np
-
-    joined = "".join(texts)
-    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.uint64)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    ends = np.cumsum(lengths)
-    # A pair never crosses from one text to the next: the last character of each text has none.
-    pairs = (points[:-1] << np.uint64(_PAIR_SHIFT)) | points[1:]
-    keep_pair = np.ones(len(pairs), dtype=bool)
-    last = ends[(lengths > 0)] - 1
-    keep_pair[last[last < len(pairs)]] = False
-    doc_of_text = first + np.arange(len(texts), dtype=np.uint64) // np.uint64(2)
-    doc_of_char = np.repeat(doc_of_text, lengths)
-    singles = points != 0x20
-    keys = np.concatenate(
-        (
-            (points[singles] << np.uint64(_DOC_BITS)) | doc_of_char[singles],
-            (pairs[keep_pair] << np.uint64(_DOC_BITS)) | doc_of_char[:-1][keep_pair],
-        )
-    )
-    # Sorted, then each key kept once (np.unique hashes in numpy 2.3+: 100x slower here).
-    keys.sort()
-    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+def _encode_one(gap: int) -> str:
+    gap += _BASE
+    return chr(gap + 0x800 if gap >= _SURROGATES else gap)
 
 
-def _fnv(codes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    """FNV-1a of each gram (a code point, or a pair `a << 21 | b`) over its UTF-16 code units."""
-    import numpy as np
-
-    mask = np.uint64((1 << _PAIR_SHIFT) - 1)
-    high = codes >> np.uint64(_PAIR_SHIFT)
-    low = codes & mask
-    is_pair = high != 0
-    units = []  # up to four code units per gram, with a flag for those that exist
-    for char, present in ((np.where(is_pair, high, low), np.ones(len(codes), dtype=bool)), (low, is_pair)):
-        astral = char >= np.uint64(0x10000)
-        offset = char - np.uint64(0x10000)
-        lead = np.where(astral, np.uint64(0xD800) + (offset >> np.uint64(10)), char)
-        trail = np.uint64(0xDC00) + (offset & np.uint64(0x3FF))
-        units.append((lead, present))
-        units.append((trail, present & astral))
-    value = np.full(len(codes), _FNV_OFFSET, dtype=np.uint64)
-    for unit, present in units:
-        mixed = ((value ^ unit) * np.uint64(_FNV_PRIME)) & np.uint64(0xFFFFFFFF)
-        value = np.where(present, mixed, value)
-    return value
+_FAST = _SURROGATES - _BASE  # gaps below this are one table look-up
+_CHARS = [chr(gap + _BASE) for gap in range(_FAST)]
 
 
-def _encode(keys: npt.NDArray[np.uint64], shards: int) -> Iterator[tuple[str, str, int]]:
-    """(gram, gap string, shard) for each gram of sorted distinct postings."""
-    import numpy as np
+def _gaps(docs: list[int]) -> str:
+    """A batch's ascending documents of one gram: the first as a gap from -1 (it is
+    re-based on merge), then the gaps."""
+    head = _encode_one(docs[0] + 1)
+    if len(docs) == 1:
+        return head
+    gaps = list(map(sub, docs[1:], docs))
+    if max(gaps) < _FAST:
+        return head + "".join(map(_CHARS.__getitem__, gaps))
+    return head + "".join(map(_encode_one, gaps))
 
-    codes = keys >> np.uint64(_DOC_BITS)
-    docs = (keys & np.uint64((1 << _DOC_BITS) - 1)).astype(np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
-    ends = np.append(starts[1:], len(keys))
-    previous = np.empty_like(docs)
-    previous[1:] = docs[:-1]
-    previous[starts] = -1
-    chars = docs - previous + _BASE
-    chars = np.where(chars >= _SURROGATES, chars + 0x800, chars).astype("<u4")
-    gaps = chars.tobytes().decode("utf-32-le")
-    distinct = codes[starts]
-    mask = np.uint64((1 << _PAIR_SHIFT) - 1)
-    high = (distinct >> np.uint64(_PAIR_SHIFT)).astype(np.int64)
-    low = (distinct & mask).astype(np.int64)
-    # Every gram's characters in one string: the first (when a pair), then the last.
-    width = np.where(high != 0, 2, 1)
-    text = np.zeros(int(width.sum()), dtype="<u4")
-    place = np.cumsum(width) - width
-    text[place[high != 0]] = high[high != 0]
-    text[place + width - 1] = low
-    names = text.tobytes().decode("utf-32-le")
-    shard_of = (_fnv(distinct) % np.uint64(shards)).tolist()
-    for n, (a, b, at, size) in enumerate(
-        zip(starts.tolist(), ends.tolist(), place.tolist(), width.tolist(), strict=True)
-    ):
-        yield names[at : at + size], gaps[a:b], shard_of[n]
+
+def _decode_one(char: str) -> int:
+    code = ord(char)
+    return (code - 0x800 if code >= 0xE000 else code) - _BASE
+
+
+def _merge(blocks: list[bytes]) -> Iterator[tuple[str, str]]:
+    """(gram, gap string) of every gram in the spooled blocks (read in document order)."""
+    import marshal
+
+    merged: dict[str, list[Any]] = {}
+    for data in blocks:
+        for gram, last, gaps in marshal.loads(data):
+            held = merged.get(gram)
+            if held is None:
+                merged[gram] = [last, [gaps]]
+            else:
+                first = _decode_one(gaps[0]) - 1
+                held[1].append(_encode_one(first - held[0]) + gaps[1:])
+                held[0] = last
+    for gram, (_, pieces) in merged.items():
+        yield gram, "".join(pieces)
+
+
+_STEP = bytes(((state ^ low) * _FNV_PRIME) & 0xFF for state in range(256) for low in range(256))
+
+
+def _partition(gram: str) -> int:
+    """FNV-1a of the gram modulo 256 (PARTITIONS): its low byte, which depends only on
+    the low bytes of the state and of each UTF-16 code unit."""
+    state = _FNV_OFFSET & 0xFF
+    for char in gram:
+        code = ord(char)
+        if code < 0x10000:
+            state = _STEP[state << 8 | (code & 0xFF)]
+        else:
+            code -= 0x10000
+            state = _STEP[state << 8 | ((0xD800 + (code >> 10)) & 0xFF)]
+            state = _STEP[state << 8 | ((0xDC00 + (code & 0x3FF)) & 0xFF)]
+    return state
 
 
 def _js(call: str, *args: object) -> bytes:
