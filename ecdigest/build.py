@@ -103,7 +103,8 @@ def blocking_problems(archive: Archive, paths: list[Path] | None) -> list[Proble
     """Errors that stop a build: in the published issues of `paths` (all files when None),
     and in any file too broken to tell its status."""
     if paths is None:
-        report = validate_report(archive, warnings=False)
+        # keep=False: the issues only as far as their status (not 100 MB of bodies at 1,000)
+        report = validate_report(archive, warnings=False, keep=False)
     else:
         from .archive import check_issue_id
 
