@@ -541,6 +541,78 @@ class Catalog:
             )
         return {self._path(path): rows for path, rows in by_file.items()}
 
+    def site_articles(
+        self,
+        *,
+        paths: Iterable[Path] | None = None,
+        field: str | None = None,
+        values: Iterable[str] = (),
+    ) -> dict[Path, list[tuple[Any, ...]]]:
+        """What the web archive lists of articles, by file in file order, as plain tuples
+        (id, section, title, source, date, tags): of every file, of `paths`, or only the
+        articles whose `field` (section, source or tag) is one of `values`."""
+        where = ""
+        params: list[Any] = []
+        if paths is not None:
+            relative = [os.fsencode(os.path.relpath(path, self._root)) for path in paths]
+            if not relative:
+                return {}
+            where = f"WHERE f.path IN ({','.join('?' * len(relative))})"
+            params = relative
+        elif field is not None:
+            wanted = sorted(set(values))
+            if not wanted:
+                return {}
+            marks = ",".join("?" * len(wanted))
+            if field == "tag":
+                where = f"WHERE a.id IN (SELECT article FROM tags WHERE tag IN ({marks}))"
+            elif field in ("section", "source"):
+                where = f"WHERE a.{field} IN ({marks})"
+            else:
+                raise ValueError(f"no such field: {field!r}")
+            params = wanted
+        rows = self._rows(
+            "SELECT a.id, f.path, a.article, a.section, a.title, a.source, a.date "
+            f"FROM articles a JOIN files f ON f.id = a.file {where} ORDER BY a.file, a.pos",
+            params,
+        )
+        tags: dict[int, list[str]] = {}
+        if where:
+            ids = [row[0] for row in rows]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for rowid, tag in self._rows(
+                    f"SELECT article, tag FROM tags WHERE article IN ({','.join('?' * len(chunk))}) "
+                    "ORDER BY article, pos",
+                    chunk,
+                ):
+                    tags.setdefault(rowid, []).append(tag)
+        else:
+            for rowid, tag in self._rows("SELECT article, tag FROM tags ORDER BY article, pos"):
+                tags.setdefault(rowid, []).append(tag)
+        by_file: dict[bytes, list[tuple[Any, ...]]] = {}
+        for rowid, path, article, section, title, source, date in rows:
+            by_file.setdefault(path, []).append(
+                (article, section, title, source, _date(date), tuple(tags.get(rowid, ())))
+            )
+        return {self._path(path): found for path, found in by_file.items()}
+
+    def value_counts(self, field: str, *, drafts: bool = False) -> dict[str, int]:
+        """How many articles of the issues the web archive shows (published ones, drafts too
+        when `drafts`; never a file with an error) have each value of `field` (section,
+        source or tag; an article with a tag twice counts once)."""
+        shown = "i.error IS NULL AND i.id IS NOT NULL AND (i.status = 'published' OR ?)"
+        if field == "tag":
+            sql = (
+                "SELECT t.tag, count(DISTINCT t.article) FROM tags t JOIN articles a ON a.id = t.article "
+                f"JOIN issues i ON i.file = a.file WHERE {shown} GROUP BY t.tag"
+            )
+        elif field in ("section", "source"):
+            sql = f"SELECT a.{field}, count(*) FROM articles a JOIN issues i ON i.file = a.file WHERE {shown} GROUP BY a.{field}"
+        else:
+            raise ValueError(f"no such field: {field!r}")
+        return dict(self._rows(sql, (1 if drafts else 0,)))
+
     def find_articles(self, article_id: str) -> list[ArticleEntry]:
         """The articles with this id (more than one: a duplicate), in path order."""
         return self._articles("WHERE a.article = ?", (article_id,))
