@@ -655,6 +655,7 @@ class Plan:
         root = edition.root
         pages = family("page", _ed(edition))
         self.manifest.files.in_families([pages])
+        self.families.add(pages)  # planned even when no issue is left: their pages go
         for number, info in enumerate(self.issues):
             previous = self.issues[number - 1] if number else None
             following = self.issues[number + 1] if number + 1 < len(self.issues) else None
