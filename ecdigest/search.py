@@ -1,12 +1,14 @@
 """Search across issues: the query language, filters, ranking, snippets and the two output forms.
 
 What a term matches: an article matches a term when the term, folded, is a substring of the
-article's folded title or body (`--in` narrows that to one of them). Folding (`query.fold`)
+article's folded title or body (`--in` narrows that to one of them). Folding (`query.key`)
 is the text as `show` presents it (lines of a paragraph joined, invisible characters gone),
 then NFKC, case folding and NFKC again, with every run of whitespace or control characters
-turned into one space: `５Ｇ` finds `5G`, `chatgpt` finds `ChatGPT`, a hard-wrapped
-`跨境\n电商` is found by 跨境电商, and Chinese needs no word segmentation because a term is
-a plain substring. The SQLite index (`search_index.py`) answers exactly this question;
+turned into one space, and every Traditional character replaced by its Simplified key
+(zhkey.py): `５Ｇ` finds `5G`, `chatgpt` finds `ChatGPT`, a hard-wrapped `跨境\n电商` is
+found by 跨境电商, `跨境電商` finds `跨境电商` and the other way round, and Chinese needs no
+word segmentation because a term is a plain substring. Snippets and highlights show the
+article's own text. The SQLite index (`search_index.py`) answers exactly this question;
 tests compare it with a brute-force scan.
 
 The query language (`query.py`; all words of the command line are joined with spaces):
@@ -37,9 +39,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from .query import IGNORABLE, Query, fold, has_surrogates, parse_query, reader_text
+from .query import IGNORABLE, Query, fold, has_surrogates, key, parse_query, reader_text
 
-__all__ = ["Query", "SearchOptions", "SearchResult", "fold", "parse_query", "search"]
+__all__ = ["Query", "SearchOptions", "SearchResult", "fold", "key", "parse_query", "search"]
 
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
 TYPE_CHECKING = False
@@ -254,9 +256,9 @@ def _resolve_filters(index: Any, options: SearchOptions) -> dict[str, Any]:
         for name in index.sections_in_use():
             if name not in known:
                 known.append(name)
-        by_fold = {fold(name): name for name in known}
+        by_fold = {key(name): name for name in known}
         for wanted in options.sections:
-            found = by_fold.get(fold(wanted))
+            found = by_fold.get(key(wanted))
             if found is None:
                 raise _error(
                     "UsageError",
@@ -279,7 +281,7 @@ def _resolve_filters(index: Any, options: SearchOptions) -> dict[str, Any]:
             raise _error("UsageError", f"--since {since} is after --until {until}")
     return {
         "sections": list(dict.fromkeys(sections)),
-        "sources": list(dict.fromkeys(folded for s in options.sources if (folded := fold(s)))),
+        "sources": list(dict.fromkeys(folded for s in options.sources if (folded := key(s)))),
         "issues": issues,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
@@ -347,7 +349,7 @@ def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
     for index, char in enumerate(text):
         if char in IGNORABLE:
             continue
-        piece = fold(char) if not char.isspace() else ""
+        piece = key(char) if not char.isspace() else ""
         if not piece:
             if not space:
                 out.append(" ")
@@ -397,7 +399,7 @@ def _first_match(text: str, terms: Sequence[str]) -> int:
             best = position
     if missing:
         # Full-width forms, compatibility characters and the like (or not in the text at all).
-        whole = fold(text)
+        whole = key(text)
         missing = [term for term in missing if term in whole]
     if missing:
         spans = find_spans(text, missing)

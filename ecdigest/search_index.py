@@ -52,7 +52,7 @@ import sys
 import unicodedata
 
 from .derived import Corrupt, Store, StoreWriter, is_corrupt, open_store
-from .query import fold
+from .query import key as fold
 
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
 TYPE_CHECKING = False
@@ -67,8 +67,9 @@ if TYPE_CHECKING:
     from .query import Query
 
 SCHEMA_VERSION = 5
-# Bump when `query.fold` or `bigrams` change what they return: the FTS table must be rebuilt.
-FOLD_VERSION = "2"
+# Bump when `query.key` or `bigrams` change what they return: the FTS table must be rebuilt.
+# 3: the script-neutral key (Traditional characters folded to Simplified, zhkey.py).
+FOLD_VERSION = "3"
 NAME = "search"
 TITLE_WEIGHT = 3.0
 BODY_WEIGHT = 1.0
