@@ -23,7 +23,11 @@ of one filter, is one error line (exit 2).
 Filters: `--section` (a section's name; several: any of them), `--source` (text in the
 outlet as printed, `央广网` finds `“央广网”`), `--since`/`--until` (inclusive, on the issue's
 date, or the article's when the issue has none), `--issue` (ids), `--in`. Ranking: bm25
-with titles weighted 3x, equal scores newest first; `--sort date` puts newest issues first.
+with titles weighted 3x, equal scores newest first, over the matches when there are at most
+2,000 (search_index.RANK_LIMIT), else over the newest 2,000 (and every match of the date
+where they end), the older ones following newest first; a one-character term in more than
+2,000 articles puts the titles that have it first. `--sort date` puts newest issues first.
+JSON's `score` is bm25 where it was computed, 0 where not.
 `--limit` (default 20, 0 for all) applies to both output forms; the total is always counted.
 An issue file that cannot be read (bad TOML, not UTF-8) is skipped with a warning on
 stderr naming file and line, on every search until it is fixed; one with field problems is
