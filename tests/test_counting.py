@@ -7,6 +7,8 @@ import json
 
 import pytest
 from conftest import SHIPPED_ARCHIVE, Invoke
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecdigest.counting import Count, count_article, count_issue, count_text
 from ecdigest.model import Article, Issue
@@ -60,3 +62,26 @@ def test_show_prints_the_counts(invoke: Invoke) -> None:
     assert (data["words"], data["reading_minutes"]) == (17419, 69)
     assert (data["articles"][0]["words"], data["articles"][0]["reading_minutes"]) == (356, 2)
     assert sum(a["words"] for a in data["articles"]) == data["words"]
+
+
+def _count_by_tokens(text: str) -> Count:
+    """The definition: every match of the one token pattern, Chinese or Latin."""
+    import unicodedata
+
+    from ecdigest.counting import _TOKEN
+
+    cjk = latin = 0
+    for match in _TOKEN.finditer(unicodedata.normalize("NFKC", text)):
+        if match.lastgroup == "cjk":
+            cjk += 1
+        else:
+            latin += 1
+    return Count(cjk, latin)
+
+
+_MIXED = "电商直播ABCxyz019 .,'’-。，（）５Ｇ한국어〇々ぁアｶ\U00020000é\u0301\n"
+
+
+@given(st.text(alphabet=_MIXED, max_size=60) | st.text(max_size=40))
+def test_count_text_is_the_token_count(text: str) -> None:
+    assert count_text(text) == _count_by_tokens(text)

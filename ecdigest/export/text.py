@@ -42,10 +42,13 @@ def counted(count: Count) -> str:
     return f"{count.words:,} word{'s' if count.words != 1 else ''} · {count.minutes} min"
 
 
-def render_article(article: Article, width: int, *, number: str = "") -> list[str]:
+def render_article(
+    article: Article, width: int, *, number: str = "", count: Count | None = None
+) -> list[str]:
     head = f"{number}{article.title or '(untitled)'}"
     lines = wrap(head, width, subsequent_indent=" " * len(number))
-    lines.append(f"{' ' * len(number)}[{article.id}] {counted(count_article(article))}")
+    count = count_article(article) if count is None else count
+    lines.append(f"{' ' * len(number)}[{article.id}] {counted(count)}")
     for paragraph in article.paragraphs:
         lines.append("")
         lines += wrap(paragraph, width, indent="  ")
@@ -60,10 +63,12 @@ def render(issues: Sequence[Issue], settings: Newsletter, *, width: int = 80) ->
     (issue,) = issues
     width = max(width, 20)
     date = issue.date.isoformat() if issue.date else "no date"
+    # Each article counted once (the total is their sum, as count_issue's).
+    counts = {id(article): count_article(article) for article in issue.articles}
+    total = sum(counts.values(), Count())
     lines = [
         issue.title or issue.id,
-        f"{issue.id} · {date} · {issue.status} · {len(issue.articles)} articles · "
-        + counted(count_issue(issue)),
+        f"{issue.id} · {date} · {issue.status} · {len(issue.articles)} articles · " + counted(total),
     ]
     number = 0
     for section, articles in issue.by_section(settings.sections):
@@ -71,7 +76,7 @@ def render(issues: Sequence[Issue], settings: Newsletter, *, width: int = 80) ->
         for article in articles:
             number += 1
             lines.append("")
-            lines += render_article(article, width, number=f"{number}. ")
+            lines += render_article(article, width, number=f"{number}. ", count=counts[id(article)])
     if not issue.articles:
         lines += ["", "(no articles yet: add one with `ecdigest add`)"]
     return "\n".join(lines) + "\n"
