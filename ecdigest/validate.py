@@ -1207,7 +1207,8 @@ def validate_report(
     read one file at a time; `keep=False` lets each file's text and bodies go once it is
     checked (`Report.issues` then holds issues without bodies), so the memory a 20-year
     archive needs is its titles, not its texts. `cache=True` (with `keep=False`, warnings
-    on: the `validate` command) takes each unchanged file's result from validate_cache.py.
+    on: the `validate` command) takes each unchanged file's result from validate_cache.py;
+    `Report.issues` is then empty (the command reads only the problems and the files).
     """
     from .dates import today
 
@@ -1273,7 +1274,7 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
         if result is not None and result.usable(day):
             shown = str(path)
             problems += [_from_record(record, shown) for record in json.loads(result.problems)]
-            slims.append((path, json.loads(result.slim)))
+            slims.append((path, result.slim))  # JSON text: read only if W601 is computed
         else:
             complete = False
             item = _load(archive, path)
@@ -1284,10 +1285,13 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
     problems += _duplicates(shared)
     if kept is not None and complete:
         problems += [_from_record(record, None) for record in kept]
-        loaded = [_Loaded(path, _slim_issue(slim), None) for path, slim in slims]
     else:
-        loaded = [_loaded_from_slim(path, slim) for path, slim in slims]
+        loaded = [
+            _loaded_from_slim(path, json.loads(slim) if isinstance(slim, str) else slim)
+            for path, slim in slims
+        ]
         found = _published_elsewhere(loaded, loaded)
+        del loaded
         problems += found
         if complete:
             results = Results(root)
@@ -1295,11 +1299,7 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
                 results.keep_answer(state, [_record(p, None) for p in found])
             finally:
                 results.close()
-    return Report(
-        sorted(problems, key=_sort_key),
-        [path for path, _ in slims],
-        [(item.path, item.issue) for item in loaded],
-    )
+    return Report(sorted(problems, key=_sort_key), [path for path, _ in slims])
 
 
 def _record(problem: Problem, path: str | None) -> list[Any]:
