@@ -241,6 +241,15 @@ class Store:
         """Meta values taken from ecdigest.toml, stored again whenever it changes."""
         return {}
 
+    def build_order(self, root: str, paths: list[bytes]) -> list[bytes]:
+        """The order a cold build adds the files in (default: their paths, sorted)."""
+        return sorted(paths)
+
+    def needs_rebuild(self, conn: sqlite3.Connection) -> bool:
+        """After an update: whether the store is better built afresh (e.g. its rows have
+        drifted out of an order its queries rely on for speed)."""
+        return False
+
     def before_build(self, conn: sqlite3.Connection) -> None:
         """Called on a new, empty store before every file is added (outside a transaction)."""
 
@@ -585,7 +594,7 @@ def _update(
     try:
         updater = Updater(store, conn, root)
         if full or found is None:
-            updater.add_all(sorted(files))
+            updater.add_all(store.build_order(root, list(files)))
         else:
             for path in found.removed:
                 updater.remove(path)
@@ -712,6 +721,11 @@ def _ready_locked(
                 found = changes(conn, files, stamp)
                 if found:
                     _update(store, conn, root, files, stamp, found=found)
+                    if store.needs_rebuild(conn):
+                        conn.close()
+                        conn = None
+                        _rebuild(store, place, root, files, stamp)
+                        conn = connect(place)
         except (OSError, sqlite3.OperationalError) as exc:
             if conn is not None:
                 conn.close()

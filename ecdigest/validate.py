@@ -85,7 +85,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .catalog import MIN_NEAR, body_digest, title_key, title_pairs
 from .codec import FieldProblem, KeyLines
@@ -1311,7 +1311,12 @@ def _sort_key(p: Problem) -> tuple[str, int, str, str]:
 
 
 def validate_report(
-    archive: Archive, issue_ids: Sequence[str] | None = None, *, warnings: bool = True, keep: bool = True
+    archive: Archive,
+    issue_ids: Sequence[str] | None = None,
+    *,
+    warnings: bool = True,
+    keep: bool = True,
+    cache: bool = False,
 ) -> Report:
     """Problems of the named issues (all when None) and the files checked.
 
@@ -1323,7 +1328,9 @@ def validate_report(
     titles already published) ask the catalog about every other file. The whole archive is
     read one file at a time; `keep=False` lets each file's text and bodies go once it is
     checked (`Report.issues` then holds issues without bodies), so the memory a 20-year
-    archive needs is its titles, not its texts.
+    archive needs is its titles, not its texts. `cache=True` (with `keep=False`, warnings
+    on: the `validate` command) takes each unchanged file's result from validate_cache.py;
+    `Report.issues` is then empty (the command reads only the problems and the files).
     """
     from .dates import today
 
@@ -1338,6 +1345,8 @@ def validate_report(
         problems: list[Problem] = []
         for item in selected:
             problems += _check_file(item, archive.settings, now, warnings=warnings)
+    elif warnings and not keep and cache:
+        return _whole_archive_cached(archive, now)
     else:
         # One file at a time: checked, then kept only as far as the cross-issue rules need
         # it (unless the caller wants the issues whole, as build does).
@@ -1363,6 +1372,152 @@ def validate_report(
         [item.path for item in selected],
         [(item.path, item.issue) for item in (selected if issue_ids else loaded)],
     )
+
+
+def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
+    """The whole archive's report (warnings included, `keep=False`) from the per-file
+    results of validate_cache.py: files whose result is not usable are checked here; the
+    cross-issue rules as validate_report's, over the stored ids and titles."""
+    import json
+    import os
+
+    from .validate_cache import Results
+
+    results = Results(str(archive.root))
+    try:
+        stored = results.by_path()
+        sharing = results.sharing_ids()
+        state = results.state()
+        kept = results.kept_answer(state)
+    finally:
+        results.close()
+    day = now.isoformat()
+    problems: list[Problem] = []
+    slims: list[tuple[Path, Any]] = []
+    complete = True
+    root = str(archive.root)
+    for path in archive.issue_paths():
+        result = stored.get(os.fsencode(os.path.relpath(path, root)))
+        if result is not None and result.usable(day):
+            shown = str(path)
+            problems += [_from_record(record, shown) for record in json.loads(result.problems)]
+            slims.append((path, result.slim))  # JSON text: read only if W601 is computed
+        else:
+            complete = False
+            item = _load(archive, path)
+            problems += _check_file(item, archive.settings, now)
+            slims.append((path, _slim_record(item)))
+    # E103/E203: only files that share an id can have them; read those in full.
+    shared = [_load(archive, Path(root, os.fsdecode(p))) for p in sharing]
+    problems += _duplicates(shared)
+    if kept is not None and complete:
+        problems += [_from_record(record, None) for record in kept]
+    else:
+        loaded = [
+            _loaded_from_slim(path, json.loads(slim) if isinstance(slim, str) else slim)
+            for path, slim in slims
+        ]
+        found = _published_elsewhere(loaded, loaded)
+        del loaded
+        problems += found
+        if complete:
+            results = Results(root)
+            try:
+                results.keep_answer(state, [_record(p, None) for p in found])
+            finally:
+                results.close()
+    return Report(sorted(problems, key=_sort_key), [path for path, _ in slims])
+
+
+def _record(problem: Problem, path: str | None) -> list[Any]:
+    """A problem as stored (its path left out when it is the file's own, `path`)."""
+    p = problem
+    return [
+        p.code,
+        p.severity,
+        p.issue,
+        p.article,
+        p.field,
+        None if p.path == path else p.path,
+        p.line,
+        p.message,
+    ]
+
+
+def _from_record(record: list[Any], path: str | None) -> Problem:
+    code, severity, issue, article, field_name, own, line, message = record
+    return Problem(code, severity, issue, article, field_name, path if own is None else own, line, message)
+
+
+def _slim_record(item: _Loaded) -> Any:
+    """What the cross-issue rules need of a checked file, as JSON: None when unreadable,
+    else [id, date, status, [[article id, title, title line], ...]]."""
+    if item.issue is None:
+        return None
+    issue = item.issue
+    return [
+        issue.id,
+        issue.date.isoformat() if issue.date else None,
+        issue.status,
+        [[a.id, a.title, item.lines.line("title", i)] for i, a in enumerate(issue.articles)],
+    ]
+
+
+def _slim_issue(slim: Any) -> Issue | None:
+    if slim is None:
+        return None
+    issue_id, date, status, articles = slim
+    return Issue(
+        issue_id,
+        date=dt.date.fromisoformat(date) if date else None,
+        status=status,
+        articles=tuple(_SlimArticle(a[0], a[1]) for a in articles),  # type: ignore[misc]
+    )
+
+
+class _TitleLines:
+    """The title lines of a file's articles, as stored (for W601's messages)."""
+
+    __slots__ = ("_titles",)
+
+    def __init__(self, titles: list[int | None]) -> None:
+        self._titles = titles
+
+    def line(self, key: str | None, article: int | None = None) -> int | None:
+        if key == "title" and article is not None and article < len(self._titles):
+            return self._titles[article]
+        return None
+
+
+def _loaded_from_slim(path: Path, slim: Any) -> _Loaded:
+    issue = _slim_issue(slim)
+    lines = _TitleLines([a[2] for a in slim[3]] if slim is not None else [])
+    return _Loaded(path, issue, None, lines=lines)  # type: ignore[arg-type]
+
+
+def check_file_for_cache(
+    archive: Archive, path: Path, data: bytes | None, now: dt.date
+) -> tuple[list[list[Any]], Any, list[tuple[str, str]], str]:
+    """What validate_cache.py keeps of one file: its problems (as `_record`s), what the
+    cross-issue rules need (`_slim_record`), its ids (("i", issue id), ("a", article id)
+    each time one is used) and its latest date ('' when it has none)."""
+    item = _load(archive, path, data)
+    own = str(path)
+    problems = [_record(p, own) for p in _check_file(item, archive.settings, now)]
+    ids: list[tuple[str, str]] = []
+    dates: list[str] = []
+    if item.issue is not None:
+        issue = item.issue
+        if issue.id:
+            ids.append(("i", issue.id))
+        if issue.date is not None:
+            dates.append(issue.date.isoformat())
+        for article in issue.articles:
+            if article.id:
+                ids.append(("a", article.id))
+            if article.date is not None:
+                dates.append(article.date.isoformat())
+    return problems, _slim_record(item), ids, max(dates, default="")
 
 
 def _others_sharing_ids(archive: Archive, catalog: Catalog, selected: list[_Loaded]) -> list[_Loaded]:

@@ -7,6 +7,8 @@ import json
 
 import pytest
 from conftest import SHIPPED_ARCHIVE, Invoke
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecdigest.counting import Count, count_article, count_issue, count_text
 from ecdigest.model import Article, Issue
@@ -93,8 +95,7 @@ def _by_token(text: str) -> Count:
 
 
 def test_counting_without_a_match_per_character_counts_the_same() -> None:
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
+    from hypothesis import settings
 
     pieces = st.sampled_from(
         [
