@@ -621,6 +621,13 @@ class Catalog:
         """Articles whose `body_digest` is `digest` (the same text, however wrapped)."""
         return self._articles("WHERE a.body_digest = ?", (digest,))
 
+    def repeated_bodies(self) -> list[str]:
+        """The body digests more than one article has (validate's W603 over the archive)."""
+        return [
+            row[0]
+            for row in self._rows("SELECT body_digest FROM articles GROUP BY body_digest HAVING count(*) > 1")
+        ]
+
     def values(self, field: str) -> list[str]:
         """Distinct non-empty values of an article field in use: section, source,
         compiled_by or tag; sorted (what an editor's completion offers)."""

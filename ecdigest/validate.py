@@ -1153,62 +1153,30 @@ def _same_body_problem(
     )
 
 
-class _SameBodies:
-    """W603 over the whole archive, read one file at a time: each body's digest is kept as
-    a number with where it was (a file's number and the article's place), so the files can
-    be let go once checked; an article whose text an earlier one already has is reported
-    when every file has been read."""
-
-    def __init__(self) -> None:
-        self.first: dict[int, int] = {}  # digest -> file number << 32 | article index
-        self.more: dict[int, list[int]] = {}  # digests seen again: every place
-
-    def add(self, number: int, item: _Loaded) -> None:
-        if item.issue is None:
-            return
-        for index, article in enumerate(item.issue.articles):
-            if not article.body.strip():
-                continue
-            key = int(body_digest(article.body), 16)
-            where = number << 32 | index
-            if key in self.first:
-                self.more.setdefault(key, [self.first[key]]).append(where)
-            else:
-                self.first[key] = where
-
-    def problems(self, archive: Archive, loaded: Sequence[_Loaded]) -> list[Problem]:
-        def place(where: int) -> tuple[str, str, tuple[str, ...], int]:
-            item = loaded[where >> 32]
-            assert item.issue is not None
-            date = item.issue.date.isoformat() if item.issue.date else ""
-            return (date, item.issue.id, item.path.parts, where & 0xFFFFFFFF)
-
-        reread: dict[Path, _Loaded] = {}
-        problems = []
-        for places in self.more.values():
-            first, *later = sorted(places, key=place)
-            owner = loaded[first >> 32]
-            assert owner.issue is not None
-            found = owner.issue.articles[first & 0xFFFFFFFF]
-            for where in later:
-                item, index = loaded[where >> 32], where & 0xFFFFFFFF
-                assert item.issue is not None
-                line = item.lines.line("body", index)
-                if line is None and item.text is None:  # let go already: read again to name the line
-                    again = reread.setdefault(item.path, _load(archive, item.path))
-                    line = again.lines.line("body", index)
-                article = item.issue.articles[index]
-                problems.append(
-                    _same_body_problem(
-                        item.issue_id,
-                        article.id,
-                        index,
-                        item.path,
-                        line,
-                        (owner.issue.id, found.id, found.title),
-                    )
-                )
-        return problems
+def _same_bodies_everywhere(archive: Archive) -> list[Problem]:
+    """W603 over the whole archive, from the catalog's digest of every body (the one
+    mechanism for both whole-archive paths; no body is held in memory): each article whose
+    text an earlier one already has, naming the first. The files of those articles, rare,
+    are read again one at a time to name the line."""
+    empty = body_digest("")
+    with archive.catalog() as catalog:
+        repeated = [digest for digest in catalog.repeated_bodies() if digest != empty]
+        if not repeated:
+            return []
+        dates = {e.path: e.date.isoformat() if e.date else "" for e in catalog.issues()}
+        groups = [catalog.same_body(digest) for digest in repeated]
+    later: dict[Path, list[tuple[Any, tuple[str, str, str]]]] = {}
+    for group in groups:
+        first, *others = sorted(group, key=lambda e: (dates.get(e.path, ""), e.issue, e.path.parts, e.pos))
+        for entry in others:
+            later.setdefault(entry.path, []).append((entry, (first.issue, first.id, first.title)))
+    problems = []
+    for path in sorted(later, key=lambda p: p.parts):
+        lines = _load(archive, path).lines
+        for entry, named in later[path]:
+            line = lines.line("body", entry.pos)
+            problems.append(_same_body_problem(entry.issue, entry.id, entry.pos, entry.path, line, named))
+    return problems
 
 
 def _same_bodies_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem]:
@@ -1352,16 +1320,13 @@ def validate_report(
         # it (unless the caller wants the issues whole, as build does).
         problems = []
         loaded = []
-        bodies = _SameBodies()
         for path in archive.issue_paths():
             item = _load(archive, path)
             problems += _check_file(item, archive.settings, now, warnings=warnings)
-            if warnings:
-                bodies.add(len(loaded), item)
             loaded.append(item if keep else _slim(item))
         selected = loaded
         titles = _published_elsewhere(loaded, selected) if warnings else []
-        titles += bodies.problems(archive, loaded) if warnings else []
+        titles += _same_bodies_everywhere(archive) if warnings else []
     paths = {str(item.path) for item in selected}
     problems += [p for p in _duplicates(loaded) if p.path in paths]
     problems += titles
@@ -1426,6 +1391,7 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
                 results.keep_answer(state, [_record(p, None) for p in found])
             finally:
                 results.close()
+    problems += _same_bodies_everywhere(archive)  # from the catalog, every time: no file read
     return Report(sorted(problems, key=_sort_key), [path for path, _ in slims])
 
 
