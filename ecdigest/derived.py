@@ -403,11 +403,18 @@ def _fork_context() -> Any:
 
 
 def _prepare_worker(
-    store: Store, archive: Callable[[], Archive], root: str, paths: Sequence[bytes], results: Any
+    store: Store,
+    archive: Callable[[], Archive],
+    root: str,
+    paths: Sequence[bytes],
+    results: Any,
+    parent: int,
 ) -> None:
     """A cold build's worker process: prepare its share of the files, in order, into `results`.
 
-    Stops by itself when the parent is gone (killed): nobody would take its results.
+    Stops by itself when the parent (`parent`, its pid as the parent knew it: a parent
+    killed before this process ran its first line must not leave it waiting for nobody) is
+    gone: nobody would take its results.
     """
     import queue
     import signal
@@ -415,7 +422,6 @@ def _prepare_worker(
     import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
-    parent = os.getppid()
 
     def watchdog() -> None:
         # Whatever this process is blocked on (a full queue, the queue's flush at exit),
@@ -491,7 +497,7 @@ class Updater:
         procs = [
             context.Process(
                 target=_prepare_worker,
-                args=(store, self.archive, self.root, paths[k::workers], results[k]),
+                args=(store, self.archive, self.root, paths[k::workers], results[k], os.getpid()),
                 daemon=True,
             )
             for k in range(workers)
