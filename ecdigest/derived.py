@@ -400,11 +400,19 @@ def _fork_context() -> Any:
 
 
 def _prepare_worker(
-    store: Store, archive: Callable[[], Archive], root: str, paths: Sequence[bytes], results: Any
+    store: Store,
+    archive: Callable[[], Archive],
+    root: str,
+    paths: Sequence[bytes],
+    results: Any,
+    parent: int,
 ) -> None:
     """A cold build's worker process: prepare its share of the files, in order, into `results`.
 
-    Stops by itself when the parent is gone (killed): nobody would take its results.
+    Stops by itself when the parent (`parent`, its pid as the parent gave it) is gone
+    (killed): nobody would take its results. The pid comes from the parent, not from
+    getppid() here: a parent killed between the fork and this line would make the worker
+    take init for its parent and wait forever.
     """
     import queue
     import signal
@@ -412,7 +420,6 @@ def _prepare_worker(
     import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
-    parent = os.getppid()
 
     def watchdog() -> None:
         # Whatever this process is blocked on (a full queue, the queue's flush at exit),
@@ -488,7 +495,7 @@ class Updater:
         procs = [
             context.Process(
                 target=_prepare_worker,
-                args=(store, self.archive, self.root, paths[k::workers], results[k]),
+                args=(store, self.archive, self.root, paths[k::workers], results[k], os.getpid()),
                 daemon=True,
             )
             for k in range(workers)

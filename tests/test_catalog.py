@@ -707,3 +707,35 @@ def test_kills_during_builds_and_updates_leave_a_catalog_that_equals_a_full_read
         leftovers = [p.name for p in place.parent.iterdir() if p.name.endswith(".tmp")]
         assert leftovers == [], leftovers
     assert killed >= 4, killed
+
+
+def test_a_worker_whose_parent_died_before_it_started_ends(tmp_path: Path) -> None:
+    """A parent killed between the fork and the worker's first line: the worker must not
+    take init for its parent (it did: getppid() read in the worker), and must end while
+    blocked on a full queue."""
+    import multiprocessing
+
+    from ecdigest.archive import Archive
+    from ecdigest.catalog import STORE
+
+    root = tmp_path / "archive"
+    _archive_of(root, 12)
+    archive = Archive.open(root)
+    paths = sorted(os.fsencode(p.relative_to(root)) for p in root.rglob("i*.toml"))
+    context = multiprocessing.get_context("fork")
+    results = context.Queue(maxsize=1)  # full after one file: the worker blocks in put()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that is nobody's parent any more
+    worker = context.Process(
+        target=derived._prepare_worker,
+        args=(STORE, lambda: archive, str(root), paths, results, gone.pid),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=20)
+    alive = worker.is_alive()
+    if alive:
+        worker.kill()
+        worker.join()
+    assert not alive, "the worker waited for a parent that was already gone"
+    assert worker.exitcode == 0
