@@ -142,11 +142,8 @@ def _walk(folder: bytes, prefix: bytes, found: dict[bytes, tuple[int, int]]) -> 
 
 
 def archive_root(option: str | None) -> str:
-    """`--archive`, else `$ECDIGEST_ARCHIVE`, else the nearest folder upward holding
-    `ecdigest.toml`, else `./issues`: discover.py, the one resolver of every entry path."""
-    from .discover import archive_root as resolve
-
-    return resolve(option)
+    """`--archive`, else `$ECDIGEST_ARCHIVE`, else `./issues` (as `archive.resolve_root`)."""
+    return option if option not in (None, "") else os.environ.get("ECDIGEST_ARCHIVE") or "issues"
 
 
 def settings_stamp(root: str) -> str:
@@ -412,9 +409,10 @@ def _prepare_worker(
 ) -> None:
     """A cold build's worker process: prepare its share of the files, in order, into `results`.
 
-    Stops by itself when the parent (`parent`, its pid as the parent knew it: a parent
-    killed before this process ran its first line must not leave it waiting for nobody) is
-    gone: nobody would take its results.
+    Stops by itself when the parent (`parent`, its pid as the parent gave it) is gone
+    (killed): nobody would take its results. The pid comes from the parent, not from
+    getppid() here: a parent killed between the fork and this line would make the worker
+    take init for its parent and wait forever.
     """
     import queue
     import signal
