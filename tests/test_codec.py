@@ -180,6 +180,7 @@ def test_structural_problems_carry_their_lines() -> None:
         '"a \\" \\"\\"\\" b \'\'\'"',  # escaped quotes, then three single ones, in a basic string
         '"x" # a comment with """ in it',
         '"""one line"""',  # opened and closed on its line
+        '"NEL\x85 and LINE SEPARATOR\u2028 are not line ends in TOML"',
         '"""ends with quotes"""""',  # two quotes more belong to the text
         "'''\n[[articles]]\nid = \"not a key\"\n'''",  # a table header inside a string
         '"""\nline\\"""\ntitle = "in the string"\n"""',  # an escaped delimiter does not close
