@@ -197,7 +197,7 @@ def test_key_lines_read_strings_as_toml_does(value: str) -> None:
     data = tomllib.loads(text)  # the case is valid TOML
     assert data["title"] == "T"
     lines = KeyLines(text)
-    numbered = text.splitlines()
+    numbered = text.split("\n")
     assert numbered[lines.line("title") - 1] == 'title = "T"'  # type: ignore[operator]
     assert numbered[lines.line("date", 0) - 1] == "date = 2023-06-01"  # type: ignore[operator]
     assert lines.line("id", 0) == numbered.index('id = "2023-06-001"') + 1
