@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from .errors import InputError
 
 NAME = "catalog"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: articles.body_line
 # Bump when `title_key`, `body_digest` or the id scan change what they return.
 DERIVE_VERSION = "1"
 # Titles shorter than this (in letters and digits) are compared exactly, never nearly.
@@ -90,6 +90,7 @@ CREATE TABLE articles(
     date TEXT,
     url TEXT,
     body_digest TEXT NOT NULL,
+    body_line INTEGER,
     title_key TEXT NOT NULL
 );
 CREATE INDEX articles_file ON articles(file, pos);
@@ -621,11 +622,20 @@ class Catalog:
         """Articles whose `body_digest` is `digest` (the same text, however wrapped)."""
         return self._articles("WHERE a.body_digest = ?", (digest,))
 
-    def repeated_bodies(self) -> list[str]:
-        """The body digests more than one article has (validate's W603 over the archive)."""
+    def repeated_bodies(self) -> list[tuple[str, Path, str, str, int, str, str, int | None]]:
+        """Every article whose text another article also has (validate's W603 over the
+        archive), in one query: (body digest, path, issue id, issue date, position, article
+        id, title, the line of its body)."""
+        rows = self._rows(
+            "SELECT a.body_digest, f.path, i.id, coalesce(i.date, ''), a.pos, a.article, a.title, a.body_line "
+            "FROM articles a JOIN issues i ON i.file = a.file JOIN files f ON f.id = a.file "
+            "WHERE a.body_digest IN "
+            "(SELECT body_digest FROM articles GROUP BY body_digest HAVING count(*) > 1)"
+        )
+        paths: dict[bytes, Path] = {}
         return [
-            row[0]
-            for row in self._rows("SELECT body_digest FROM articles GROUP BY body_digest HAVING count(*) > 1")
+            (digest, paths.get(path) or paths.setdefault(path, self._path(path)), *rest)
+            for digest, path, *rest in rows
         ]
 
     def values(self, field: str) -> list[str]:
@@ -788,6 +798,7 @@ class _CatalogStore(Store):
 
     def parse(self, archive: Archive, path: Path, data: bytes | None) -> tuple[Any, str | None]:
         from .archive import strict_error
+        from .codec import KeyLines
         from .errors import EcdigestError
 
         ids: set[str] = set()
@@ -811,6 +822,7 @@ class _CatalogStore(Store):
         issue = result.issue
         assert issue is not None
         error = strict_error(result)
+        lines = result.lines if result.lines is not None else KeyLines(result.text)
         counts: dict[str, int] = {}
         articles = []
         for pos, article in enumerate(issue.articles):
@@ -828,6 +840,7 @@ class _CatalogStore(Store):
                     article.date.isoformat() if article.date else None,
                     article.url,
                     body_digest(article.body),
+                    lines.line("body", pos),  # W603 names it without reading the file
                     title_key(article.title),
                     tuple(article.tags),
                 )
@@ -876,7 +889,7 @@ class _Writer(StoreWriter):
         self.next_id += len(articles)
         rowids = range(first, self.next_id)
         conn.executemany(
-            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(rowid, file_id, *a[:-1]) for rowid, a in zip(rowids, articles, strict=True)],
         )
         conn.executemany(

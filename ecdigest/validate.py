@@ -1154,28 +1154,22 @@ def _same_body_problem(
 
 
 def _same_bodies_everywhere(archive: Archive) -> list[Problem]:
-    """W603 over the whole archive, from the catalog's digest of every body (the one
-    mechanism for both whole-archive paths; no body is held in memory): each article whose
-    text an earlier one already has, naming the first. The files of those articles, rare,
-    are read again one at a time to name the line."""
+    """W603 over the whole archive, from the catalog alone (the one mechanism for both
+    whole-archive paths; no file is read and no body held): each article whose text an
+    earlier one already has, naming the first, at the line the catalog keeps for it."""
     empty = body_digest("")
     with archive.catalog() as catalog:
-        repeated = [digest for digest in catalog.repeated_bodies() if digest != empty]
-        if not repeated:
-            return []
-        dates = {e.path: e.date.isoformat() if e.date else "" for e in catalog.issues()}
-        groups = [catalog.same_body(digest) for digest in repeated]
-    later: dict[Path, list[tuple[Any, tuple[str, str, str]]]] = {}
-    for group in groups:
-        first, *others = sorted(group, key=lambda e: (dates.get(e.path, ""), e.issue, e.path.parts, e.pos))
-        for entry in others:
-            later.setdefault(entry.path, []).append((entry, (first.issue, first.id, first.title)))
+        rows = [row for row in catalog.repeated_bodies() if row[0] != empty]
+    groups: dict[str, list[tuple[str, Path, str, str, int, str, str, int | None]]] = {}
+    for row in rows:
+        groups.setdefault(row[0], []).append(row)
     problems = []
-    for path in sorted(later, key=lambda p: p.parts):
-        lines = _load(archive, path).lines
-        for entry, named in later[path]:
-            line = lines.line("body", entry.pos)
-            problems.append(_same_body_problem(entry.issue, entry.id, entry.pos, entry.path, line, named))
+    for group in groups.values():
+        # The archive's order: issue date, issue id, file, position.
+        first, *later = sorted(group, key=lambda r: (r[3], r[2], r[1].parts, r[4]))
+        named = (first[2], first[5], first[6])
+        for _, path, issue, _, pos, article, _, line in later:
+            problems.append(_same_body_problem(issue, article, pos, path, line, named))
     return problems
 
 
