@@ -82,7 +82,7 @@ import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1042,9 +1042,12 @@ def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list
     return problems
 
 
-def _published_elsewhere_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem]:
-    """W601 for the selected issues, asking the catalog about every other file: the same
-    answers as `_published_elsewhere` over the whole archive (tests compare them)."""
+def _published_elsewhere_from(
+    catalog: Catalog, selected: list[_Loaded], only: Collection[str] | None = None
+) -> list[Problem]:
+    """W601 for the selected issues (for the articles in `only`, when given), asking the
+    catalog about every other file: the same answers as `_published_elsewhere` over the
+    whole archive (tests compare them)."""
     problems: list[Problem] = []
     for item in selected:
         if item.issue is None:
@@ -1052,6 +1055,8 @@ def _published_elsewhere_from(catalog: Catalog, selected: list[_Loaded]) -> list
         issue = item.issue
         before = _order(item) if issue.is_published else None
         for index, article in enumerate(issue.articles):
+            if only is not None and article.id not in only:
+                continue
             key = _title_key(article.title)
             if not key:
                 continue
@@ -1173,9 +1178,11 @@ def _same_bodies_everywhere(archive: Archive) -> list[Problem]:
     return problems
 
 
-def _same_bodies_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem]:
-    """W603 for the selected issues, asking the catalog about every other article (the same
-    answers as `_same_bodies` over the whole archive)."""
+def _same_bodies_from(
+    catalog: Catalog, selected: list[_Loaded], only: Collection[str] | None = None
+) -> list[Problem]:
+    """W603 for the selected issues (for the articles in `only`, when given), asking the
+    catalog about every other article (the same answers as over the whole archive)."""
     dates: dict[Path, str] | None = None
     problems = []
     for item in selected:
@@ -1183,7 +1190,7 @@ def _same_bodies_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem
             continue
         mine_date = item.issue.date.isoformat() if item.issue.date else ""
         for index, article in enumerate(item.issue.articles):
-            if not article.body.strip():
+            if not article.body.strip() or (only is not None and article.id not in only):
                 continue
             digest = body_digest(article.body)
             # This file as it is read here (the catalog may hold an older copy of it).
@@ -1279,6 +1286,7 @@ def validate_report(
     warnings: bool = True,
     keep: bool = True,
     cache: bool = False,
+    articles: Collection[str] | None = None,
 ) -> Report:
     """Problems of the named issues (all when None) and the files checked.
 
@@ -1293,6 +1301,8 @@ def validate_report(
     archive needs is its titles, not its texts. `cache=True` (with `keep=False`, warnings
     on: the `validate` command) takes each unchanged file's result from validate_cache.py;
     `Report.issues` is then empty (the command reads only the problems and the files).
+    `articles` (with named issues): the cross-issue warnings only for these article ids
+    (`add`'s guard rails ask about the articles they wrote, not the whole issue again).
     """
     from .dates import today
 
@@ -1301,8 +1311,8 @@ def validate_report(
         with archive.catalog() as catalog:
             selected = [_load(archive, path) for path in _selected_paths(archive, catalog, issue_ids)]
             others = _others_sharing_ids(archive, catalog, selected)
-            titles = _published_elsewhere_from(catalog, selected) if warnings else []
-            titles += _same_bodies_from(catalog, selected) if warnings else []
+            titles = _published_elsewhere_from(catalog, selected, articles) if warnings else []
+            titles += _same_bodies_from(catalog, selected, articles) if warnings else []
         loaded = sorted([*selected, *others], key=lambda item: item.path.parts)
         problems: list[Problem] = []
         for item in selected:
