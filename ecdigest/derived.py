@@ -142,8 +142,11 @@ def _walk(folder: bytes, prefix: bytes, found: dict[bytes, tuple[int, int]]) -> 
 
 
 def archive_root(option: str | None) -> str:
-    """`--archive`, else `$ECDIGEST_ARCHIVE`, else `./issues` (as `archive.resolve_root`)."""
-    return option if option not in (None, "") else os.environ.get("ECDIGEST_ARCHIVE") or "issues"
+    """`--archive`, else `$ECDIGEST_ARCHIVE`, else the nearest folder upward holding
+    `ecdigest.toml`, else `./issues`: discover.py, the one resolver of every entry path."""
+    from .discover import archive_root as resolve
+
+    return resolve(option)
 
 
 def settings_stamp(root: str) -> str:

@@ -510,7 +510,8 @@ def render_rich(result: SearchResult, write: Callable[[Any], None]) -> None:
 
 
 def archive_root(option: str | None) -> str:
-    """`--archive`, else `$ECDIGEST_ARCHIVE`, else `./issues` (as `archive.resolve_root`)."""
+    """`--archive`, else `$ECDIGEST_ARCHIVE`, else the nearest folder upward with
+    `ecdigest.toml`, else `./issues` (as `archive.resolve_root`)."""
     from .derived import archive_root as root
 
     return root(option)
