@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import shutil
 import statistics
 import subprocess
@@ -41,6 +40,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+from _results import write_section  # noqa: E402
 from bench_search import Run, age, child_env, machine, peak_rss_kb, release_env, run  # noqa: E402
 
 RESULTS = BENCH / "RESULTS.md"
@@ -360,16 +360,6 @@ def report(results: list[SizeResult], started: dt.datetime, loads: list[tuple[st
         assert first is not None and last is not None
         lines.append(f"| {name} | {shown} | {last / first:.1f}x |")
     return "\n".join(lines) + "\n"
-
-
-def write_section(text: str) -> None:
-    current = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"^## Scale\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        current = pattern.sub(lambda _: text + "\n", current, count=1).rstrip("\n") + "\n"
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(current, "utf-8")
 
 
 def uptime() -> str:
