@@ -443,6 +443,7 @@ class Plan:
                 info.digest,
                 info.status,
                 json.dumps({**facets, "sum": summary}, ensure_ascii=False, sort_keys=True),
+                summary,
             )
             self.manifest.set_issue(str(info.path), record)
 
@@ -1134,7 +1135,13 @@ class Plan:
 
     def summaries(self, infos: Iterable[IssueInfo | Issue]) -> list[str]:
         """What an archive page shows of each issue (its summary facet)."""
-        return [f"{i.id}\x1e{self._facets(i)[1]}" for i in infos]
+        return [f"{i.id}\x1e{self._summary(i)}" for i in infos]
+
+    def _summary(self, item: IssueInfo | Issue) -> str:
+        if isinstance(item, Issue):
+            return self._facets(item)[1]
+        found = self.new_facets.get(item.id) or self.recorded_facets.get(item.id)
+        return found[1] if found is not None else self.manifest.summary(str(item.path))
 
     def section_facets(self, infos: Iterable[IssueInfo | Issue], section: str) -> list[str]:
         name = f"s\x1f{section}"
@@ -1300,10 +1307,8 @@ class Plan:
         self.add(root + "404.html", _key("404", edition.name), site.not_found_page, family=static)
 
     def plan_legacy(self) -> None:
-        """Today's outputs, kept: `ISSUE.md` for each published issue, the latest's email."""
-        from ..export import email
-
-        settings = self.settings
+        """Today's outputs, kept: `ISSUE.md` for each published issue, the latest's email
+        (the email's modules imported only when it is stale: most edits leave it as it is)."""
         self.manifest.files.in_families(["md", "email"])
         self.families |= {"md", "email"}
         for info in self.published:
@@ -1314,16 +1319,17 @@ class Plan:
             latest = self.published[-1]
             text, eml = f"email/{latest.id}.txt", f"email/{latest.id}.eml"
             if self.add(text, _key("email-text", latest.digest), family="email"):
-                self.on_issue(
-                    latest, lambda issue: self.put(text, email.render_text(issue, settings).encode("utf-8"))
-                )
+                self.on_issue(latest, partial(self.put_email, text))
             if self.add(eml, _key("email-eml", latest.digest), family="email"):
-                self.on_issue(
-                    latest,
-                    lambda issue: self.put(
-                        eml, email.render_eml(issue, settings, archive_root=self.archive.root)
-                    ),
-                )
+                self.on_issue(latest, partial(self.put_email, eml))
+
+    def put_email(self, name: str, issue: Issue) -> None:
+        from ..export import email
+
+        if name.endswith(".eml"):
+            self.put(name, email.render_eml(issue, self.settings, archive_root=self.archive.root))
+        else:
+            self.put(name, email.render_text(issue, self.settings).encode("utf-8"))
 
     def put_markdown(self, name: str, issue: Issue) -> None:
         from ..export import markdown
