@@ -208,7 +208,7 @@ def issue_facets(issue: Issue) -> tuple[dict[str, str], str]:
 # --------------------------------------------------------------------------- the plan
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
     name: str  # output path
     key: str | None  # None: keyed when rendered (a full plan's feeds, from what it reads)
@@ -217,7 +217,7 @@ class Job:
     sitemap: str | None = None  # lastmod (ISO date) or "" when the page belongs in the sitemap
 
 
-@dataclass
+@dataclass(slots=True)
 class IssueWork:
     """What the issue pass does with one issue."""
 

@@ -73,7 +73,7 @@ CREATE TABLE pending(family TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     key: str
     digest: str
@@ -83,7 +83,7 @@ class Record:
     sitemap: str | None = None  # <lastmod> ("" for none) when the page is in the sitemap
 
 
-@dataclass
+@dataclass(slots=True)
 class IssueRecord:
     id: str
     digest: str
