@@ -256,7 +256,6 @@ class Plan:
         self.jobs: list[Job] = []
         self.jobs_by_name: dict[str, Job] = {}
         self.carried: dict[str, str] = {}  # issue file -> facets as recorded, for a full plan
-        self.keys: dict[str, str | None] = {}  # output -> key
         self.families: set[str] = set()  # families planned
         self.fresh: set[str] = set()  # outputs already as they should be
         self.work: dict[str, IssueWork] = {}
@@ -297,7 +296,6 @@ class Plan:
         job = Job(name, full_key, family, render, sitemap)
         self.jobs.append(job)
         self.jobs_by_name[name] = job
-        self.keys[name] = full_key
         if full_key is not None and self.writer.fresh(name, full_key):
             self.writer.keep(name)
             self.fresh.add(name)
@@ -362,6 +360,7 @@ class Plan:
     def execute(self) -> None:
         """Render and write what `prepare` found stale (under the output folder's lock)."""
         self.read_issues()
+        self.jobs = [job for job in self.jobs if job.render is not None]
         for task in self.final_tasks:
             task()
         for job in self.jobs:
@@ -369,6 +368,12 @@ class Plan:
                 self.put(job.name, job.render())
         self.plan_sitemap()
         self.record_issues()
+
+    def release(self) -> None:
+        """Drop what the plan holds per output file (its jobs, the issues' tasks), once every
+        file is written and the stale ones removed: the manifest's save comes next."""
+        self.jobs, self.jobs_by_name, self.work, self.fresh = [], {}, {}, set()
+        self.produced, self.parsed, self._pages = set(), {}, {}
 
     def check_folders(self) -> None:
         """Every folder the build writes into must resolve inside the output folder: checked
@@ -584,7 +589,7 @@ class Plan:
             writer.records = {}
             self.new_facets = {}
             self.progress = None  # the parent's progress bar is the parent's to draw
-            marks = (len(writer.written), len(writer.unchanged), len(writer.conflicts), self.done)
+            marks = (len(writer.written), len(writer.conflicts), self.done)
             self._read(chunk, jobs)
             summaries = [part.close() for part in parts]
             sender.send(
@@ -593,9 +598,8 @@ class Plan:
                     (
                         writer.records,
                         writer.written[marks[0] :],
-                        writer.unchanged[marks[1] :],
-                        writer.conflicts[marks[2] :],
-                        self.done - marks[3],
+                        writer.conflicts[marks[1] :],
+                        self.done - marks[2],
                         summaries,
                         self.new_facets,
                         writer.pending,
@@ -611,11 +615,20 @@ class Plan:
             sender.close()
 
     def _absorb(self, payload: Any) -> list[searchindex.PartSummary]:
-        records, written, unchanged, conflicts, done, summaries, facets, pending = payload
+        records, written, conflicts, done, summaries, facets, pending = payload
         writer = self.writer
-        self.manifest.files.update(records)
-        writer.written.extend(written)
-        writer.unchanged.extend(unchanged)
+        # A worker's files are done: their jobs go, and their records keep the plan's own
+        # strings for the name and key (not the copies unpickled from the worker; 177,000
+        # of each at 3,000 issues).
+        jobs = self.jobs_by_name
+        writer.written.extend(job.name if (job := jobs.get(n)) is not None else n for n in written)
+        for name, record in records.items():
+            job = jobs.pop(name, None)
+            if job is not None:
+                name = job.name
+                if job.key == record.key:
+                    record.key = job.key
+            self.manifest.files[name] = record
         writer.conflicts.extend(conflicts)
         writer.pending |= pending
         self.new_facets.update(facets)
