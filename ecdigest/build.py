@@ -259,16 +259,20 @@ def build(
             plan.prepare()
         plan.execute()
         writer.remove_stale(plan.produced, None if full else plan.families)
+        plan.release()  # its per-file jobs, before the manifest's save (the cold build's peak)
         manifest.state = state if not writer.conflicts else ""
         manifest.settings = base
         written = set(writer.written)
         writer.save(full=full)
         result.written = writer.written
         result.removed = writer.removed
-        saved = Manifest.load(out_dir)
-        try:
-            result.unchanged = [name for name in saved.names() if name not in written]
-        finally:
-            saved.close()
+        if full:  # every record is in memory: what was saved
+            result.unchanged = [name for name in manifest.files.names() if name not in written]
+        else:
+            saved = Manifest.load(out_dir)
+            try:
+                result.unchanged = [name for name in saved.names() if name not in written]
+            finally:
+                saved.close()
         result.conflicts = [(c.path, c.message()) for c in writer.conflicts]
         return result

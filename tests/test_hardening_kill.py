@@ -47,6 +47,7 @@ from _hardening import (
 )
 
 from ecdigest.fileio import is_temp_file
+from ecdigest.site.manifest import VERSION as MANIFEST_VERSION
 
 # build's record of what it wrote (site/manifest.py): SQLite's business (its journal), checked
 # by what it answers: whole, old or new (every row of one state or the other)
@@ -229,7 +230,7 @@ def _check_manifest(path: Path, where: str) -> None:
         with sqlite3.connect(copy) as db:
             assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",), where
             version = dict(db.execute("SELECT key, value FROM meta")).get("version")
-            assert version == "3", (where, version)
+            assert version == MANIFEST_VERSION, (where, version)
             rows = db.execute("SELECT name, key, digest, size, mtime_ns FROM files").fetchall()
             assert all(all(v is not None for v in row) for row in rows), where
         db.close()

@@ -372,6 +372,26 @@ def test_archive_templates_override_the_shipped_ones(invoke: Invoke, tmp_path: P
     assert "目录" in (out / "2023-06.html").read_text("utf-8")  # the others are ours
 
 
+def test_a_template_edited_between_builds_in_one_process_is_used(invoke: Invoke, tmp_path: Path) -> None:
+    """The Jinja environment is shared while the templates stay the same (`serve`
+    rebuilds in one process): an edit, even of the same size, gets a fresh one."""
+    from ecdigest.site.render import environment
+
+    root = copy_fixture(tmp_path)
+    (root / "templates").mkdir()
+    page = root / "templates" / "404.html"
+    page.write_text('{% extends "base.html" %}{% block main %}<h1>没有这一页甲</h1>{% endblock %}', "utf-8")
+    first = environment(root)
+    assert environment(root) is first
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    assert "没有这一页甲" in (out / "404.html").read_text("utf-8")
+    page.write_text('{% extends "base.html" %}{% block main %}<h1>没有这一页乙</h1>{% endblock %}', "utf-8")
+    assert environment(root) is not first
+    build(invoke, root, out)
+    assert "没有这一页乙" in (out / "404.html").read_text("utf-8")
+
+
 def test_article_text_never_becomes_markup(invoke: Invoke, tmp_path: Path) -> None:
     root = copy_fixture(tmp_path)
     path = root / "2023" / "2023-06.toml"

@@ -30,6 +30,7 @@ changed stats every recorded file and plans the families of those that are not a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -96,13 +97,29 @@ def base_digest(archive: Archive, *, drafts: bool) -> str:
     for name in ("zh_hant_fixes.tsv",):
         found = data / name
         parts.append(found.read_bytes() if found.exists() else b"")
-    try:  # the cross-script key (every edition's search index) and the editions' text
-        import opencc
-
-        parts.append(getattr(opencc, "__version__", ""))
-    except ImportError:  # pragma: no cover - a dependency
-        parts.append("")
+    parts.append(_opencc_files())  # the cross-script key (every edition's search index), the editions' text
     return _key(*parts)
+
+
+def _opencc_files() -> str:
+    """OpenCC's installed files by name and size (its library and dictionaries, which
+    change with its version): found without importing it, ~15 ms of every build that
+    converts nothing (an archive without editions)."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("opencc")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a dependency
+        return ""
+    lines = []
+    for top in spec.submodule_search_locations:
+        for folder, subfolders, names in os.walk(top):
+            subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+            for name in sorted(names):
+                path = os.path.join(folder, name)
+                with contextlib.suppress(OSError):
+                    lines.append(f"{os.path.relpath(path, top)}\t{os.stat(path).st_size}")
+    return "\n".join(lines)
 
 
 _CODE: str | None = None
@@ -191,7 +208,7 @@ def issue_facets(issue: Issue) -> tuple[dict[str, str], str]:
 # --------------------------------------------------------------------------- the plan
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
     name: str  # output path
     key: str | None  # None: keyed when rendered (a full plan's feeds, from what it reads)
@@ -200,7 +217,7 @@ class Job:
     sitemap: str | None = None  # lastmod (ISO date) or "" when the page belongs in the sitemap
 
 
-@dataclass
+@dataclass(slots=True)
 class IssueWork:
     """What the issue pass does with one issue."""
 
@@ -239,7 +256,6 @@ class Plan:
         self.jobs: list[Job] = []
         self.jobs_by_name: dict[str, Job] = {}
         self.carried: dict[str, str] = {}  # issue file -> facets as recorded, for a full plan
-        self.keys: dict[str, str | None] = {}  # output -> key
         self.families: set[str] = set()  # families planned
         self.fresh: set[str] = set()  # outputs already as they should be
         self.work: dict[str, IssueWork] = {}
@@ -280,7 +296,6 @@ class Plan:
         job = Job(name, full_key, family, render, sitemap)
         self.jobs.append(job)
         self.jobs_by_name[name] = job
-        self.keys[name] = full_key
         if full_key is not None and self.writer.fresh(name, full_key):
             self.writer.keep(name)
             self.fresh.add(name)
@@ -345,6 +360,7 @@ class Plan:
     def execute(self) -> None:
         """Render and write what `prepare` found stale (under the output folder's lock)."""
         self.read_issues()
+        self.jobs = [job for job in self.jobs if job.render is not None]
         for task in self.final_tasks:
             task()
         for job in self.jobs:
@@ -352,6 +368,12 @@ class Plan:
                 self.put(job.name, job.render())
         self.plan_sitemap()
         self.record_issues()
+
+    def release(self) -> None:
+        """Drop what the plan holds per output file (its jobs, the issues' tasks), once every
+        file is written and the stale ones removed: the manifest's save comes next."""
+        self.jobs, self.jobs_by_name, self.work, self.fresh = [], {}, {}, set()
+        self.produced, self.parsed, self._pages = set(), {}, {}
 
     def check_folders(self) -> None:
         """Every folder the build writes into must resolve inside the output folder: checked
@@ -443,6 +465,7 @@ class Plan:
                 info.digest,
                 info.status,
                 json.dumps({**facets, "sum": summary}, ensure_ascii=False, sort_keys=True),
+                summary,
             )
             self.manifest.set_issue(str(info.path), record)
 
@@ -566,7 +589,7 @@ class Plan:
             writer.records = {}
             self.new_facets = {}
             self.progress = None  # the parent's progress bar is the parent's to draw
-            marks = (len(writer.written), len(writer.unchanged), len(writer.conflicts), self.done)
+            marks = (len(writer.written), len(writer.conflicts), self.done)
             self._read(chunk, jobs)
             summaries = [part.close() for part in parts]
             sender.send(
@@ -575,9 +598,8 @@ class Plan:
                     (
                         writer.records,
                         writer.written[marks[0] :],
-                        writer.unchanged[marks[1] :],
-                        writer.conflicts[marks[2] :],
-                        self.done - marks[3],
+                        writer.conflicts[marks[1] :],
+                        self.done - marks[2],
                         summaries,
                         self.new_facets,
                         writer.pending,
@@ -593,11 +615,20 @@ class Plan:
             sender.close()
 
     def _absorb(self, payload: Any) -> list[searchindex.PartSummary]:
-        records, written, unchanged, conflicts, done, summaries, facets, pending = payload
+        records, written, conflicts, done, summaries, facets, pending = payload
         writer = self.writer
-        self.manifest.files.update(records)
-        writer.written.extend(written)
-        writer.unchanged.extend(unchanged)
+        # A worker's files are done: their jobs go, and their records keep the plan's own
+        # strings for the name and key (not the copies unpickled from the worker; 177,000
+        # of each at 3,000 issues).
+        jobs = self.jobs_by_name
+        writer.written.extend(job.name if (job := jobs.get(n)) is not None else n for n in written)
+        for name, record in records.items():
+            job = jobs.pop(name, None)
+            if job is not None:
+                name = job.name
+                if job.key == record.key:
+                    record.key = job.key
+            self.manifest.files[name] = record
         writer.conflicts.extend(conflicts)
         writer.pending |= pending
         self.new_facets.update(facets)
@@ -1134,7 +1165,13 @@ class Plan:
 
     def summaries(self, infos: Iterable[IssueInfo | Issue]) -> list[str]:
         """What an archive page shows of each issue (its summary facet)."""
-        return [f"{i.id}\x1e{self._facets(i)[1]}" for i in infos]
+        return [f"{i.id}\x1e{self._summary(i)}" for i in infos]
+
+    def _summary(self, item: IssueInfo | Issue) -> str:
+        if isinstance(item, Issue):
+            return self._facets(item)[1]
+        found = self.new_facets.get(item.id) or self.recorded_facets.get(item.id)
+        return found[1] if found is not None else self.manifest.summary(str(item.path))
 
     def section_facets(self, infos: Iterable[IssueInfo | Issue], section: str) -> list[str]:
         name = f"s\x1f{section}"
@@ -1300,10 +1337,8 @@ class Plan:
         self.add(root + "404.html", _key("404", edition.name), site.not_found_page, family=static)
 
     def plan_legacy(self) -> None:
-        """Today's outputs, kept: `ISSUE.md` for each published issue, the latest's email."""
-        from ..export import email
-
-        settings = self.settings
+        """Today's outputs, kept: `ISSUE.md` for each published issue, the latest's email
+        (the email's modules imported only when it is stale: most edits leave it as it is)."""
         self.manifest.files.in_families(["md", "email"])
         self.families |= {"md", "email"}
         for info in self.published:
@@ -1314,16 +1349,17 @@ class Plan:
             latest = self.published[-1]
             text, eml = f"email/{latest.id}.txt", f"email/{latest.id}.eml"
             if self.add(text, _key("email-text", latest.digest), family="email"):
-                self.on_issue(
-                    latest, lambda issue: self.put(text, email.render_text(issue, settings).encode("utf-8"))
-                )
+                self.on_issue(latest, partial(self.put_email, text))
             if self.add(eml, _key("email-eml", latest.digest), family="email"):
-                self.on_issue(
-                    latest,
-                    lambda issue: self.put(
-                        eml, email.render_eml(issue, settings, archive_root=self.archive.root)
-                    ),
-                )
+                self.on_issue(latest, partial(self.put_email, eml))
+
+    def put_email(self, name: str, issue: Issue) -> None:
+        from ..export import email
+
+        if name.endswith(".eml"):
+            self.put(name, email.render_eml(issue, self.settings, archive_root=self.archive.root))
+        else:
+            self.put(name, email.render_text(issue, self.settings).encode("utf-8"))
 
     def put_markdown(self, name: str, issue: Issue) -> None:
         from ..export import markdown
@@ -1335,24 +1371,30 @@ class Plan:
         from the manifest: the pages this build wrote or kept, and those of families it
         did not plan."""
         self.manifest.files.in_families(["site"])
-        body = [
-            '<?xml version="1.0" encoding="UTF-8"?>',
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-        ]
+        entries = []
+        digest = hashlib.blake2b(digest_size=16)
         for name, lastmod in self.manifest.files.sitemap():
             record = self.manifest.files.get(name)
             if name not in self.produced and (record is None or self.full or record.family in self.families):
                 continue  # to be removed: its family was planned without it
-            url = site_feeds.absolute(self.settings, name)
-            body.append(
-                f"<url><loc>{_xml_escape(url)}</loc>"
-                + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
-                + "</url>"
-            )
-        body.append("</urlset>")
-        data = ("\n".join(body) + "\n").encode("utf-8")
-        if self.add("sitemap.xml", _key("sitemap", _key(data)), family="site"):
-            self.put("sitemap.xml", data)
+            entries.append((name, lastmod))
+            digest.update(f"{name}\x1f{lastmod}\x1e".encode("utf-8", "surrogatepass"))
+        # Keyed by its entries (a URL is its name under the settings' link, in the base):
+        # an edit that changes no page's lastmod makes no URL again (~3,000 at 1,000 issues).
+        if self.add("sitemap.xml", _key("sitemap", digest.hexdigest()), family="site"):
+            body = [
+                '<?xml version="1.0" encoding="UTF-8"?>',
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+            ]
+            for name, lastmod in entries:
+                url = site_feeds.absolute(self.settings, name)
+                body.append(
+                    f"<url><loc>{_xml_escape(url)}</loc>"
+                    + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+                    + "</url>"
+                )
+            body.append("</urlset>")
+            self.put("sitemap.xml", ("\n".join(body) + "\n").encode("utf-8"))
         robots = f"User-agent: *\nAllow: /\nSitemap: {site_feeds.absolute(self.settings, 'sitemap.xml')}\n".encode()
         if self.add("robots.txt", _key("robots", _key(robots)), family="site"):
             self.put("robots.txt", robots)

@@ -67,7 +67,25 @@ def template_dirs(archive_root: Path | None) -> list[Path]:
     return dirs
 
 
+# One environment per state of the templates: Jinja compiles a template once per
+# environment (~0.2 s for email.html and its partials), and the email's HTML part is
+# rendered several times per message (the clipping search), the site's pages many more.
+_ENVIRONMENTS: dict[tuple[str, str], jinja2.Environment] = {}
+
+
 def environment(archive_root: Path | None) -> jinja2.Environment:
+    """The Jinja environment for `archive_root`'s templates, shared while they stay the
+    same (keyed by their digest, so `serve` and tests that edit them get a fresh one)."""
+    key = (str(archive_root), templates_digest(archive_root))
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        if len(_ENVIRONMENTS) >= 8:
+            _ENVIRONMENTS.clear()
+        env = _ENVIRONMENTS[key] = _new_environment(archive_root)
+    return env
+
+
+def _new_environment(archive_root: Path | None) -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(
