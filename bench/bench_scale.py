@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import shutil
 import statistics
 import subprocess
@@ -41,6 +40,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+from _results import write_section  # noqa: E402
 from bench_search import Run, age, child_env, machine, peak_rss_kb, release_env, run  # noqa: E402
 
 RESULTS = BENCH / "RESULTS.md"
@@ -129,7 +129,22 @@ CASES: list[Case] = [
         target=8,
     ),
     Case("ecdigest validate (whole archive)", _e("validate"), "validate", target=400),
+    Case(
+        "ecdigest validate (whole archive, one issue edited)",
+        _e("validate"),
+        "validate",
+        before=lambda p: _touch_issue(p),
+    ),
 ]
+
+
+def _touch_issue(paths: Paths) -> None:
+    """Change one published issue's bytes (a comment line at its end): its file is checked
+    again and the cross-issue answers computed again."""
+    path = next(paths.root.rglob(f"{paths.issue}.toml"))
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"# bench {time.perf_counter_ns()}\n")
+
 
 SEARCH_TERMS = {
     label: [w for w in words if not w.startswith("-")][: 2 if "two" in label else 1]
@@ -165,6 +180,12 @@ def median(runs: list[Run]) -> float:
     return statistics.median(r.seconds for r in runs)
 
 
+def _run_case(case: Case, paths: Paths, env: dict[str, str]) -> Run:
+    if case.before is not None:
+        case.before(paths)  # not timed
+    return run(case.argv(paths), env=env)
+
+
 def measure_size(
     size: int, keep: Path, work: Path, runs: int, env: dict[str, str], exe: str, python: str
 ) -> SizeResult:
@@ -193,10 +214,11 @@ def measure_size(
     for label, argv, prefix in (
         ("catalog build (`list`, no catalog)", _e("list")(paths), "catalog"),
         ("index build (`search`, no index)", _e("search", "跨境电商")(paths), "search"),
+        ("validation results (`validate`, none kept)", _e("validate")(paths), "validation"),
     ):
         times, peaks = [], []
         for _ in range(cold_runs):
-            for leftover in state.glob(f"{prefix}.sqlite3*"):
+            for leftover in [*state.glob(f"{prefix}.sqlite3*"), *state.glob(f"{prefix}-*.json")]:
                 leftover.unlink()
             measured = run(argv, env=env, sample_tree=True)
             times.append(measured.seconds)
@@ -243,7 +265,7 @@ def measure_size(
     for phase, n in (("add", runs), ("validate", 3)):
         commands = {"python -c pass": lambda: run([python, "-c", "pass"], env=env)}
         for case in (c for c in CASES if c.phase == phase):
-            commands[case.name] = lambda c=case: run(c.argv(paths), env=env)
+            commands[case.name] = lambda c=case: _run_case(c, paths, env)
         print(f"  {size}: {phase} rounds ...", flush=True)
         measured = rounds(commands, n)
         floor_here = median(measured["python -c pass"])
@@ -254,6 +276,8 @@ def measure_size(
     # ------------------------------------------------------------- memory
     for case in CASES:
         if case.name != "python -c pass":
+            if case.before is not None:
+                case.before(paths)
             result.rss_mb[case.name] = peak_rss_kb(case.argv(paths), env=env) / 1024
     return result
 
@@ -336,16 +360,6 @@ def report(results: list[SizeResult], started: dt.datetime, loads: list[tuple[st
         assert first is not None and last is not None
         lines.append(f"| {name} | {shown} | {last / first:.1f}x |")
     return "\n".join(lines) + "\n"
-
-
-def write_section(text: str) -> None:
-    current = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"^## Scale\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        current = pattern.sub(lambda _: text + "\n", current, count=1).rstrip("\n") + "\n"
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(current, "utf-8")
 
 
 def uptime() -> str:

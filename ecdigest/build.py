@@ -31,10 +31,6 @@ from .errors import Failure, UsageError, WriteError
 from .model import is_valid_issue_id
 from .validate import Problem, validate_report
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from .site.output import Writer
-
 LOCK_NAME = ".ecdigest-build.lock"
 FEED = "feed.xml"
 ATOM = "atom.xml"
@@ -107,7 +103,8 @@ def blocking_problems(archive: Archive, paths: list[Path] | None) -> list[Proble
     """Errors that stop a build: in the published issues of `paths` (all files when None),
     and in any file too broken to tell its status."""
     if paths is None:
-        report = validate_report(archive, warnings=False)
+        # keep=False: the issues only as far as their status (not 100 MB of bodies at 1,000)
+        report = validate_report(archive, warnings=False, keep=False)
     else:
         from .archive import check_issue_id
 
@@ -173,10 +170,6 @@ def _state(base: str, corpus_digests: list[str]) -> str:
     return digest.hexdigest()
 
 
-def _all_fresh(writer: Writer) -> bool:
-    return all(writer.fresh(name, record.key) for name, record in list(writer.manifest.files.items()))
-
-
 def build(
     archive: Archive,
     out_dir: Path,
@@ -196,7 +189,8 @@ def build(
     from .outputs import output_folder
     from .site import corpus as site_corpus
     from .site.builder import Plan, base_digest
-    from .site.output import Manifest, Writer, unchanged_since
+    from .site.manifest import Manifest, unchanged_since
+    from .site.output import RACY_NS, Writer
 
     output_folder(out_dir, archive)  # a folder (or nothing yet), and not the archive's own
     summary = site_corpus.load(archive, drafts=drafts, articles=False)
@@ -210,47 +204,75 @@ def build(
     # Read without the lock first: a no-change build, or one refused by validation, must
     # not even create the output folder. Written files are decided under the lock.
     manifest = Manifest.load(out_dir)
-    recheck = state == manifest.state and not summary.broken
-    if recheck and _all_fresh(Writer(out_dir, manifest)):
-        result.unchanged = sorted(manifest.files)
-        return result
-    # Nothing changed but a file did (changed or deleted by hand): plan every file.
-    corpus = site_corpus.load(archive, drafts=drafts)
+    forced: set[str] = set()
+    if state == manifest.state and manifest.usable and not summary.broken and not force:
+        stale, names = manifest.stale_files(out_dir, RACY_NS)
+        pending = manifest.pending()
+        if not stale and not pending:
+            result.unchanged = names
+            manifest.close()
+            return result
+        # Nothing changed but a file did (changed or deleted by hand): plan its family again.
+        forced = manifest.families_of(stale) | pending
+    else:
+        forced = manifest.pending()
+    full = force or not manifest.usable or manifest.settings != base
+    corpus = site_corpus.load(archive, drafts=drafts) if full else summary
     if validate:
-        if corpus.broken or manifest.settings != base:
+        recorded = manifest.issues()
+        if corpus.broken or full:
             problems = blocking_problems(archive, None)
         else:
-            changed = [i.path for i in published if manifest.validated.get(str(i.path)) != i.digest]
+            changed = [
+                i.path
+                for i in published
+                if (found := recorded.get(str(i.path))) is None or found.digest != i.digest
+            ]
             problems = blocking_problems(archive, changed) if changed else []
         if problems:
             count = len(problems)
+            manifest.close()
             raise BuildRefused(
                 f"{count} validation error{'s' if count != 1 else ''} in published issues; nothing was written",
                 problems,
                 hint="fix them (`ecdigest validate`) and build again",
             )
-    if not corpus.issues and not manifest.files:
+    if not corpus.issues and not manifest.existed:
         return result
     # Plan and check every output before the first write, the lock file included.
     writer = Writer(out_dir, manifest, force=force)
-    plan = Plan(archive, corpus, writer, drafts=drafts, base=base, progress=progress, trust=not recheck)
+    plan = Plan(
+        archive, corpus, writer, drafts=drafts, base=base, progress=progress, full=full, forced=forced
+    )
     plan.prepare()
     with FileLock(out_dir / LOCK_NAME).held():
         if not unchanged_since(manifest, out_dir):  # another build finished meanwhile
+            manifest.close()
             manifest = Manifest.load(out_dir)
+            full = force or not manifest.usable or manifest.settings != base
+            forced = manifest.pending()
+            corpus = site_corpus.load(archive, drafts=drafts) if full else summary
             writer = Writer(out_dir, manifest, force=force)
             plan = Plan(
-                archive, corpus, writer, drafts=drafts, base=base, progress=progress, trust=not recheck
+                archive, corpus, writer, drafts=drafts, base=base, progress=progress, full=full, forced=forced
             )
             plan.prepare()
         plan.execute()
-        writer.remove_stale(plan.produced)
+        writer.remove_stale(plan.produced, None if full else plan.families)
+        plan.release()  # its per-file jobs, before the manifest's save (the cold build's peak)
         manifest.state = state if not writer.conflicts else ""
         manifest.settings = base
-        manifest.validated = dict(corpus.digests)
-        writer.save()
+        written = set(writer.written)
+        writer.save(full=full)
         result.written = writer.written
-        result.unchanged = sorted(set(writer.unchanged) - set(writer.written))
         result.removed = writer.removed
+        if full:  # every record is in memory: what was saved
+            result.unchanged = [name for name in manifest.files.names() if name not in written]
+        else:
+            saved = Manifest.load(out_dir)
+            try:
+                result.unchanged = [name for name in saved.names() if name not in written]
+            finally:
+                saved.close()
         result.conflicts = [(c.path, c.message()) for c in writer.conflicts]
         return result

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from .errors import InputError
 
 NAME = "catalog"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: articles.body_line
 # Bump when `title_key`, `body_digest` or the id scan change what they return.
 DERIVE_VERSION = "1"
 # Titles shorter than this (in letters and digits) are compared exactly, never nearly.
@@ -90,6 +90,7 @@ CREATE TABLE articles(
     date TEXT,
     url TEXT,
     body_digest TEXT NOT NULL,
+    body_line INTEGER,
     title_key TEXT NOT NULL
 );
 CREATE INDEX articles_file ON articles(file, pos);
@@ -541,6 +542,78 @@ class Catalog:
             )
         return {self._path(path): rows for path, rows in by_file.items()}
 
+    def site_articles(
+        self,
+        *,
+        paths: Iterable[Path] | None = None,
+        field: str | None = None,
+        values: Iterable[str] = (),
+    ) -> dict[Path, list[tuple[Any, ...]]]:
+        """What the web archive lists of articles, by file in file order, as plain tuples
+        (id, section, title, source, date, tags): of every file, of `paths`, or only the
+        articles whose `field` (section, source or tag) is one of `values`."""
+        where = ""
+        params: list[Any] = []
+        if paths is not None:
+            relative = [os.fsencode(os.path.relpath(path, self._root)) for path in paths]
+            if not relative:
+                return {}
+            where = f"WHERE f.path IN ({','.join('?' * len(relative))})"
+            params = relative
+        elif field is not None:
+            wanted = sorted(set(values))
+            if not wanted:
+                return {}
+            marks = ",".join("?" * len(wanted))
+            if field == "tag":
+                where = f"WHERE a.id IN (SELECT article FROM tags WHERE tag IN ({marks}))"
+            elif field in ("section", "source"):
+                where = f"WHERE a.{field} IN ({marks})"
+            else:
+                raise ValueError(f"no such field: {field!r}")
+            params = wanted
+        rows = self._rows(
+            "SELECT a.id, f.path, a.article, a.section, a.title, a.source, a.date "
+            f"FROM articles a JOIN files f ON f.id = a.file {where} ORDER BY a.file, a.pos",
+            params,
+        )
+        tags: dict[int, list[str]] = {}
+        if where:
+            ids = [row[0] for row in rows]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for rowid, tag in self._rows(
+                    f"SELECT article, tag FROM tags WHERE article IN ({','.join('?' * len(chunk))}) "
+                    "ORDER BY article, pos",
+                    chunk,
+                ):
+                    tags.setdefault(rowid, []).append(tag)
+        else:
+            for rowid, tag in self._rows("SELECT article, tag FROM tags ORDER BY article, pos"):
+                tags.setdefault(rowid, []).append(tag)
+        by_file: dict[bytes, list[tuple[Any, ...]]] = {}
+        for rowid, path, article, section, title, source, date in rows:
+            by_file.setdefault(path, []).append(
+                (article, section, title, source, _date(date), tuple(tags.get(rowid, ())))
+            )
+        return {self._path(path): found for path, found in by_file.items()}
+
+    def value_counts(self, field: str, *, drafts: bool = False) -> dict[str, int]:
+        """How many articles of the issues the web archive shows (published ones, drafts too
+        when `drafts`; never a file with an error) have each value of `field` (section,
+        source or tag; an article with a tag twice counts once)."""
+        shown = "i.error IS NULL AND i.id IS NOT NULL AND (i.status = 'published' OR ?)"
+        if field == "tag":
+            sql = (
+                "SELECT t.tag, count(DISTINCT t.article) FROM tags t JOIN articles a ON a.id = t.article "
+                f"JOIN issues i ON i.file = a.file WHERE {shown} GROUP BY t.tag"
+            )
+        elif field in ("section", "source"):
+            sql = f"SELECT a.{field}, count(*) FROM articles a JOIN issues i ON i.file = a.file WHERE {shown} GROUP BY a.{field}"
+        else:
+            raise ValueError(f"no such field: {field!r}")
+        return dict(self._rows(sql, (1 if drafts else 0,)))
+
     def find_articles(self, article_id: str) -> list[ArticleEntry]:
         """The articles with this id (more than one: a duplicate), in path order."""
         return self._articles("WHERE a.article = ?", (article_id,))
@@ -548,6 +621,22 @@ class Catalog:
     def same_body(self, digest: str) -> list[ArticleEntry]:
         """Articles whose `body_digest` is `digest` (the same text, however wrapped)."""
         return self._articles("WHERE a.body_digest = ?", (digest,))
+
+    def repeated_bodies(self) -> list[tuple[str, Path, str, str, int, str, str, int | None]]:
+        """Every article whose text another article also has (validate's W603 over the
+        archive), in one query: (body digest, path, issue id, issue date, position, article
+        id, title, the line of its body)."""
+        rows = self._rows(
+            "SELECT a.body_digest, f.path, i.id, coalesce(i.date, ''), a.pos, a.article, a.title, a.body_line "
+            "FROM articles a JOIN issues i ON i.file = a.file JOIN files f ON f.id = a.file "
+            "WHERE a.body_digest IN "
+            "(SELECT body_digest FROM articles GROUP BY body_digest HAVING count(*) > 1)"
+        )
+        paths: dict[bytes, Path] = {}
+        return [
+            (digest, paths.get(path) or paths.setdefault(path, self._path(path)), *rest)
+            for digest, path, *rest in rows
+        ]
 
     def values(self, field: str) -> list[str]:
         """Distinct non-empty values of an article field in use: section, source,
@@ -709,6 +798,7 @@ class _CatalogStore(Store):
 
     def parse(self, archive: Archive, path: Path, data: bytes | None) -> tuple[Any, str | None]:
         from .archive import strict_error
+        from .codec import KeyLines
         from .errors import EcdigestError
 
         ids: set[str] = set()
@@ -732,6 +822,7 @@ class _CatalogStore(Store):
         issue = result.issue
         assert issue is not None
         error = strict_error(result)
+        lines = result.lines if result.lines is not None else KeyLines(result.text)
         counts: dict[str, int] = {}
         articles = []
         for pos, article in enumerate(issue.articles):
@@ -749,6 +840,7 @@ class _CatalogStore(Store):
                     article.date.isoformat() if article.date else None,
                     article.url,
                     body_digest(article.body),
+                    lines.line("body", pos),  # W603 names it without reading the file
                     title_key(article.title),
                     tuple(article.tags),
                 )
@@ -797,7 +889,7 @@ class _Writer(StoreWriter):
         self.next_id += len(articles)
         rowids = range(first, self.next_id)
         conn.executemany(
-            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(rowid, file_id, *a[:-1]) for rowid, a in zip(rowids, articles, strict=True)],
         )
         conn.executemany(

@@ -77,7 +77,7 @@ class KeyLines:
         table: int | None = None
         other_table = False
         closing: str | None = None
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(text.split("\n"), start=1):  # TOML breaks lines at \n only
             if closing is not None:  # inside a multi-line string: no key, no table here
                 closing = _open_string_at_end(line, closing)
                 continue
@@ -106,6 +106,19 @@ class KeyLines:
         return None
 
 
+# TOML's strings as regular expressions, so a line is scanned at C speed (KeyLines reads
+# whole files): what lies outside strings, a basic and a literal one-line string, and the
+# rest of a multi-line string up to its closing delimiter (with up to two more quotes that
+# belong to the text).
+_OUTSIDE = re.compile(r"[^#\"']*")
+_BASIC = re.compile(r'"(?:[^"\\]|\\.)*"?')
+_LITERAL = re.compile(r"'[^']*'?")
+_CLOSING = {
+    '"""': re.compile(r'(?:[^"\\]|\\.|"(?!""))*"""(?:"{1,2}(?!"))?'),
+    "'''": re.compile(r"(?:[^']|'(?!''))*'''(?:'{1,2}(?!'))?"),
+}
+
+
 def _open_string_at_end(line: str, open_at_start: str | None) -> str | None:
     """The multi-line string delimiter (three double or three single quotes) still open at
     the end of `line`, given the one open at its start. Strings are read as TOML reads them
@@ -113,31 +126,19 @@ def _open_string_at_end(line: str, open_at_start: str | None) -> str | None:
     quotes of the other kind inside a string, or in a comment, open nothing."""
     i, n, state = 0, len(line), open_at_start
     while i < n:
-        if state is None:
-            char = line[i]
-            if char == "#":
-                return None
-            if char in "\"'" and line.startswith(char * 3, i):
-                state, i = char * 3, i + 3
-            elif char == '"':  # a basic string: to its closing quote, escapes skipped
-                i += 1
-                while i < n and line[i] != '"':
-                    i += 2 if line[i] == "\\" else 1
-                i += 1
-            elif char == "'":  # a literal string: no escapes
-                end = line.find("'", i + 1)
-                i = n if end < 0 else end + 1
-            else:
-                i += 1
-        elif state[0] == '"' and line[i] == "\\":
-            i += 2
-        elif line.startswith(state, i):
-            i += 3
-            while i < n and line[i] == state[0]:  # up to two quotes more belong to the text
-                i += 1
-            state = None
+        if state is not None:
+            closed = _CLOSING[state].match(line, i)
+            if closed is None:
+                return state
+            i, state = closed.end(), None
+            continue
+        i = _OUTSIDE.match(line, i).end()  # type: ignore[union-attr]  # always matches
+        if i >= n or line[i] == "#":
+            return None
+        if line.startswith(line[i] * 3, i):
+            state, i = line[i] * 3, i + 3
         else:
-            i += 1
+            i = (_BASIC if line[i] == '"' else _LITERAL).match(line, i).end()  # type: ignore[union-attr]
     return state
 
 
@@ -689,7 +690,7 @@ def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newslet
         **dict.fromkeys(_RANGES, _is_int),
     }
     values: dict[str, Any] = {}
-    lines = text.splitlines() if text else []
+    lines = text.split("\n") if text else []  # TOML breaks lines at \n only
 
     def line_of(key: str) -> int | None:
         for number, line in enumerate(lines, start=1):

@@ -241,6 +241,15 @@ class Store:
         """Meta values taken from ecdigest.toml, stored again whenever it changes."""
         return {}
 
+    def build_order(self, root: str, paths: list[bytes]) -> list[bytes]:
+        """The order a cold build adds the files in (default: their paths, sorted)."""
+        return sorted(paths)
+
+    def needs_rebuild(self, conn: sqlite3.Connection) -> bool:
+        """After an update: whether the store is better built afresh (e.g. its rows have
+        drifted out of an order its queries rely on for speed)."""
+        return False
+
     def before_build(self, conn: sqlite3.Connection) -> None:
         """Called on a new, empty store before every file is added (outside a transaction)."""
 
@@ -394,11 +403,19 @@ def _fork_context() -> Any:
 
 
 def _prepare_worker(
-    store: Store, archive: Callable[[], Archive], root: str, paths: Sequence[bytes], results: Any
+    store: Store,
+    archive: Callable[[], Archive],
+    root: str,
+    paths: Sequence[bytes],
+    results: Any,
+    parent: int,
 ) -> None:
     """A cold build's worker process: prepare its share of the files, in order, into `results`.
 
-    Stops by itself when the parent is gone (killed): nobody would take its results.
+    Stops by itself when the parent (`parent`, its pid as the parent gave it) is gone
+    (killed): nobody would take its results. The pid comes from the parent, not from
+    getppid() here: a parent killed between the fork and this line would make the worker
+    take init for its parent and wait forever.
     """
     import queue
     import signal
@@ -406,7 +423,6 @@ def _prepare_worker(
     import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
-    parent = os.getppid()
 
     def watchdog() -> None:
         # Whatever this process is blocked on (a full queue, the queue's flush at exit),
@@ -482,7 +498,7 @@ class Updater:
         procs = [
             context.Process(
                 target=_prepare_worker,
-                args=(store, self.archive, self.root, paths[k::workers], results[k]),
+                args=(store, self.archive, self.root, paths[k::workers], results[k], os.getpid()),
                 daemon=True,
             )
             for k in range(workers)
@@ -585,7 +601,7 @@ def _update(
     try:
         updater = Updater(store, conn, root)
         if full or found is None:
-            updater.add_all(sorted(files))
+            updater.add_all(store.build_order(root, list(files)))
         else:
             for path in found.removed:
                 updater.remove(path)
@@ -712,6 +728,11 @@ def _ready_locked(
                 found = changes(conn, files, stamp)
                 if found:
                     _update(store, conn, root, files, stamp, found=found)
+                    if store.needs_rebuild(conn):
+                        conn.close()
+                        conn = None
+                        _rebuild(store, place, root, files, stamp)
+                        conn = connect(place)
         except (OSError, sqlite3.OperationalError) as exc:
             if conn is not None:
                 conn.close()

@@ -39,7 +39,7 @@ def article_warnings(archive: Archive, issue_id: str, article_ids: Iterable[str]
     from .validate import validate_report
 
     wanted = set(article_ids)
-    report = validate_report(archive, [issue_id])
+    report = validate_report(archive, [issue_id], articles=wanted)
     return [p for p in report.problems if p.article in wanted and p.code in GUARD_CODES]
 
 
@@ -105,22 +105,31 @@ def built_outputs(issue: Issue, settings: Newsletter, site: Path) -> list[str]:
     email, and the feeds with one of its items (found by the item's GUID). Empty when
     `site` holds no build.
 
-    What the build wrote is what its manifest lists (site/output.py,
-    `.ecdigest-manifest.json`); a folder built before the manifest existed (its lock file,
-    feed.xml) is read as that build wrote it. Only files that are still there count.
+    What the build wrote is what its manifest lists (site/manifest.py,
+    `.ecdigest-manifest.sqlite3`); a folder built before this manifest (an older manifest,
+    its lock file, feed.xml) is read as such a build wrote it. Only files that are still
+    there count.
     """
     from .errors import EcdigestError
     from .export.common import article_guid, issue_guid
+    from .site.manifest import LOCK_NAME, MANIFEST, OLD_MANIFEST, Manifest
     from .site.names import issue_path
-    from .site.output import LOCK_NAME, MANIFEST, Manifest
 
     feeds = ("feed.xml", "atom.xml", "feed.json")
-    if (site / MANIFEST).is_file():
-        listed = set(Manifest.load(site).files)
-    elif (site / LOCK_NAME).exists() or (site / "feed.xml").exists():
-        listed = {f"{issue.id}.md", f"email/{issue.id}.txt", f"email/{issue.id}.eml", *feeds}
-    else:
-        return []
+    manifest = Manifest.load(site) if (site / MANIFEST).is_file() else None
+    try:
+        if manifest is not None and manifest.usable:
+            listed = set(manifest.names())
+        elif manifest is not None or any(
+            (site / name).exists() for name in (OLD_MANIFEST, LOCK_NAME, "feed.xml")
+        ):
+            listed = {issue_path(settings, issue.id), f"{issue.id}.md", f"email/{issue.id}.txt",
+                      f"email/{issue.id}.eml", *feeds}  # fmt: skip
+        else:
+            return []
+    finally:
+        if manifest is not None:
+            manifest.close()
     pages = [
         issue_path(settings, issue.id),
         f"{issue.id}.md",

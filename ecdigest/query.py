@@ -15,6 +15,11 @@ need it: one folding function, used for the indexed texts and for the query term
 3. NFKC, case folding, NFKC again: `５Ｇ` is `5g`, `ChatGPT` is `chatgpt`.
 4. Every run of whitespace and control characters becomes one space; the ends are trimmed.
 
+`key(text)` is what search compares, texts and terms alike: `fold`, then every Traditional
+character replaced by its Simplified key, one for one (zhkey.py): 跨境電商 is 跨境电商, so a
+query in either script finds an article in either. (`fold` alone keeps the script: the web
+archive's page names are told apart by it, an edition's 行業資訊 from 行业资讯.)
+
 The query language (all words of the command line are joined with spaces, then parsed):
 `跨境 电商` (AND), `"supply chain"` (a phrase), `-直播` (excluded), `直播 OR 短视频`
 (either; OR binds tighter than AND). Repeated terms and groups count once; a query of more
@@ -28,6 +33,8 @@ standard library's cheapest modules at load time.
 from __future__ import annotations
 
 import unicodedata
+
+from .zhkey import fold as script_key
 
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
 TYPE_CHECKING = False
@@ -129,6 +136,11 @@ def fold(text: str) -> str:
     return result
 
 
+def key(text: str) -> str:
+    """The form search compares texts and terms in: `fold`, then the script-neutral key."""
+    return script_key(fold(text))
+
+
 def has_surrogates(text: str) -> bool:
     """Bytes that were not UTF-8 (in argv or a file name) arrive as lone surrogates."""
     try:
@@ -187,7 +199,7 @@ def parse_query(words: str | Sequence[str]) -> Query:
                 raise _error("UsageError", "OR must stand between two terms", _OR_HINT)
             pending_or = True
             continue
-        term = fold(raw)
+        term = key(raw)
         if not term:
             shown = f'"{raw}"' if quoted else repr(raw)
             raise _error(

@@ -1,12 +1,14 @@
 """Search across issues: the query language, filters, ranking, snippets and the two output forms.
 
 What a term matches: an article matches a term when the term, folded, is a substring of the
-article's folded title or body (`--in` narrows that to one of them). Folding (`query.fold`)
+article's folded title or body (`--in` narrows that to one of them). Folding (`query.key`)
 is the text as `show` presents it (lines of a paragraph joined, invisible characters gone),
 then NFKC, case folding and NFKC again, with every run of whitespace or control characters
-turned into one space: `５Ｇ` finds `5G`, `chatgpt` finds `ChatGPT`, a hard-wrapped
-`跨境\n电商` is found by 跨境电商, and Chinese needs no word segmentation because a term is
-a plain substring. The SQLite index (`search_index.py`) answers exactly this question;
+turned into one space, and every Traditional character replaced by its Simplified key
+(zhkey.py): `５Ｇ` finds `5G`, `chatgpt` finds `ChatGPT`, a hard-wrapped `跨境\n电商` is
+found by 跨境电商, `跨境電商` finds `跨境电商` and the other way round, and Chinese needs no
+word segmentation because a term is a plain substring. Snippets and highlights show the
+article's own text. The SQLite index (`search_index.py`) answers exactly this question;
 tests compare it with a brute-force scan.
 
 The query language (`query.py`; all words of the command line are joined with spaces):
@@ -21,7 +23,11 @@ of one filter, is one error line (exit 2).
 Filters: `--section` (a section's name; several: any of them), `--source` (text in the
 outlet as printed, `央广网` finds `“央广网”`), `--since`/`--until` (inclusive, on the issue's
 date, or the article's when the issue has none), `--issue` (ids), `--in`. Ranking: bm25
-with titles weighted 3x, equal scores newest first; `--sort date` puts newest issues first.
+with titles weighted 3x, equal scores newest first, over the matches when there are at most
+2,000 (search_index.RANK_LIMIT), else over the newest 2,000 (and every match of the date
+where they end), the older ones following newest first; a one-character term in more than
+2,000 articles puts the titles that have it first. `--sort date` puts newest issues first.
+JSON's `score` is bm25 where it was computed, 0 where not.
 `--limit` (default 20, 0 for all) applies to both output forms; the total is always counted.
 An issue file that cannot be read (bad TOML, not UTF-8) is skipped with a warning on
 stderr naming file and line, on every search until it is fixed; one with field problems is
@@ -37,9 +43,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from .query import IGNORABLE, Query, fold, has_surrogates, parse_query, reader_text
+from .query import IGNORABLE, Query, fold, has_surrogates, key, parse_query, reader_text
 
-__all__ = ["Query", "SearchOptions", "SearchResult", "fold", "parse_query", "search"]
+__all__ = ["Query", "SearchOptions", "SearchResult", "fold", "key", "parse_query", "search"]
 
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
 TYPE_CHECKING = False
@@ -254,9 +260,9 @@ def _resolve_filters(index: Any, options: SearchOptions) -> dict[str, Any]:
         for name in index.sections_in_use():
             if name not in known:
                 known.append(name)
-        by_fold = {fold(name): name for name in known}
+        by_fold = {key(name): name for name in known}
         for wanted in options.sections:
-            found = by_fold.get(fold(wanted))
+            found = by_fold.get(key(wanted))
             if found is None:
                 raise _error(
                     "UsageError",
@@ -279,7 +285,7 @@ def _resolve_filters(index: Any, options: SearchOptions) -> dict[str, Any]:
             raise _error("UsageError", f"--since {since} is after --until {until}")
     return {
         "sections": list(dict.fromkeys(sections)),
-        "sources": list(dict.fromkeys(folded for s in options.sources if (folded := fold(s)))),
+        "sources": list(dict.fromkeys(folded for s in options.sources if (folded := key(s)))),
         "issues": issues,
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
@@ -347,7 +353,7 @@ def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
     for index, char in enumerate(text):
         if char in IGNORABLE:
             continue
-        piece = fold(char) if not char.isspace() else ""
+        piece = key(char) if not char.isspace() else ""
         if not piece:
             if not space:
                 out.append(" ")
@@ -397,7 +403,7 @@ def _first_match(text: str, terms: Sequence[str]) -> int:
             best = position
     if missing:
         # Full-width forms, compatibility characters and the like (or not in the text at all).
-        whole = fold(text)
+        whole = key(text)
         missing = [term for term in missing if term in whole]
     if missing:
         spans = find_spans(text, missing)
@@ -504,7 +510,8 @@ def render_rich(result: SearchResult, write: Callable[[Any], None]) -> None:
 
 
 def archive_root(option: str | None) -> str:
-    """`--archive`, else `$ECDIGEST_ARCHIVE`, else `./issues` (as `archive.resolve_root`)."""
+    """`--archive`, else `$ECDIGEST_ARCHIVE`, else the nearest folder upward with
+    `ecdigest.toml`, else `./issues` (as `archive.resolve_root`)."""
     from .derived import archive_root as root
 
     return root(option)

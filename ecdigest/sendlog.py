@@ -67,7 +67,9 @@ def read(archive: Archive, issue_id: str) -> list[dict[str, Any]]:
         return []
     text = decode_utf8(read_bytes(path), path)
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # JSON lines end at \n only: a server's answer may hold U+0085 or U+2028, which
+    # str.splitlines() would take for line ends.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -82,10 +82,10 @@ import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .catalog import MIN_NEAR, body_digest, title_key, title_pairs
 from .codec import FieldProblem, KeyLines
@@ -1042,9 +1042,12 @@ def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list
     return problems
 
 
-def _published_elsewhere_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem]:
-    """W601 for the selected issues, asking the catalog about every other file: the same
-    answers as `_published_elsewhere` over the whole archive (tests compare them)."""
+def _published_elsewhere_from(
+    catalog: Catalog, selected: list[_Loaded], only: Collection[str] | None = None
+) -> list[Problem]:
+    """W601 for the selected issues (for the articles in `only`, when given), asking the
+    catalog about every other file: the same answers as `_published_elsewhere` over the
+    whole archive (tests compare them)."""
     problems: list[Problem] = []
     for item in selected:
         if item.issue is None:
@@ -1052,6 +1055,8 @@ def _published_elsewhere_from(catalog: Catalog, selected: list[_Loaded]) -> list
         issue = item.issue
         before = _order(item) if issue.is_published else None
         for index, article in enumerate(issue.articles):
+            if only is not None and article.id not in only:
+                continue
             key = _title_key(article.title)
             if not key:
                 continue
@@ -1153,67 +1158,31 @@ def _same_body_problem(
     )
 
 
-class _SameBodies:
-    """W603 over the whole archive, read one file at a time: each body's digest is kept as
-    a number with where it was (a file's number and the article's place), so the files can
-    be let go once checked; an article whose text an earlier one already has is reported
-    when every file has been read."""
-
-    def __init__(self) -> None:
-        self.first: dict[int, int] = {}  # digest -> file number << 32 | article index
-        self.more: dict[int, list[int]] = {}  # digests seen again: every place
-
-    def add(self, number: int, item: _Loaded) -> None:
-        if item.issue is None:
-            return
-        for index, article in enumerate(item.issue.articles):
-            if not article.body.strip():
-                continue
-            key = int(body_digest(article.body), 16)
-            where = number << 32 | index
-            if key in self.first:
-                self.more.setdefault(key, [self.first[key]]).append(where)
-            else:
-                self.first[key] = where
-
-    def problems(self, archive: Archive, loaded: Sequence[_Loaded]) -> list[Problem]:
-        def place(where: int) -> tuple[str, str, tuple[str, ...], int]:
-            item = loaded[where >> 32]
-            assert item.issue is not None
-            date = item.issue.date.isoformat() if item.issue.date else ""
-            return (date, item.issue.id, item.path.parts, where & 0xFFFFFFFF)
-
-        reread: dict[Path, _Loaded] = {}
-        problems = []
-        for places in self.more.values():
-            first, *later = sorted(places, key=place)
-            owner = loaded[first >> 32]
-            assert owner.issue is not None
-            found = owner.issue.articles[first & 0xFFFFFFFF]
-            for where in later:
-                item, index = loaded[where >> 32], where & 0xFFFFFFFF
-                assert item.issue is not None
-                line = item.lines.line("body", index)
-                if line is None and item.text is None:  # let go already: read again to name the line
-                    again = reread.setdefault(item.path, _load(archive, item.path))
-                    line = again.lines.line("body", index)
-                article = item.issue.articles[index]
-                problems.append(
-                    _same_body_problem(
-                        item.issue_id,
-                        article.id,
-                        index,
-                        item.path,
-                        line,
-                        (owner.issue.id, found.id, found.title),
-                    )
-                )
-        return problems
+def _same_bodies_everywhere(archive: Archive) -> list[Problem]:
+    """W603 over the whole archive, from the catalog alone (the one mechanism for both
+    whole-archive paths; no file is read and no body held): each article whose text an
+    earlier one already has, naming the first, at the line the catalog keeps for it."""
+    empty = body_digest("")
+    with archive.catalog() as catalog:
+        rows = [row for row in catalog.repeated_bodies() if row[0] != empty]
+    groups: dict[str, list[tuple[str, Path, str, str, int, str, str, int | None]]] = {}
+    for row in rows:
+        groups.setdefault(row[0], []).append(row)
+    problems = []
+    for group in groups.values():
+        # The archive's order: issue date, issue id, file, position.
+        first, *later = sorted(group, key=lambda r: (r[3], r[2], r[1].parts, r[4]))
+        named = (first[2], first[5], first[6])
+        for _, path, issue, _, pos, article, _, line in later:
+            problems.append(_same_body_problem(issue, article, pos, path, line, named))
+    return problems
 
 
-def _same_bodies_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem]:
-    """W603 for the selected issues, asking the catalog about every other article (the same
-    answers as `_same_bodies` over the whole archive)."""
+def _same_bodies_from(
+    catalog: Catalog, selected: list[_Loaded], only: Collection[str] | None = None
+) -> list[Problem]:
+    """W603 for the selected issues (for the articles in `only`, when given), asking the
+    catalog about every other article (the same answers as over the whole archive)."""
     dates: dict[Path, str] | None = None
     problems = []
     for item in selected:
@@ -1221,7 +1190,7 @@ def _same_bodies_from(catalog: Catalog, selected: list[_Loaded]) -> list[Problem
             continue
         mine_date = item.issue.date.isoformat() if item.issue.date else ""
         for index, article in enumerate(item.issue.articles):
-            if not article.body.strip():
+            if not article.body.strip() or (only is not None and article.id not in only):
                 continue
             digest = body_digest(article.body)
             # This file as it is read here (the catalog may hold an older copy of it).
@@ -1311,7 +1280,13 @@ def _sort_key(p: Problem) -> tuple[str, int, str, str]:
 
 
 def validate_report(
-    archive: Archive, issue_ids: Sequence[str] | None = None, *, warnings: bool = True, keep: bool = True
+    archive: Archive,
+    issue_ids: Sequence[str] | None = None,
+    *,
+    warnings: bool = True,
+    keep: bool = True,
+    cache: bool = False,
+    articles: Collection[str] | None = None,
 ) -> Report:
     """Problems of the named issues (all when None) and the files checked.
 
@@ -1323,7 +1298,11 @@ def validate_report(
     titles already published) ask the catalog about every other file. The whole archive is
     read one file at a time; `keep=False` lets each file's text and bodies go once it is
     checked (`Report.issues` then holds issues without bodies), so the memory a 20-year
-    archive needs is its titles, not its texts.
+    archive needs is its titles, not its texts. `cache=True` (with `keep=False`, warnings
+    on: the `validate` command) takes each unchanged file's result from validate_cache.py;
+    `Report.issues` is then empty (the command reads only the problems and the files).
+    `articles` (with named issues): the cross-issue warnings only for these article ids
+    (`add`'s guard rails ask about the articles they wrote, not the whole issue again).
     """
     from .dates import today
 
@@ -1332,27 +1311,26 @@ def validate_report(
         with archive.catalog() as catalog:
             selected = [_load(archive, path) for path in _selected_paths(archive, catalog, issue_ids)]
             others = _others_sharing_ids(archive, catalog, selected)
-            titles = _published_elsewhere_from(catalog, selected) if warnings else []
-            titles += _same_bodies_from(catalog, selected) if warnings else []
+            titles = _published_elsewhere_from(catalog, selected, articles) if warnings else []
+            titles += _same_bodies_from(catalog, selected, articles) if warnings else []
         loaded = sorted([*selected, *others], key=lambda item: item.path.parts)
         problems: list[Problem] = []
         for item in selected:
             problems += _check_file(item, archive.settings, now, warnings=warnings)
+    elif warnings and not keep and cache:
+        return _whole_archive_cached(archive, now)
     else:
         # One file at a time: checked, then kept only as far as the cross-issue rules need
         # it (unless the caller wants the issues whole, as build does).
         problems = []
         loaded = []
-        bodies = _SameBodies()
         for path in archive.issue_paths():
             item = _load(archive, path)
             problems += _check_file(item, archive.settings, now, warnings=warnings)
-            if warnings:
-                bodies.add(len(loaded), item)
             loaded.append(item if keep else _slim(item))
         selected = loaded
         titles = _published_elsewhere(loaded, selected) if warnings else []
-        titles += bodies.problems(archive, loaded) if warnings else []
+        titles += _same_bodies_everywhere(archive) if warnings else []
     paths = {str(item.path) for item in selected}
     problems += [p for p in _duplicates(loaded) if p.path in paths]
     problems += titles
@@ -1363,6 +1341,153 @@ def validate_report(
         [item.path for item in selected],
         [(item.path, item.issue) for item in (selected if issue_ids else loaded)],
     )
+
+
+def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
+    """The whole archive's report (warnings included, `keep=False`) from the per-file
+    results of validate_cache.py: files whose result is not usable are checked here; the
+    cross-issue rules as validate_report's, over the stored ids and titles."""
+    import json
+    import os
+
+    from .validate_cache import Results
+
+    results = Results(str(archive.root))
+    try:
+        stored = results.by_path()
+        sharing = results.sharing_ids()
+        state = results.state()
+        kept = results.kept_answer(state)
+    finally:
+        results.close()
+    day = now.isoformat()
+    problems: list[Problem] = []
+    slims: list[tuple[Path, Any]] = []
+    complete = True
+    root = str(archive.root)
+    for path in archive.issue_paths():
+        result = stored.get(os.fsencode(os.path.relpath(path, root)))
+        if result is not None and result.usable(day):
+            shown = str(path)
+            problems += [_from_record(record, shown) for record in json.loads(result.problems)]
+            slims.append((path, result.slim))  # JSON text: read only if W601 is computed
+        else:
+            complete = False
+            item = _load(archive, path)
+            problems += _check_file(item, archive.settings, now)
+            slims.append((path, _slim_record(item)))
+    # E103/E203: only files that share an id can have them; read those in full.
+    shared = [_load(archive, Path(root, os.fsdecode(p))) for p in sharing]
+    problems += _duplicates(shared)
+    if kept is not None and complete:
+        problems += [_from_record(record, None) for record in kept]
+    else:
+        loaded = [
+            _loaded_from_slim(path, json.loads(slim) if isinstance(slim, str) else slim)
+            for path, slim in slims
+        ]
+        found = _published_elsewhere(loaded, loaded)
+        del loaded
+        problems += found
+        if complete:
+            results = Results(root)
+            try:
+                results.keep_answer(state, [_record(p, None) for p in found])
+            finally:
+                results.close()
+    problems += _same_bodies_everywhere(archive)  # from the catalog, every time: no file read
+    return Report(sorted(problems, key=_sort_key), [path for path, _ in slims])
+
+
+def _record(problem: Problem, path: str | None) -> list[Any]:
+    """A problem as stored (its path left out when it is the file's own, `path`)."""
+    p = problem
+    return [
+        p.code,
+        p.severity,
+        p.issue,
+        p.article,
+        p.field,
+        None if p.path == path else p.path,
+        p.line,
+        p.message,
+    ]
+
+
+def _from_record(record: list[Any], path: str | None) -> Problem:
+    code, severity, issue, article, field_name, own, line, message = record
+    return Problem(code, severity, issue, article, field_name, path if own is None else own, line, message)
+
+
+def _slim_record(item: _Loaded) -> Any:
+    """What the cross-issue rules need of a checked file, as JSON: None when unreadable,
+    else [id, date, status, [[article id, title, title line], ...]]."""
+    if item.issue is None:
+        return None
+    issue = item.issue
+    return [
+        issue.id,
+        issue.date.isoformat() if issue.date else None,
+        issue.status,
+        [[a.id, a.title, item.lines.line("title", i)] for i, a in enumerate(issue.articles)],
+    ]
+
+
+def _slim_issue(slim: Any) -> Issue | None:
+    if slim is None:
+        return None
+    issue_id, date, status, articles = slim
+    return Issue(
+        issue_id,
+        date=dt.date.fromisoformat(date) if date else None,
+        status=status,
+        articles=tuple(_SlimArticle(a[0], a[1]) for a in articles),  # type: ignore[misc]
+    )
+
+
+class _TitleLines:
+    """The title lines of a file's articles, as stored (for W601's messages)."""
+
+    __slots__ = ("_titles",)
+
+    def __init__(self, titles: list[int | None]) -> None:
+        self._titles = titles
+
+    def line(self, key: str | None, article: int | None = None) -> int | None:
+        if key == "title" and article is not None and article < len(self._titles):
+            return self._titles[article]
+        return None
+
+
+def _loaded_from_slim(path: Path, slim: Any) -> _Loaded:
+    issue = _slim_issue(slim)
+    lines = _TitleLines([a[2] for a in slim[3]] if slim is not None else [])
+    return _Loaded(path, issue, None, lines=lines)  # type: ignore[arg-type]
+
+
+def check_file_for_cache(
+    archive: Archive, path: Path, data: bytes | None, now: dt.date
+) -> tuple[list[list[Any]], Any, list[tuple[str, str]], str]:
+    """What validate_cache.py keeps of one file: its problems (as `_record`s), what the
+    cross-issue rules need (`_slim_record`), its ids (("i", issue id), ("a", article id)
+    each time one is used) and its latest date ('' when it has none)."""
+    item = _load(archive, path, data)
+    own = str(path)
+    problems = [_record(p, own) for p in _check_file(item, archive.settings, now)]
+    ids: list[tuple[str, str]] = []
+    dates: list[str] = []
+    if item.issue is not None:
+        issue = item.issue
+        if issue.id:
+            ids.append(("i", issue.id))
+        if issue.date is not None:
+            dates.append(issue.date.isoformat())
+        for article in issue.articles:
+            if article.id:
+                ids.append(("a", article.id))
+            if article.date is not None:
+                dates.append(article.date.isoformat())
+    return problems, _slim_record(item), ids, max(dates, default="")
 
 
 def _others_sharing_ids(archive: Archive, catalog: Catalog, selected: list[_Loaded]) -> list[_Loaded]:

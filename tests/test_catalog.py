@@ -709,3 +709,39 @@ def test_kills_during_builds_and_updates_leave_a_catalog_that_equals_a_full_read
         leftovers = [p.name for p in place.parent.iterdir() if p.name.endswith(".tmp")]
         assert leftovers == [], leftovers
     assert killed >= 4, killed
+
+
+@pytest.mark.parametrize("parent_alive", [True, False])
+def test_a_worker_whose_parent_is_gone_before_it_starts_ends_by_itself(
+    tmp_path: Path, parent_alive: bool
+) -> None:
+    """A cold build's worker knows its parent by the pid the parent gave it, not by the one
+    it reads once it runs: a parent killed in between (getppid() is then already 1) must
+    not leave the worker blocked on a queue nobody reads. Here the queue is never read:
+    the worker told of a parent that is not its own ends at once; one whose parent lives
+    keeps waiting (until the test stops it)."""
+    import multiprocessing
+
+    from ecdigest.archive import Archive
+    from ecdigest.catalog import STORE
+
+    root = tmp_path / "archive"
+    _archive_of(root, 6)
+    archive = Archive.open(root)
+    paths = [os.fsencode(os.path.relpath(p, root)) for p in archive.issue_paths()]
+    context = multiprocessing.get_context("fork")
+    results = context.Queue(maxsize=1)
+    parent = os.getpid() if parent_alive else 2**22 + 12345  # no process has this pid
+    worker = context.Process(
+        target=derived._prepare_worker,
+        args=(STORE, lambda: archive, str(root), paths, results, parent),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=5)
+    try:
+        assert worker.is_alive() == parent_alive
+    finally:
+        if worker.is_alive():
+            worker.kill()
+            worker.join()

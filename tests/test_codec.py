@@ -180,6 +180,7 @@ def test_structural_problems_carry_their_lines() -> None:
         '"a \\" \\"\\"\\" b \'\'\'"',  # escaped quotes, then three single ones, in a basic string
         '"x" # a comment with """ in it',
         '"""one line"""',  # opened and closed on its line
+        '"NEL\x85 and LINE SEPARATOR\u2028 are not line ends in TOML"',
         '"""ends with quotes"""""',  # two quotes more belong to the text
         "'''\n[[articles]]\nid = \"not a key\"\n'''",  # a table header inside a string
         '"""\nline\\"""\ntitle = "in the string"\n"""',  # an escaped delimiter does not close
@@ -196,7 +197,7 @@ def test_key_lines_read_strings_as_toml_does(value: str) -> None:
     data = tomllib.loads(text)  # the case is valid TOML
     assert data["title"] == "T"
     lines = KeyLines(text)
-    numbered = text.splitlines()
+    numbered = text.split("\n")
     assert numbered[lines.line("title") - 1] == 'title = "T"'  # type: ignore[operator]
     assert numbered[lines.line("date", 0) - 1] == "date = 2023-06-01"  # type: ignore[operator]
     assert lines.line("id", 0) == numbered.index('id = "2023-06-001"') + 1

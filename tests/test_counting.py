@@ -7,6 +7,8 @@ import json
 
 import pytest
 from conftest import SHIPPED_ARCHIVE, Invoke
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecdigest.counting import Count, count_article, count_issue, count_text
 from ecdigest.model import Article, Issue
@@ -75,3 +77,54 @@ def test_an_issue_of_one_article_is_not_called_articles() -> None:
         id="2024-01", title="T", articles=[*one.articles, Article(id="2024-01-002", title="二", body="文。")]
     )
     assert " · 2 articles · " in head_lines(two)[1]
+
+
+def _by_token(text: str) -> Count:
+    """The definition: one `_TOKEN` match per word."""
+    import unicodedata
+
+    from ecdigest.counting import _TOKEN
+
+    cjk = latin = 0
+    for match in _TOKEN.finditer(unicodedata.normalize("NFKC", text)):
+        if match.lastgroup == "cjk":
+            cjk += 1
+        else:
+            latin += 1
+    return Count(cjk, latin)
+
+
+def test_counting_without_a_match_per_character_counts_the_same() -> None:
+    from hypothesis import settings
+
+    pieces = st.sampled_from(
+        [
+            "电",
+            "商",
+            "々",
+            "カ",
+            "𠀀",
+            "한국",
+            "5G",
+            "B2B",
+            "1,000",
+            "5.5",
+            "it’s",
+            "a-b",
+            "-",
+            " ",
+            "，",
+            "Ａ",
+            "\u3000",
+            "ｱ",
+        ]
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(pieces, max_size=30).map("".join))
+    def check(text: str) -> None:
+        assert count_text(text) == _by_token(text), text
+
+    check()
+    sample = (SHIPPED_ARCHIVE / "2023" / "2023-06.toml").read_text("utf-8")
+    assert count_text(sample) == _by_token(sample)

@@ -22,7 +22,6 @@ its lock. Then:
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import random
 import shutil
@@ -48,8 +47,11 @@ from _hardening import (
 )
 
 from ecdigest.fileio import is_temp_file
+from ecdigest.site.manifest import VERSION as MANIFEST_VERSION
 
-MANIFEST = "site/.ecdigest-manifest.json"  # build's record of what it wrote (site/output.py)
+# build's record of what it wrote (site/manifest.py): SQLite's business (its journal), checked
+# by what it answers: whole, old or new (every row of one state or the other)
+MANIFEST = "site/.ecdigest-manifest.sqlite3"
 LOCKS = {
     "archive/.ecdigest/lock",
     "archive/.ecdigest/search.sqlite3.lock",
@@ -201,11 +203,7 @@ def _check_files(now: dict[str, bytes], expected: Expected, where: str) -> None:
             continue
         if name.startswith(INDEX):
             continue
-        if name == MANIFEST:  # the build's own state (times in it): whole, old or new
-            if name in now:
-                head, _, rest = now[name].partition(b"\n")
-                json.loads(head)
-                assert all(line.count(b"\t") == 4 for line in rest.splitlines()), f"{where}: {name}"
+        if name.startswith(MANIFEST):  # the build's own state (times in it): checked below
             continue
         got = now.get(name)
         old, new = expected.before.get(name), expected.after.get(name)
@@ -214,6 +212,31 @@ def _check_files(now: dict[str, bytes], expected: Expected, where: str) -> None:
             f"({'missing' if got is None else f'{len(got)} bytes'}; old "
             f"{'missing' if old is None else len(old)}, new {'missing' if new is None else len(new)})"
         )
+
+
+def _check_manifest(path: Path, where: str) -> None:
+    """The manifest opens (its journal, if a kill left one, rolled back) and holds a state:
+    every file row complete."""
+    import sqlite3
+
+    if not path.exists():
+        return
+    copy = path.with_name("manifest-check.sqlite3")
+    for suffix in ("", "-journal"):
+        source = Path(str(path) + suffix)
+        if source.exists():
+            shutil.copyfile(source, str(copy) + suffix)
+    try:
+        with sqlite3.connect(copy) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",), where
+            version = dict(db.execute("SELECT key, value FROM meta")).get("version")
+            assert version == MANIFEST_VERSION, (where, version)
+            rows = db.execute("SELECT name, key, digest, size, mtime_ns FROM files").fetchall()
+            assert all(all(v is not None for v in row) for row in rows), where
+        db.close()
+    finally:
+        for suffix in ("", "-journal"):
+            Path(str(copy) + suffix).unlink(missing_ok=True)
 
 
 def _dead(pid: int) -> bool:
@@ -258,6 +281,7 @@ def kill_trial(base: tuple[Path, dict[str, Expected]], work: Path, number: int, 
 
     now = _relocate(snapshot(trial), trial, root)
     _check_files(now, plan, where)
+    _check_manifest(trial / MANIFEST, where)
     complete = now.get("archive/2023/2023-06.toml") == plan.after.get("archive/2023/2023-06.toml")
     for path in issue_files(trial / "archive"):
         check_issue_file(path)
@@ -291,7 +315,7 @@ def kill_trial(base: tuple[Path, dict[str, Expected]], work: Path, number: int, 
                 name not in LOCKS
                 and not is_temp_file(Path(name).name)
                 and not name.startswith(INDEX)
-                and name != MANIFEST
+                and not name.startswith(MANIFEST)
             ):
                 assert final.get(name) == data, f"{where}: after the follow-up, {name} differs"
         if command.name in ("search", "list"):

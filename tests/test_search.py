@@ -8,6 +8,7 @@ the code under test.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import shutil
 import unicodedata
@@ -30,6 +31,7 @@ from ecdigest.search import (
     SearchResult,
     find_spans,
     fold,
+    key,
     make_snippet,
     parse_query,
     render_json,
@@ -47,11 +49,12 @@ DEFAULT_IGNORABLE = [(0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x11
                      (0xE0000, 0xE0FFF)]  # fmt: skip
 
 
-def ref_fold(text: str) -> str:
+def ref_fold(text: str, *, script: bool = True) -> str:
     """The definition, spelled out: the text as `show` presents it (the lines of each
     paragraph joined by the renderer's rule, paragraphs apart), without the characters nobody
     sees; NFKC, case fold, NFKC; control characters and runs of whitespace become one space;
-    ends trimmed."""
+    ends trimmed; then (`script`, query.key) each character's Simplified key (OpenCC, one
+    character at a time)."""
     from ecdigest.model import split_paragraphs
     from ecdigest.textwrap_cjk import join_lines
 
@@ -60,7 +63,26 @@ def ref_fold(text: str) -> str:
     text = "".join(c for c in text if not any(lo <= ord(c) <= hi for lo, hi in DEFAULT_IGNORABLE))
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     folded = "".join(" " if unicodedata.category(c) == "Cc" else c for c in folded)
-    return " ".join(folded.split())
+    folded = " ".join(folded.split())
+    return "".join(map(opencc_char, folded)) if script else folded
+
+
+@functools.cache
+def opencc_char(char: str) -> str:
+    """The character's script-neutral key, from OpenCC itself: hk2s then tw2s of the
+    character alone, when that gives one other character."""
+    if char.isascii():
+        return char
+    hk2s, tw2s = _opencc()
+    folded = tw2s.convert(hk2s.convert(char))
+    return folded if len(folded) == 1 else char
+
+
+@functools.lru_cache(maxsize=1)
+def _opencc() -> tuple[Any, Any]:
+    import opencc
+
+    return opencc.OpenCC("hk2s"), opencc.OpenCC("tw2s")
 
 
 def write_issue(
@@ -171,9 +193,13 @@ def test_fold_examples() -> None:
     assert fold("") == ""
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+    | st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=40)
+)
 def test_fold_is_the_definition(text: str) -> None:
-    assert fold(text) == ref_fold(text)
+    assert fold(text) == ref_fold(text, script=False)
+    assert key(text) == ref_fold(text)
 
 
 @given(st.text(max_size=30))

@@ -267,3 +267,60 @@ def test_typer_command_is_built_from_the_one_table() -> None:
         elif not opt.multiple:
             assert param.default == opt.default
     assert command.context_settings["ignore_unknown_options"] is True
+
+
+def test_search_across_scripts_from_the_command_line(archive_dir: Path) -> None:
+    """A query in either script finds articles in either (the Taiwan and Hong Kong editions'
+    conversions of a Simplified text), 1- and 2-character terms too; the hits show each
+    article's own text."""
+    from ecdigest import zhconv
+
+    simplified = "跨境电商平台的网购与直播带货，台湾地区发展显著。"
+    tw = zhconv.converter("zh-Hant-TW").convert(simplified)
+    hk = zhconv.converter("zh-Hant-HK").convert(simplified)
+    assert tw != hk and "電商" in tw and "電商" in hk
+    write_issue(
+        archive_dir,
+        "2023-01",
+        [
+            {"title": "简体稿", "body": simplified},
+            {"title": "繁體稿", "body": tw},
+            {"title": "港版稿", "body": hk},
+            {"title": "无关", "body": "别的内容"},
+        ],
+        date=dt.date(2023, 1, 5),
+    )
+    every = ["2023-01-001", "2023-01-002", "2023-01-003"]
+    cases = {
+        "跨境電商": every,
+        "跨境电商": every,
+        "電": every,
+        "电": every,
+        "網購": every,
+        "网购": every,
+        "臺灣": every,
+        "台湾": every,
+        "帶": every,
+        "稿": every,  # the titles: 稿 is the same in both scripts
+        "繁體": ["2023-01-002"],
+        "繁体": ["2023-01-002"],
+        "别": ["2023-01-004"],
+        "別": ["2023-01-004"],
+    }
+    import json
+
+    for term, expected in cases.items():
+        process = run_module(["--archive", str(archive_dir), "search", term, "-f", "json", "-n", "0"])
+        assert process.returncode == 0, (term, process.stderr.decode())
+        hits = json.loads(process.stdout.decode())
+        assert sorted(h["article"] for h in hits) == expected, term
+    process = run_module(["--archive", str(archive_dir), "search", "网购", "-f", "json", "-n", "0"])
+    shown = {h["article"]: (h["title"], h["snippet"]) for h in json.loads(process.stdout.decode())}
+    assert shown["2023-01-002"] == ("繁體稿", tw)
+    assert shown["2023-01-003"] == ("港版稿", hk)
+    assert shown["2023-01-001"] == ("简体稿", simplified)
+    # Text output: each article's own characters.
+    process = run_module(["--archive", str(archive_dir), "search", "台湾地区"])
+    assert process.returncode == 0
+    out = process.stdout.decode()
+    assert "繁體稿" in out and "臺灣地區" in out and "台灣地區" in out and "台湾地区" in out

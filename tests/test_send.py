@@ -541,3 +541,18 @@ def test_a_record_folder_linked_out_of_the_archive_is_refused(invoke: Invoke, fi
         result = invoke("send", archive=fixture_archive)
     _one_line_error(result, 2, "link out of the archive")
     assert server.deliveries == [] and list(elsewhere.iterdir()) == []
+
+
+def test_a_record_holding_unicode_line_separators_reads_back(fixture_archive: Path) -> None:
+    """A server's answer may hold U+0085, U+2028 or U+2029 (json.dumps keeps them raw with
+    ensure_ascii=False): they are not line ends of the JSON-lines record."""
+    from ecdigest import sendlog
+    from ecdigest.archive import Archive
+
+    archive = Archive.open(fixture_archive)
+    answer = "250 ok\x85queued\u2028as\u2029ABC"
+    record = {"issue": "2023-06", "event": "sent", "attempt": "a1", "at": "2023-06-05T08:00:00+08:00",
+              "kind": "list", "answer": answer}  # fmt: skip
+    sendlog.append(archive, "2023-06", record)
+    records = sendlog.read(archive, "2023-06")
+    assert [r["answer"] for r in records] == [answer]

@@ -372,6 +372,26 @@ def test_archive_templates_override_the_shipped_ones(invoke: Invoke, tmp_path: P
     assert "目录" in (out / "2023-06.html").read_text("utf-8")  # the others are ours
 
 
+def test_a_template_edited_between_builds_in_one_process_is_used(invoke: Invoke, tmp_path: Path) -> None:
+    """The Jinja environment is shared while the templates stay the same (`serve`
+    rebuilds in one process): an edit, even of the same size, gets a fresh one."""
+    from ecdigest.site.render import environment
+
+    root = copy_fixture(tmp_path)
+    (root / "templates").mkdir()
+    page = root / "templates" / "404.html"
+    page.write_text('{% extends "base.html" %}{% block main %}<h1>没有这一页甲</h1>{% endblock %}', "utf-8")
+    first = environment(root)
+    assert environment(root) is first
+    out = tmp_path / "site"
+    build(invoke, root, out)
+    assert "没有这一页甲" in (out / "404.html").read_text("utf-8")
+    page.write_text('{% extends "base.html" %}{% block main %}<h1>没有这一页乙</h1>{% endblock %}', "utf-8")
+    assert environment(root) is not first
+    build(invoke, root, out)
+    assert "没有这一页乙" in (out / "404.html").read_text("utf-8")
+
+
 def test_article_text_never_becomes_markup(invoke: Invoke, tmp_path: Path) -> None:
     root = copy_fixture(tmp_path)
     path = root / "2023" / "2023-06.toml"
@@ -442,17 +462,26 @@ def test_workers_build_the_same_site(invoke: Invoke, tmp_path: Path, monkeypatch
 def test_a_manifest_of_another_version_is_adopted_a_damaged_one_is_not(
     invoke: Invoke, tmp_path: Path
 ) -> None:
+    import sqlite3
+
     root = copy_fixture(tmp_path)
     out = tmp_path / "site"
     build(invoke, root, out)
-    manifest = out / ".ecdigest-manifest.json"
-    head, _, rest = manifest.read_text("utf-8").partition("\n")
-    manifest.write_text(head.replace('"version":2', '"version":1') + "\n" + rest, "utf-8")
+    manifest = out / ".ecdigest-manifest.sqlite3"
+    with sqlite3.connect(manifest) as db:
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'version'")
+    db.close()
     path = root / "2023" / "2023-06.toml"
     path.write_text(path.read_text("utf-8").replace("不是引用", "不是引文"), "utf-8")
     assert build(invoke, root, out)["conflicts"] == []
-    manifest.write_text("{not json", "utf-8")
+    # The JSON manifest of versions 1 and 2, in place of this one: adopted, then replaced.
+    manifest.unlink()
+    (out / ".ecdigest-manifest.json").write_text('{"version":2}\n', "utf-8")
     path.write_text(path.read_text("utf-8").replace("不是引文", "不是引用"), "utf-8")
+    assert build(invoke, root, out)["conflicts"] == []
+    assert manifest.exists() and not (out / ".ecdigest-manifest.json").exists()
+    manifest.write_text("{not a database", "utf-8")
+    path.write_text(path.read_text("utf-8").replace("不是引用", "不是引文"), "utf-8")
     result = invoke("build", "-o", str(out), archive=root)
     assert result.exit_code == 1 and "2023-06.html: was not written by ecdigest" in result.stderr
 
@@ -474,3 +503,36 @@ def test_the_issue_content_partial_renders_for_an_email(tmp_path: Path) -> None:
     [converted], settings = for_edition([issue], archive.settings, "zh-Hant-TW")
     taiwan = issue_fragment(converted, settings)
     assert "來源：" in taiwan and "https://example.org/ecd/zh-Hant-TW/" in taiwan
+
+
+def test_share_cards_are_what_the_template_renders(tmp_path: Path) -> None:
+    """The share page's fast form (render.ShareCard) against Jinja's own rendering of the
+    shipped share.html: any text, hostile marks, an empty date; an archive's own
+    share.html is rendered by Jinja."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ecdigest.site.render import ShareCard, environment
+
+    env = environment(None)
+    card = ShareCard.of(env)
+    assert card is not None
+    template = env.get_template("share.html")
+    text = st.lists(
+        st.sampled_from(["<", ">", "&", '"', "'", "\x00", "电", "a", " ", "\n", "{{", "%}", "𠀀"]),
+        max_size=12,
+    ).map("".join)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(text, min_size=len(ShareCard.FIELDS), max_size=len(ShareCard.FIELDS)))
+    def check(values: list[str]) -> None:
+        context: dict[str, dict[str, str]] = {"site": {}, "page": {}}
+        for (group, name), value in zip(ShareCard.FIELDS, values, strict=True):
+            context[group][name] = value
+        assert card.render(context) == template.render(context).encode("utf-8")
+
+    check()
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "share.html").write_text("<p>{{ page.title|upper }}</p>", "utf-8")
+    assert ShareCard.of(environment(tmp_path)) is None

@@ -181,3 +181,77 @@ def test_a_larger_archive_searches_across_segments(tmp_path: Path, browser: Any)
     file_url = out.as_uri() + "/"
     for query in ("直播", "快递", "业务量"):
         assert site_hits(browser, file_url, query) == cli_hits(root, query), query
+
+
+# The same words in both scripts (no phrase-level wording between them: 软件/軟體 is another
+# word, not another script). 1, 2 and 4 characters.
+SCRIPT_PAIRS = (
+    ("網", "网"),
+    ("電商", "电商"),
+    ("數字", "数字"),
+    ("跨境電商", "跨境电商"),
+    ("數字經濟", "数字经济"),
+)
+
+
+@pytest.fixture(scope="module")
+def edition_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The shipped archive with a Taiwan edition, built (searched from file://)."""
+    from _site import set_editions
+
+    base = tmp_path_factory.mktemp("browser-editions")
+    archive = base / "issues"
+    shutil.copytree(SHIPPED_ARCHIVE, archive, ignore=shutil.ignore_patterns(".ecdigest"))
+    set_editions(archive, ("zh-Hant-TW",))
+    out = base / "site"
+    result = cli("--archive", str(archive), "build", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    return {"archive": archive, "out": out}
+
+
+def test_site_search_finds_across_scripts(edition_site: dict[str, Any], browser: Any) -> None:
+    """A Traditional query on the Simplified site and a Simplified one on the Taiwan
+    edition's site find what `ecdigest search` finds for the word (the CLI folds scripts
+    with the same key, zhconv.fold)."""
+    archive, out = edition_site["archive"], edition_site["out"]
+    original = out.as_uri() + "/"
+    taiwan = (out / "zh-Hant-TW").as_uri() + "/"
+    for traditional, simplified in SCRIPT_PAIRS:
+        expected = cli_hits(archive, simplified)
+        assert expected, simplified  # the shipped issue has the word: the test can fail
+        assert site_hits(browser, original, traditional) == expected, traditional
+        assert site_hits(browser, original, simplified) == expected, simplified
+        assert site_hits(browser, taiwan, simplified) == expected, ("zh-Hant-TW", simplified)
+        assert site_hits(browser, taiwan, traditional) == expected, ("zh-Hant-TW", traditional)
+
+
+def test_the_browser_folds_queries_as_the_index_is_folded(edition_site: dict[str, Any], browser: Any) -> None:
+    """search.js's fold (NFKC, case folding, the cross-script table) against Python's
+    searchindex.key on words of the shipped issue in three scripts, and mixed input."""
+    from ecdigest import zhconv
+    from ecdigest.site.searchindex import key
+
+    text = (SHIPPED_ARCHIVE / "2023" / "2023-06.toml").read_text("utf-8")
+    words = {text[i : i + size] for size in (1, 2, 3, 4) for i in range(0, len(text) - size, 7)}
+    words = {w for w in words if w.strip() and '"' not in w and "\\" not in w}
+    samples = sorted(words)[:1500]
+    samples += [zhconv.convert(w, "zh-Hant-TW") for w in samples[:600]]
+    samples += [zhconv.convert(w, "zh-Hant-HK") for w in samples[:300]]
+    samples += ["ＡＢＣ電商", "Straße 什麼", "乾隆年間的乾燥", "ﬁ跨境電商 ５Ｇ", "著名", "著"]
+    # every character of the key table, alone and as its key (one call: 10,000 strings)
+    from ecdigest import zhkey
+
+    samples += [s for pair in zhkey.pairs() for s in pair]
+    browser.get((edition_site["out"]).as_uri() + "/search.html")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not browser.execute_script(
+        # the table (zh-….js) arrives after the index's entry point
+        "return !!(window.ECD_SEARCH && window.ECD_SEARCH.fold) && window.ECD_SEARCH.fold('電') === '电'"
+    ):
+        time.sleep(0.1)
+    got = browser.execute_script(
+        "return arguments[0].map(function (s) { return window.ECD_SEARCH.fold(s); })", samples
+    )
+    expected = [key(s) for s in samples]
+    wrong = [(s, e, g) for s, e, g in zip(samples, expected, got, strict=True) if e != g]
+    assert wrong == []

@@ -189,13 +189,17 @@ def test_fold_matches_across_scripts() -> None:
     assert zhconv.fold("臺灣") == zhconv.fold("台灣") == zhconv.fold("台湾")
     text = _shipped_text()
     key = zhconv.fold(text)
-    for config in ("s2t", "s2tw", "s2hk"):
-        import opencc
+    import opencc
 
+    for config in ("s2t", "s2tw", "s2hk"):
         variant = opencc.OpenCC(config).convert(text)
         folded = zhconv.fold(variant)
         assert len(folded) == len(variant) == len(text), config
-        assert folded == key, config
+        # Character for character, the same key; the one place OpenCC writes another
+        # character that Simplified has too is 了解 -> 瞭解 (4 times): another spelling.
+        apart = {(a, b) for a, b in zip(key, folded, strict=True) if a != b}
+        assert apart == {("了", "瞭")}, config
+        assert sum(1 for a, b in zip(key, folded, strict=True) if a != b) == text.count("了解")
     assert zhconv.fold(key) == key  # idempotent
 
 
@@ -203,6 +207,50 @@ def test_fold_is_a_key_not_a_translation() -> None:
     # phrase-level Taiwan wording is another word, not another script
     assert zhconv.fold(zhconv.convert("软件", TW)) != zhconv.fold("软件")
     assert zhconv.fold("a\x00跨境電商\ud800") == "a\x00跨境电商\ud800"
+
+
+def test_fold_is_one_character_for_one() -> None:
+    # The key of a part is part of the key of the whole (substring search relies on it):
+    # OpenCC alone would keep 著 in 著名 but fold 著 to 着.
+    for whole in ("著名的顯著成就", "乾隆年間的乾燥天氣", "瞭望台"):
+        key = zhconv.fold(whole)
+        for start in range(len(whole)):
+            for end in range(start + 1, len(whole) + 1):
+                assert zhconv.fold(whole[start:end]) == key[start:end]
+
+
+def test_fold_table_is_the_installed_openccs() -> None:
+    """zhkey.py's table equals what the installed OpenCC gives each character alone;
+    `UPDATE_GOLDEN=1` rewrites it (after an OpenCC upgrade)."""
+    import os
+
+    from ecdigest import zhkey
+
+    if os.environ.get("UPDATE_GOLDEN", "") not in ("", "0"):
+        zhconv.write_fold_table(zhkey.__file__)
+        pytest.skip("regenerated")
+    expected = zhconv.fold_table()
+    pairs = zhkey.PAIRS
+    assert list(zip(pairs[0::2], pairs[1::2], strict=True)) == expected, (
+        "run UPDATE_GOLDEN=1 pytest tests/test_zhconv.py -k fold_table"
+    )
+    # pairs() is the same table, for other implementations of the key (the site's search).
+    assert zhkey.pairs() == sorted(expected)
+    assert dict(zhkey.pairs())["電"] == "电" and "电" not in dict(zhkey.pairs())
+    # Every character folds as OpenCC folds it alone, the long-text path too.
+    chars = "".join(c for c, _ in expected)
+    assert zhkey.fold(chars) == "".join(f for _, f in expected)
+    long_text = (chars + "abc 中文") * 80
+    zhkey._folded[0] = 10**9  # as after an index build: the compiled pattern
+    try:
+        assert zhkey.fold(long_text) == long_text.translate(zhkey.table())
+        assert zhkey.fold("纯简体，没有繁体字" * 100) == "纯简体，没有繁体字" * 100
+        # Simplified text with a few keys (the sub path) and Traditional (translate).
+        mixed = "纯简体的显著成就，" * 50 + "跨境電商平臺" * 100
+        assert zhkey.fold(mixed) == mixed.translate(zhkey.table())
+        assert "著" not in zhkey.fold(mixed) and "電" not in zhkey.fold(mixed)
+    finally:
+        zhkey._folded[0] = 0
 
 
 def test_opencc_is_imported_lazily() -> None:

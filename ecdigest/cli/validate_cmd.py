@@ -62,7 +62,7 @@ def validate(
         _note_skipped(fixes)
         if not any(f.diff() for f in fixes):
             note("nothing to fix")
-        report = validate_report(archive, ids, keep=False)
+        report = validate_report(archive, ids, keep=False, cache=True)
         raise typer.Exit(_exit_code(report, strict))
 
     if fix:
@@ -70,7 +70,7 @@ def validate(
         _print_changes(fixes, to_stderr=format is TextOrJson.json)
         _note_skipped(fixes)
 
-    report = validate_report(archive, ids, keep=False)
+    report = validate_report(archive, ids, keep=False, cache=True)
     if format is TextOrJson.json:
         emit_json([p.to_dict() for p in report.problems])
     else:

@@ -10,10 +10,11 @@ import contextlib
 import datetime as dt
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from ..errors import UsageError
-from ..model import Article, Issue, Newsletter
+from ..model import Article, Issue, Newsletter, split_paragraphs
 from ..textwrap_cjk import join_lines
 
 # Issues carry a date, not a time: every timestamp derived from one (RSS pubDate, Atom
@@ -61,7 +62,14 @@ def paragraph_text(paragraph: str) -> str:
 
 
 def paragraphs(article: Article) -> list[str]:
-    return [text for p in article.paragraphs if (text := paragraph_text(p))]
+    return list(_paragraphs(article.body))
+
+
+@lru_cache(maxsize=1024)
+def _paragraphs(body: str) -> tuple[str, ...]:
+    """A body's paragraphs as lines, made once per body: the issue page, its share pages,
+    the feeds, the Markdown page and the search index of a build all ask for them."""
+    return tuple(text for p in split_paragraphs(body) if (text := paragraph_text(p)))
 
 
 def title_of(article: Article) -> str:

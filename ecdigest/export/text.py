@@ -46,10 +46,13 @@ def counted(count: Count) -> str:
     return f"{count.words:,} word{'s' if count.words != 1 else ''} · {count.minutes} min"
 
 
-def render_article(article: Article, width: int, *, number: str = "") -> list[str]:
+def render_article(
+    article: Article, width: int, *, number: str = "", count: Count | None = None
+) -> list[str]:
     head = f"{number}{article.title or '(untitled)'}"
     lines = wrap(head, width, subsequent_indent=" " * len(number))
-    lines.append(f"{' ' * len(number)}[{article.id}] {counted(count_article(article))}")
+    count = count_article(article) if count is None else count
+    lines.append(f"{' ' * len(number)}[{article.id}] {counted(count)}")
     for paragraph in article.paragraphs:
         lines.append("")
         lines += wrap(paragraph, width, indent="  ")
@@ -60,28 +63,31 @@ def render_article(article: Article, width: int, *, number: str = "") -> list[st
     return lines
 
 
-def head_lines(issue: Issue) -> list[str]:
+def head_lines(issue: Issue, total: Count | None = None) -> list[str]:
     """The issue's title, then `ID · DATE · STATUS · N articles · WORDS · MINUTES`: how
-    `show` opens an issue and its contents."""
+    `show` opens an issue and its contents (`total`: the issue's count, if made already)."""
     date = issue.date.isoformat() if issue.date else "no date"
     n = len(issue.articles)
+    count = counted(total if total is not None else count_issue(issue))
     return [
         issue.title or issue.id,
-        f"{issue.id} · {date} · {issue.status} · {n} article{'' if n == 1 else 's'} · {counted(count_issue(issue))}",
+        f"{issue.id} · {date} · {issue.status} · {n} article{'' if n == 1 else 's'} · {count}",
     ]
 
 
 def render(issues: Sequence[Issue], settings: Newsletter, *, width: int = 80) -> str:
     (issue,) = issues
     width = max(width, 20)
-    lines = head_lines(issue)
+    # Each article counted once (the total is their sum, as count_issue's).
+    counts = {id(article): count_article(article) for article in issue.articles}
+    lines = head_lines(issue, sum(counts.values(), Count()))
     number = 0
     for section, articles in issue.by_section(settings.sections):
         lines += ["", f"【{section or '(no section)'}】"]
         for article in articles:
             number += 1
             lines.append("")
-            lines += render_article(article, width, number=f"{number}. ")
+            lines += render_article(article, width, number=f"{number}. ", count=counts[id(article)])
     if not issue.articles:
         lines += ["", "(no articles yet: add one with `ecdigest add`)"]
     return "\n".join(lines) + "\n"

@@ -1,25 +1,39 @@
-"""The site build: plan every output with the key of its inputs, render only what changed.
+"""The site build: plan what changed, family by family; render only that.
 
-Planning needs no issue file: the catalog's snapshot (`corpus.Corpus`) says which issues
-exist, their digests, titles, sections, sources and tags, which is all that the index,
-year, section, source and tag pages, the stats and the choice of feed items depend on. Each
-planned file gets a key (a digest of exactly what its bytes depend on, with the settings,
-templates and ecdigest version in `Plan.base`); the manifest (output.py) says which keys
-are on disk. Then only the issue files that stale outputs need are read, once each, in
-date order: an issue's page and share pages in every edition, its Markdown page, the
-feeds' archive pages as soon as their issues have been read, the search index's segment.
+Every output belongs to a *family*, the group of outputs planned together (site/manifest.py
+records each file's family): an edition's issue pages, an issue's share pages, the index
+and year pages, one name's pages (a section, source or tag, with its pages per year), the
+lists of names, the stats, the feeds, the search index, the assets. A family is planned
+whole: each of its outputs gets a key (a digest of exactly what its bytes depend on, with
+the settings, templates and ecdigest version in `Plan.base`), outputs whose key or file
+changed are rendered, and its recorded files it no longer produces are removed.
 
-What depends on an issue: its page; its neighbours' pages (their previous/next links show
-its title); the index or year page that lists it; the pages of the sections, sources and
-tags of its articles (before and after the change: a removed tag's page goes); the stats;
-the main feeds when it is among the newest, the archive page that holds it, its sections'
-feeds; the search index's delta segment; the sitemap. Nothing else is rendered.
+Two ways to plan (`full`):
+
+- Everything (a cold build, changed settings, templates or code, `--force`, a manifest of
+  another version or a damaged one): every family, from the catalog's snapshot of every
+  issue and article; every issue file is read once (in forked workers when there are many).
+- From the manifest (an edit, a new issue, a removed one): the issues whose file changed
+  are read first and their *facets* computed (what each shared page takes from them: their
+  rows on each tag's page, their counts on the lists of names and on the stats page, their
+  articles in each section's feed, their summaries on the feeds' archive pages). Planned:
+  the families that every build plans because their keys are cheap to compute from the
+  issue list (issue pages, with their neighbours' titles; index and years; feeds; Markdown;
+  email; assets), the share pages of the changed issues, and the name pages, lists of names
+  and stats whose facet changed between the issue's old version (in the manifest) and its
+  new one. A name's page takes its rows from the catalog (one query for all the names
+  touched); nothing else is read. A body edit touches no list.
+
+Families left with a conflict are planned again by the next build; a build with nothing
+changed stats every recorded file and plans the families of those that are not as written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,11 +41,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..export.common import one_line
+from ..export.common import one_line, paragraphs
 from ..model import Issue, Newsletter
 from . import feeds as site_feeds
 from . import searchindex
-from .corpus import ArticleInfo, Corpus, IssueInfo
+from .corpus import ArticleInfo, Corpus, IssueInfo, articles_of
 from .names import KINDS, issue_path, key, slug
 from .render import (
     INDEX_ISSUES,
@@ -50,14 +64,20 @@ from .render import (
 
 if TYPE_CHECKING:
     from ..archive import Archive
+    from .manifest import Manifest
     from .output import Writer
 
 Progress = Callable[[int, int, str], None]
+PendingTask = tuple[set[str], Callable[[dict[str, Issue]], None]]
 
 
 def _key(*parts: object) -> str:
     text = "\x1f".join(map(str, parts))
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _short(*parts: object) -> str:
+    return _key(*parts)[:12]
 
 
 def base_digest(archive: Archive, *, drafts: bool) -> str:
@@ -73,18 +93,33 @@ def base_digest(archive: Archive, *, drafts: bool) -> str:
         templates_digest(archive.root),
         drafts,
     ]
-    if archive.settings.editions:
-        from .. import zhconv
-
-        data = Path(zhconv.__file__).with_name("data") / zhconv.FIXES_FILE
-        parts.append(data.read_bytes() if data.exists() else b"")
-        try:
-            import opencc
-
-            parts.append(getattr(opencc, "__version__", ""))
-        except ImportError:  # pragma: no cover - a dependency
-            parts.append("")
+    data = Path(__file__).resolve().parent.parent / "data"
+    for name in ("zh_hant_fixes.tsv",):
+        found = data / name
+        parts.append(found.read_bytes() if found.exists() else b"")
+    parts.append(_opencc_files())  # the cross-script key (every edition's search index), the editions' text
     return _key(*parts)
+
+
+def _opencc_files() -> str:
+    """OpenCC's installed files by name and size (its library and dictionaries, which
+    change with its version): found without importing it, ~15 ms of every build that
+    converts nothing (an archive without editions)."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("opencc")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a dependency
+        return ""
+    lines = []
+    for top in spec.submodule_search_locations:
+        for folder, subfolders, names in os.walk(top):
+            subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+            for name in sorted(names):
+                path = os.path.join(folder, name)
+                with contextlib.suppress(OSError):
+                    lines.append(f"{os.path.relpath(path, top)}\t{os.stat(path).st_size}")
+    return "\n".join(lines)
 
 
 _CODE: str | None = None
@@ -103,15 +138,86 @@ def _code_digest() -> str:
     return _CODE
 
 
-@dataclass
+def family(*parts: str) -> str:
+    return "|".join(parts)
+
+
+def _ed(edition: Edition) -> str:
+    return edition.name or "-"
+
+
+# --------------------------------------------------------------------------- facets
+
+
+def _values(article: ArticleInfo | Any, kind: str) -> Iterable[str]:
+    if kind == "section":
+        return (article.section,)
+    if kind == "source":
+        return (article.source,)
+    tags: tuple[str, ...] = article.tags
+    return dict.fromkeys(tags) if len(tags) > 1 else tags
+
+
+def row_key(article: ArticleInfo | Any, issue_id: str, title: str, date: object) -> str:
+    """What an article's line in a list shows."""
+    return f"{article.id}\x1e{article.title}\x1e{article.section}\x1e{article.source}\x1e{article.date}\x1e{issue_id}\x1e{title}\x1e{date}"
+
+
+def facet_name(kind: str, value: str) -> str:
+    return f"r\x1f{kind}\x1f{value}"
+
+
+def issue_facets(issue: Issue) -> tuple[dict[str, str], str]:
+    """(facets, summary digest) of an issue: what each shared page takes from it."""
+    rows: dict[str, list[str]] = {}
+    counts: dict[str, Counter[str]] = {kind: Counter() for kind in KINDS}
+    stats: list[tuple[str, str]] = []
+    sections: dict[str, list[str]] = {}
+    summaries: list[object] = []
+    head = (issue.id, issue.title, issue.date, issue.status)
+    for article in issue.articles:
+        line = row_key(article, issue.id, issue.title, issue.date)
+        for kind in KINDS:
+            for value in _values(article, kind):
+                rows.setdefault(facet_name(kind, value), []).append(line)
+                counts[kind][value] += 1
+        stats.append((article.section, article.source))
+        sections.setdefault(article.section, []).append(repr(article))
+        first = paragraphs(article)[:1]
+        summaries.append(
+            (
+                article.id,
+                article.section,
+                article.title,
+                article.source,
+                article.url,
+                article.date,
+                article.tags,
+            )
+        )
+        summaries.append((article.compiled_by, first))
+    facets = {name: _short(*lines) for name, lines in rows.items()}
+    for kind in KINDS:
+        facets[f"n\x1f{kind}"] = _short(*sorted(counts[kind].items()))
+    facets["st"] = _short(issue.date, issue.status, *stats)
+    for section, articles in sections.items():
+        facets[f"s\x1f{section}"] = _short(*head, *articles)
+    return facets, _short(*head, *summaries)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(slots=True)
 class Job:
     name: str  # output path
-    key: str
+    key: str | None  # None: keyed when rendered (a full plan's feeds, from what it reads)
+    family: str
     render: Callable[[], bytes] | None = None  # None: rendered by the issue pass
     sitemap: str | None = None  # lastmod (ISO date) or "" when the page belongs in the sitemap
 
 
-@dataclass
+@dataclass(slots=True)
 class IssueWork:
     """What the issue pass does with one issue."""
 
@@ -129,53 +235,81 @@ class Plan:
         drafts: bool,
         base: str,
         progress: Progress | None,
-        trust: bool = True,
+        full: bool = True,
+        forced: Iterable[str] = (),
     ) -> None:
-        self.trust = trust
         self.archive = archive
         self.settings: Newsletter = archive.settings
         self.corpus = corpus
         self.writer = writer
+        self.manifest: Manifest = writer.manifest
         self.drafts = drafts
         self.base = base
         self.progress = progress
+        self.full = full
+        self.forced = set(forced)
         self.env = environment(archive.root)
         self.editions = make_editions(self.settings, self.settings.editions)
         self.sites = [Site(self.env, e, self.editions) for e in self.editions]
         self.issues = corpus.issues
         self.published = [i for i in self.issues if not i.is_draft]
         self.jobs: list[Job] = []
-        self.keys: dict[str, str] = {}  # output -> key
+        self.jobs_by_name: dict[str, Job] = {}
+        self.carried: dict[str, str] = {}  # issue file -> facets as recorded, for a full plan
+        self.families: set[str] = set()  # families planned
         self.fresh: set[str] = set()  # outputs already as they should be
         self.work: dict[str, IssueWork] = {}
-        self.pending: list[tuple[set[str], Callable[[dict[str, Issue]], None]]] = []
+        self.pending: list[PendingTask] = []
         self.produced: set[str] = set()
         self.done = 0
         self.total = 0
         self.final_tasks: list[Callable[[], None]] = []
-        self.building: list[tuple[searchindex.Segment, list[IssueInfo]]] = []
+        self.building: list[tuple[searchindex.SegmentBuilder, list[IssueInfo]]] = []
+        self.parts: list[searchindex.SegmentPart] = []  # the segments' parts this process fills
         self.in_worker = False
-        self._row_keys: dict[int, str] = {}  # id(ArticleInfo) -> its row key (the corpus outlives it)
         self._converted: dict[tuple[str, str], Issue] = {}
+        self.parsed: dict[str, Issue] = {}  # issues read before planning (a plan from the manifest)
+        self.new_facets: dict[str, tuple[dict[str, str], str]] = {}  # issue id -> facets read now
+        self.recorded_facets: dict[str, tuple[dict[str, str], str]] = {}
+        self.changed: list[IssueInfo] = []
+        self.removed: dict[str, Any] = {}  # issue file -> IssueRecord (as last built)
+        self.touched_names: dict[str, set[str]] = {kind: set() for kind in KINDS}
+        self.touched_counts: set[str] = set()
+        self.touched_stats = False
+        self._pages: dict[tuple[str, str, str], tuple[str, str] | None] = {}
 
     # ------------------------------------------------------------------ helpers
 
     def add(
-        self, name: str, key: str, render: Callable[[], bytes] | None = None, *, sitemap: str | None = None
+        self,
+        name: str,
+        key: str | None,
+        render: Callable[[], bytes] | None = None,
+        *,
+        family: str,
+        sitemap: str | None = None,
     ) -> bool:
         """Plan `name`; True when it must be rendered (its key or its file changed)."""
         self.produced.add(name)
-        job = Job(name, _key(self.base, key), render, sitemap)
+        self.families.add(family)
+        full_key = _key(self.base, key) if key is not None else None
+        job = Job(name, full_key, family, render, sitemap)
         self.jobs.append(job)
-        self.keys[name] = job.key
-        if self.writer.fresh(name, job.key):
+        self.jobs_by_name[name] = job
+        if full_key is not None and self.writer.fresh(name, full_key):
             self.writer.keep(name)
             self.fresh.add(name)
             return False
         return True
 
-    def put(self, name: str, data: bytes) -> None:
-        self.writer.put(name, self.keys[name], data)
+    def put(self, name: str, data: bytes, key: Callable[[], str] | None = None) -> None:
+        """Write a planned output (`key`: makes its key, for one keyed as it is rendered)."""
+        job = self.jobs_by_name[name]
+        full_key = job.key
+        if full_key is None:
+            assert key is not None, f"{name} has no key"
+            full_key = _key(self.base, key())
+        self.writer.put(name, full_key, data, family=job.family, sitemap=job.sitemap)
         self.step(name)
 
     def step(self, label: str) -> None:
@@ -193,6 +327,10 @@ class Plan:
             self.work.setdefault(info.id, IssueWork(info))
         self.pending.append((ids, task))
 
+    def planned(self, name: str) -> bool:
+        """A family planned by every plan, or this one's (full, or forced)."""
+        return self.full or name in self.forced
+
     # ------------------------------------------------------------------ the plan
 
     def run(self) -> None:
@@ -202,6 +340,11 @@ class Plan:
     def prepare(self) -> None:
         """Plan every output and check every place it goes; nothing is written yet (the
         build does this before it even creates the output folder's lock file)."""
+        if not self.full:
+            self.compare()
+        else:
+            self.manifest.files.load_all()
+            self.carry_facets()
         for edition, site in zip(self.editions, self.sites, strict=True):
             self.plan_issues(edition, site)
             self.plan_lists(edition, site)
@@ -209,6 +352,7 @@ class Plan:
             self.plan_search(edition, site)
             self.plan_static(edition, site)
         self.plan_legacy()
+        self.families.add("site")
         self.total = self.done + sum(1 for j in self.jobs if j.name not in self.fresh)
         self.check_folders()
         self.writer.check(self.produced - self.fresh)
@@ -216,13 +360,20 @@ class Plan:
     def execute(self) -> None:
         """Render and write what `prepare` found stale (under the output folder's lock)."""
         self.read_issues()
+        self.jobs = [job for job in self.jobs if job.render is not None]
         for task in self.final_tasks:
             task()
         for job in self.jobs:
             if job.render is not None and job.name not in self.fresh:
-                self.writer.put(job.name, job.key, job.render())
-                self.step(job.name)
+                self.put(job.name, job.render())
         self.plan_sitemap()
+        self.record_issues()
+
+    def release(self) -> None:
+        """Drop what the plan holds per output file (its jobs, the issues' tasks), once every
+        file is written and the stale ones removed: the manifest's save comes next."""
+        self.jobs, self.jobs_by_name, self.work, self.fresh = [], {}, {}, set()
+        self.produced, self.parsed, self._pages = set(), {}, {}
 
     def check_folders(self) -> None:
         """Every folder the build writes into must resolve inside the output folder: checked
@@ -234,17 +385,105 @@ class Plan:
         for folder in sorted({posixpath.dirname(name) for name in self.produced} - {""}):
             target(self.writer.out, folder)
 
+    # ------------------------------------------------------------------ what changed
+
+    def compare(self) -> None:
+        """A plan from the manifest: which issues changed since the last build, read them,
+        and what their facets touch."""
+        old = self.manifest.issues()
+        current = {str(info.path): info for info in self.issues}
+        for path, info in current.items():
+            recorded = old.get(path)
+            if recorded is None or (recorded.id, recorded.digest, recorded.status) != (
+                info.id,
+                info.digest,
+                info.status,
+            ):
+                self.changed.append(info)
+        self.removed = {path: old[path] for path in old if path not in current}
+        for info in self.changed:
+            issue = self.read(info)
+            self.parsed[info.id] = issue
+            self.new_facets[info.id] = issue_facets(issue)
+        befores = [(self.manifest.facets(str(i.path)), self.new_facets[i.id][0]) for i in self.changed]
+        befores += [(self.manifest.facets(path), {}) for path in self.removed]
+        for before, after in befores:
+            for name in before.keys() | after.keys():
+                if before.get(name) == after.get(name):
+                    continue
+                kind, _, value = name.partition("\x1f")
+                if kind == "r":
+                    which, _, value = value.partition("\x1f")
+                    self.touched_names[which].add(value)
+                elif kind == "n":
+                    self.touched_counts.add(value)
+                elif kind == "st":
+                    self.touched_stats = True
+
+    def carry_facets(self) -> None:
+        """A full plan records every issue's facets: those of an unchanged issue are taken
+        from the manifest; any other issue is read even if none of its pages is stale."""
+        old = self.manifest.issues() if self.manifest.usable else {}
+        for info in self.issues:
+            recorded = old.get(str(info.path))
+            if recorded is not None and (recorded.id, recorded.digest, recorded.status) == (
+                info.id,
+                info.digest,
+                info.status,
+            ):
+                self.carried[str(info.path)] = ""
+            else:
+                self.work.setdefault(info.id, IssueWork(info))
+
+    def facets_of(self, info: IssueInfo) -> tuple[dict[str, str], str]:
+        """An issue's facets: read in this build, else as recorded."""
+        found = self.new_facets.get(info.id) or self.recorded_facets.get(info.id)
+        if found is not None:
+            return found
+        facets = self.manifest.facets(str(info.path))
+        found = self.recorded_facets[info.id] = (facets, facets.get("sum", ""))
+        return found
+
+    def record_issues(self) -> None:
+        """The issues as built, with their facets, for the next plan."""
+        from .manifest import IssueRecord
+
+        for path in self.removed:
+            self.manifest.set_issue(path, None)
+        for info in self.issues:
+            found = self.new_facets.get(info.id)
+            if found is None:
+                if str(info.path) in self.carried:
+                    facets, summary = self.facets_of(info)
+                    summary = facets.pop("sum", summary)
+                else:
+                    continue  # as recorded (a plan from the manifest: unchanged)
+            else:
+                facets, summary = found
+            record = IssueRecord(
+                info.id,
+                info.digest,
+                info.status,
+                json.dumps({**facets, "sum": summary}, ensure_ascii=False, sort_keys=True),
+                summary,
+            )
+            self.manifest.set_issue(str(info.path), record)
+
+    # ------------------------------------------------------------------ reading issues
+
     def read_issues(self) -> None:
         """Read each issue some stale output needs, once, oldest first, and run its tasks:
         in worker processes when there are many (a cold build), else here."""
         order = [i for i in self.issues if i.id in self.work]
         workers = _worker_count(len(order))
         if workers <= 1:
+            self.parts = [builder.part(0) for builder, _ in self.building]
             self._read(order, self.pending)
             self.pending = []
+            self._finish_parts([[part.close() for part in self.parts]])
             return
         chunks = self._chunks(order, workers)
-        local: list[list[tuple[set[str], Callable[[dict[str, Issue]], None]]]] = [[] for _ in chunks]
+        local: list[list[PendingTask]] = [[] for _ in chunks]
         rest = []
         for ids, job in self.pending:
             where = [n for n, chunk in enumerate(chunks) if ids <= {i.id for i in chunk}]
@@ -254,11 +493,20 @@ class Plan:
                 rest.append((ids, job))
         import multiprocessing
 
+        # The parts of each segment, one per worker, numbered from the documents before it.
+        chunk_parts: list[list[searchindex.SegmentPart]] = []
+        for chunk in chunks:
+            ids = {info.id for info in chunk}
+            parts = []
+            for builder, infos in self.building:
+                before = next((n for n, i in enumerate(infos) if i.id in ids), len(infos))
+                parts.append(builder.part(sum(i.count for i in infos[:before])))
+            chunk_parts.append(parts)
         context = multiprocessing.get_context("fork")
         pipes = []
-        for chunk, jobs in zip(chunks, local, strict=True):
+        for chunk, jobs, parts in zip(chunks, local, chunk_parts, strict=True):
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=self._worker, args=(sender, chunk, jobs), daemon=True)
+            process = context.Process(target=self._worker, args=(sender, chunk, jobs, parts), daemon=True)
             process.start()
             sender.close()
             pipes.append((process, receiver))
@@ -268,7 +516,7 @@ class Plan:
             try:
                 kind, payload = receiver.recv()
                 if kind == "error" and isinstance(payload, _Stale):
-                    self.writer.manifest.files.update(receiver.recv()[1])
+                    self.manifest.files.update(receiver.recv()[1])
             except EOFError:
                 kind, payload = "error", RuntimeError("a build worker died")
             process.join()  # after every message: a child blocked on a full pipe never exits
@@ -281,18 +529,29 @@ class Plan:
             # saving during a cold build): read the issues again here, numbering as we go.
             # The files the workers wrote are recorded as theirs, so none is a stranger.
             for payload in results:
-                self.writer.manifest.files.update(payload[0])
+                self.manifest.files.update(payload[0])
+            for builder, _ in self.building:
+                builder.discard()
+            self.parts = [builder.part(0) for builder, _ in self.building]
             self._read(order, self.pending)
             self.pending = []
+            self._finish_parts([[part.close() for part in self.parts]])
             return
         if failure is not None:
             raise failure
+        summaries = []
         for payload in results:
-            self._absorb(payload)
+            summaries.append(self._absorb(payload))
+        self._finish_parts(summaries)
         self.pending = []
         if rest:  # feeds whose issues span the workers' stretches: read those issues here
             needed = set().union(*(ids for ids, _ in rest))
             self._read([i for i in self.issues if i.id in needed], rest, run_tasks=False)
+
+    def _finish_parts(self, per_process: list[list[searchindex.PartSummary]]) -> None:
+        """Each segment's part summaries, in document order."""
+        for index, (builder, _) in enumerate(self.building):
+            builder.summaries = [parts[index] for parts in per_process]
 
     def _chunks(self, order: list[IssueInfo], count: int) -> list[list[IssueInfo]]:
         """`order` cut into `count` stretches, each cut moved forward past feed pages
@@ -319,38 +578,31 @@ class Plan:
         self,
         sender: Any,
         chunk: list[IssueInfo],
-        jobs: list[tuple[set[str], Callable[[dict[str, Issue]], None]]],
+        jobs: list[PendingTask],
+        parts: list[searchindex.SegmentPart],
     ) -> None:
         """In a forked process: do the chunk's tasks, send back what the parent must know."""
         try:
             self.in_worker = True
-            ids = {info.id for info in chunk}
-            parts = []
-            for segment, infos in self.building:
-                first = sum(
-                    len(i.articles)
-                    for i in infos[: next((n for n, i in enumerate(infos) if i.id in ids), len(infos))]
-                )
-                segment.docs, segment.postings, segment.issues, segment.starts = [], {}, {}, []
-                segment.first = first
-                parts.append(segment)
+            self.parts = parts
             writer = self.writer
             writer.records = {}
+            self.new_facets = {}
             self.progress = None  # the parent's progress bar is the parent's to draw
-            marks = (len(writer.written), len(writer.unchanged), len(writer.conflicts), self.done)
+            marks = (len(writer.written), len(writer.conflicts), self.done)
             self._read(chunk, jobs)
-            for segment in parts:
-                segment.pack()
+            summaries = [part.close() for part in parts]
             sender.send(
                 (
                     "done",
                     (
                         writer.records,
                         writer.written[marks[0] :],
-                        writer.unchanged[marks[1] :],
-                        writer.conflicts[marks[2] :],
-                        self.done - marks[3],
-                        parts,
+                        writer.conflicts[marks[1] :],
+                        self.done - marks[2],
+                        summaries,
+                        self.new_facets,
+                        writer.pending,
                     ),
                 )
             )
@@ -362,26 +614,31 @@ class Plan:
         finally:
             sender.close()
 
-    def _absorb(self, payload: Any) -> None:
-        records, written, unchanged, conflicts, done, parts = payload
+    def _absorb(self, payload: Any) -> list[searchindex.PartSummary]:
+        records, written, conflicts, done, summaries, facets, pending = payload
         writer = self.writer
-        writer.manifest.files.update(records)
-        writer.written.extend(written)
-        writer.unchanged.extend(unchanged)
+        # A worker's files are done: their jobs go, and their records keep the plan's own
+        # strings for the name and key (not the copies unpickled from the worker; 177,000
+        # of each at 3,000 issues).
+        jobs = self.jobs_by_name
+        writer.written.extend(job.name if (job := jobs.get(n)) is not None else n for n in written)
+        for name, record in records.items():
+            job = jobs.pop(name, None)
+            if job is not None:
+                name = job.name
+                if job.key == record.key:
+                    record.key = job.key
+            self.manifest.files[name] = record
         writer.conflicts.extend(conflicts)
-        for (segment, _), part in zip(self.building, parts, strict=True):
-            searchindex.merge(segment, part)
+        writer.pending |= pending
+        self.new_facets.update(facets)
         self.done += done
         if self.progress is not None:
             self.progress(self.done, max(self.total, self.done), "")
+        result: list[searchindex.PartSummary] = summaries
+        return result
 
-    def _read(
-        self,
-        order: list[IssueInfo],
-        pending: list[tuple[set[str], Callable[[dict[str, Issue]], None]]],
-        *,
-        run_tasks: bool = True,
-    ) -> None:
+    def _read(self, order: list[IssueInfo], pending: list[PendingTask], *, run_tasks: bool = True) -> None:
         kept: dict[str, Issue] = {}
         needed_by: Counter[str] = Counter()
         for ids, _ in pending:
@@ -390,6 +647,8 @@ class Plan:
         for info in order:
             issue = self.read(info)
             self._converted.clear()
+            if self.full and info.id not in self.new_facets:
+                self.new_facets[info.id] = issue_facets(issue)
             if run_tasks:
                 for task in self.work[info.id].tasks:
                     task(issue)
@@ -405,13 +664,29 @@ class Plan:
                         kept.pop(done_id, None)
 
     def read(self, info: IssueInfo) -> Issue:
-        item = self.archive.read(info.path)
-        return item.issue
+        found = self.parsed.get(info.id)
+        if found is not None:
+            return found
+        return self.archive.read(info.path).issue
 
-    # ------------------------------------------------------------------ issue pages
+    def convert(self, issue: Issue, edition: Edition) -> Issue:
+        """The issue as the edition prints it (converted once per issue read)."""
+        if not edition.name:
+            return issue
+        from ..editions import convert_issue
+
+        found = self._converted.get((issue.id, edition.name))
+        if found is None:
+            found = self._converted[(issue.id, edition.name)] = convert_issue(issue, edition.convert)
+        return found
+
+    # ------------------------------------------------------------------ issue pages, shares
 
     def plan_issues(self, edition: Edition, site: Site) -> None:
         root = edition.root
+        pages = family("page", _ed(edition))
+        self.manifest.files.in_families([pages])
+        self.families.add(pages)  # planned even when no issue is left: their pages go
         for number, info in enumerate(self.issues):
             previous = self.issues[number - 1] if number else None
             following = self.issues[number + 1] if number + 1 < len(self.issues) else None
@@ -420,6 +695,7 @@ class Plan:
             if self.add(
                 name,
                 _key("issue", edition.name, info.digest, info.status, *neighbours),
+                family=pages,
                 sitemap=info.date.isoformat() if info.date else "",
             ):
 
@@ -439,106 +715,187 @@ class Plan:
                         site.draft = False
 
                 self.on_issue(info, page)
-            # Share pages come from the issue file alone: while its digest is what it was, the
-            # whole family is taken as written (a no-change build still stats every file;
-            # `trust=False` plans each one, as after a hand change).
-            family = f"{edition.name}|{info.id}"
-            shares_key = _key(self.base, "shares", edition.name, info.digest, *(a.id for a in info.articles))
-            if self.trust and self.writer.manifest.families.get(family) == shares_key:
-                for article in info.articles:
-                    share = root + share_path(article.id)
-                    self.produced.add(share)
-                    self.writer.keep(share)
-                    self.fresh.add(share)
-                continue
-            self.writer.manifest.families[family] = shares_key
-            for article in info.articles:
-                share = root + share_path(article.id)
-                if self.add(share, _key("share", edition.name, info.digest, article.id)):
+        if self.full:
+            for info in self.issues:
+                self.plan_shares(edition, site, info, info.articles, trust=False)
+            return
+        for info in self.changed:
+            self.plan_shares(edition, site, info, self.parsed[info.id].articles)
+        for record in self.removed.values():
+            self.plan_shares(edition, site, None, (), issue_id=record.id)
+        changed = {i.id for i in self.changed}
+        for name in sorted(self.forced):
+            kind, _, rest = name.partition("|")
+            ed, _, issue_id = rest.partition("|")
+            if kind == "shares" and ed == _ed(edition) and issue_id not in changed:
+                found = next((i for i in self.issues if i.id == issue_id), None)
+                loaded = articles_of(self.archive, [found]) if found is not None else []
+                self.plan_shares(
+                    edition, site, found, loaded[0].articles if loaded else (), issue_id=issue_id, trust=False
+                )
 
-                    def card(
-                        issue: Issue, share: str = share, article_id: str = article.id, site: Site = site
-                    ) -> None:
-                        converted = self.convert(issue, site.edition)
-                        found = next((a for a in converted.articles if a.id == article_id), None)
-                        if found is not None:
-                            self.put(share, site.share_page(converted, found))
+    def plan_shares(
+        self,
+        edition: Edition,
+        site: Site,
+        info: IssueInfo | None,
+        articles: Iterable[ArticleInfo | Any],
+        *,
+        issue_id: str = "",
+        trust: bool = True,
+    ) -> None:
+        """An issue's share pages (come from the issue file alone: while its digest is what
+        it was, the family is taken as written without a stat per page)."""
+        root = edition.root
+        shares = family("shares", _ed(edition), info.id if info is not None else issue_id)
+        self.families.add(shares)
+        if info is None:
+            self.manifest.set_family_key(shares, None)
+            return
+        articles = list(articles)
+        shares_key = _key(self.base, "shares", edition.name, info.digest, *(a.id for a in articles))
+        if trust and self.manifest.family_key(shares) == shares_key and shares not in self.forced:
+            for name in self.manifest.files.in_families([shares]):
+                self.produced.add(name)
+                self.writer.keep(name)
+                self.fresh.add(name)
+            return
+        self.manifest.set_family_key(shares, shares_key)
+        for article in articles:
+            share = root + share_path(article.id)
+            if self.add(share, _key("share", edition.name, info.digest, article.id), family=shares):
 
-                    self.on_issue(info, card)
+                def card(
+                    issue: Issue, share: str = share, article_id: str = article.id, site: Site = site
+                ) -> None:
+                    converted = self.convert(issue, site.edition)
+                    found = next((a for a in converted.articles if a.id == article_id), None)
+                    if found is not None:
+                        self.put(share, site.share_page(converted, found))
 
-    def convert(self, issue: Issue, edition: Edition) -> Issue:
-        """The issue as the edition prints it (converted once per issue read)."""
-        if not edition.name:
-            return issue
-        from ..editions import convert_issue
-
-        found = self._converted.get((issue.id, edition.name))
-        if found is None:
-            found = self._converted[(issue.id, edition.name)] = convert_issue(issue, edition.convert)
-        return found
+                self.on_issue(info, card)
 
     # ------------------------------------------------------------------ index, years, names, stats
 
     def plan_lists(self, edition: Edition, site: Site) -> None:
         root = edition.root
+        lists = family("lists", _ed(edition))
+        self.manifest.files.in_families([lists])
         issues = self.issues
         years = Counter(i.year or 0 for i in issues)
         year_list = sorted(((y, n) for y, n in years.items() if y), reverse=True)
         newest = issues[-INDEX_ISSUES:]
 
-        def row_key(info: IssueInfo) -> str:
+        def row(info: IssueInfo) -> str:
             return f"{info.id}\x1e{info.digest}\x1e{info.status}"
 
-        index_key = _key("index", edition.name, *map(row_key, newest), year_list)
-        if self.add(
+        def index_page() -> bytes:
+            return site.index_page("index.html", articles_of(self.archive, newest), year_list, year=None)
+
+        self.add(
             root + "index.html",
-            index_key,
-            lambda: site.index_page("index.html", newest, year_list, year=None),
+            _key("index", edition.name, *map(row, newest), year_list),
+            index_page,
+            family=lists,
             sitemap="",
-        ):
-            pass
+        )
         for year, _ in year_list:
             chosen = [i for i in issues if i.year == year]
-            if self.add(
+
+            def year_page(year: int = year, chosen: list[IssueInfo] = chosen) -> bytes:
+                return site.index_page(
+                    year_path(year), articles_of(self.archive, chosen), year_list, year=year
+                )
+
+            self.add(
                 root + year_path(year),
-                _key("year", edition.name, year, *map(row_key, chosen), year_list),
-                partial(site.index_page, year_path(year), chosen, year_list, year=year),
+                _key("year", edition.name, year, *map(row, chosen), year_list),
+                year_page,
+                family=lists,
                 sitemap="",
-            ):
-                pass
+            )
         for kind in KINDS:
             self.plan_names(edition, site, kind)
         self.plan_stats(edition, site)
 
+    def page_of(self, edition: Edition, kind: str, value: str) -> tuple[str, str] | None:
+        """(the name as shown, its page's slug) of a section, source or tag as stored."""
+        memo = (edition.name, kind, value)
+        if memo not in self._pages:
+            shown = edition.convert(one_line(value))
+            self._pages[memo] = (shown, slug(shown)) if key(shown) else None
+        return self._pages[memo]
+
     def plan_names(self, edition: Edition, site: Site, kind: str) -> None:
-        root = edition.root
-        convert = edition.convert
-        groups: dict[str, list[tuple[ArticleInfo, IssueInfo]]] = {}
-        spelled: dict[str, Counter[str]] = {}
-        pages: dict[str, tuple[str, str] | None] = {}  # name as stored -> (shown, page)
-        originals: dict[str, set[str]] = {}  # page -> names as stored
-        for info in self.issues:
+        """The list of a kind's names (sections.html…) and each name's pages: all of them
+        (a full plan, from every article), or those whose facet changed."""
+        ed = _ed(edition)
+        listing_family = family("names", ed, kind)
+        if self.full or kind in self.touched_counts or listing_family in self.forced:
+            self.plan_listing(edition, site, kind)
+        if self.full:
+            groups = self._group(edition, kind, self.issues, None)
+        else:
+            pages = {
+                found[1]
+                for value in self.touched_names[kind]
+                if (found := self.page_of(edition, kind, value)) is not None
+            }
+            prefix = family("name", ed, kind) + "|"
+            pages |= {name[len(prefix) :] for name in self.forced if name.startswith(prefix)}
+            if not pages:
+                return
+            values = [
+                value
+                for value in _all_values(self.archive, kind)
+                if (found := self.page_of(edition, kind, value)) is not None and found[1] in pages
+            ]
+            by_path = _with_value(self.archive, kind, values)
+            infos = [
+                IssueInfo(
+                    i.id, i.title, i.date, i.status, i.path, i.digest, by_path[i.path], i.sections, i.count
+                )
+                for i in self.issues
+                if i.path in by_path
+            ]
+            groups = self._group(edition, kind, infos, pages)
+            for page in pages - groups.keys():
+                self.families.add(family("name", ed, kind, page))  # no article left: removed
+        for page, rows in groups.items():
+            self.plan_name_page(edition, site, kind, page, rows)
+
+    def _group(
+        self, edition: Edition, kind: str, infos: Iterable[IssueInfo], pages: set[str] | None
+    ) -> dict[str, list[tuple[ArticleInfo, IssueInfo, str]]]:
+        """Each page's rows (article, issue, value), oldest first."""
+        groups: dict[str, list[tuple[ArticleInfo, IssueInfo, str]]] = {}
+        for info in infos:
             for article in info.articles:
                 for value in _values(article, kind):
-                    if value in pages:
-                        found = pages[value]
-                    else:
-                        shown = convert(one_line(value))
-                        found = pages[value] = (shown, slug(shown)) if key(shown) else None
-                    if found is None:
+                    found = self.page_of(edition, kind, value)
+                    if found is None or (pages is not None and found[1] not in pages):
                         continue
-                    shown, page = found
-                    originals.setdefault(page, set()).add(value)
-                    groups.setdefault(page, []).append((article, info))
-                    counter = spelled.get(page)
-                    if counter is None:
-                        counter = spelled[page] = Counter()
-                    counter[shown] += 1
-        listing: list[tuple[str, int, str]] = []
-        for page, rows in groups.items():
-            spellings = sorted(spelled[page].items(), key=lambda item: (-item[1], item[0]))
-            display = spellings[0][0]
-            listing.append((display, len(rows), page))
+                    groups.setdefault(found[1], []).append((article, info, value))
+        return groups
+
+    def plan_listing(self, edition: Edition, site: Site, kind: str) -> None:
+        counts: Counter[str] = Counter()
+        if self.full:
+            for info in self.issues:
+                for article in info.articles:
+                    for value in _values(article, kind):
+                        counts[value] += 1
+        else:
+            counts.update(_value_counts(self.archive, kind, drafts=self.drafts))
+        spelled: dict[str, Counter[str]] = {}
+        for value, count in counts.items():
+            found = self.page_of(edition, kind, value)
+            if found is not None:
+                spelled.setdefault(found[1], Counter())[found[0]] += count
+        listing = [
+            (sorted(c.items(), key=lambda item: (-item[1], item[0]))[0][0], sum(c.values()), page)
+            for page, c in spelled.items()
+        ]
         listing.sort(
             key=lambda item: (
                 (-item[1], key(item[0]))
@@ -548,93 +905,96 @@ class Plan:
         )
         names = [(display, count) for display, count, _ in listing]
         self.add(
-            root + names_index_path(kind),
+            edition.root + names_index_path(kind),
             _key("names", edition.name, kind, names),
             partial(site.names_page, kind, names),
+            family=family("names", _ed(edition), kind),
             sitemap="",
         )
-        for display, total, page in listing:
-            rows = list(reversed(groups[page]))  # newest first
-            variants = [s for s, _ in sorted(spelled[page].items(), key=lambda i: (-i[1], i[0]))[1:]]
-            row_keys = [self.row_key(a, i) for a, i in rows]
-            original = sorted(one_line(o) for o in originals[page])[:1] or [display]
 
-            def counterpart(other: Edition, suffix: str = "", original: str = original[0]) -> str:
-                return f"{kind}/{slug(other.convert(original))}{suffix}"
+    def plan_name_page(
+        self,
+        edition: Edition,
+        site: Site,
+        kind: str,
+        page: str,
+        rows: list[tuple[ArticleInfo, IssueInfo, str]],
+    ) -> None:
+        """A name's page (its newest articles) and, past NAME_PAGE_ARTICLES, its pages per year."""
+        root = edition.root
+        name_family = family("name", _ed(edition), kind, page)
+        self.manifest.files.in_families([name_family])
+        spelled: Counter[str] = Counter()
+        originals: set[str] = set()
+        for _, _, value in rows:
+            found = self.page_of(edition, kind, value)
+            assert found is not None
+            spelled[found[0]] += 1
+            originals.add(value)
+        spellings = sorted(spelled.items(), key=lambda item: (-item[1], item[0]))
+        display = spellings[0][0]
+        variants = [s for s, _ in spellings[1:]]
+        total = len(rows)
+        newest = [(a, i) for a, i, _ in reversed(rows)]  # newest first
+        keys = [row_key(a, i.id, i.title, i.date) for a, i in newest]
+        original = sorted(one_line(o) for o in originals)[:1] or [display]
 
-            per_year: dict[int, list[tuple[ArticleInfo, IssueInfo]]] = {}
-            for article, info in rows:
-                per_year.setdefault(info.year or 0, []).append((article, info))
-            split = total > NAME_PAGE_ARTICLES
-            year_list = sorted(((y, len(r)) for y, r in per_year.items()), reverse=True) if split else []
-            shown_rows = rows[:NAME_PAGE_ARTICLES]
-            path = f"{kind}/{page}.html"
+        def counterpart(other: Edition, suffix: str = "", original: str = original[0]) -> str:
+            return f"{kind}/{slug(other.convert(original))}{suffix}"
+
+        per_year: dict[int, list[tuple[ArticleInfo, IssueInfo]]] = {}
+        for article, info in newest:
+            per_year.setdefault(info.year or 0, []).append((article, info))
+        split = total > NAME_PAGE_ARTICLES
+        year_list = sorted(((y, len(r)) for y, r in per_year.items()), reverse=True) if split else []
+        path = f"{kind}/{page}.html"
+        self.add(
+            root + path,
+            _key("name", edition.name, kind, display, variants, year_list, *keys[:NAME_PAGE_ARTICLES], total),
+            partial(
+                site.name_page,
+                kind,
+                display,
+                path,
+                newest[:NAME_PAGE_ARTICLES],
+                total=total,
+                years=year_list,
+                variants=variants,
+                year=None,
+                counterpart=partial(counterpart, suffix=".html"),
+            ),
+            family=name_family,
+            sitemap="",
+        )
+        for year, count in year_list:
+            year_rows = per_year[year]
+            year_page = f"{kind}/{page}/{year}.html"
             self.add(
-                root + path,
+                root + year_page,
                 _key(
-                    "name",
+                    "name-year",
                     edition.name,
                     kind,
                     display,
-                    variants,
+                    year,
                     year_list,
-                    *row_keys[:NAME_PAGE_ARTICLES],
-                    total,
+                    *(row_key(a, i.id, i.title, i.date) for a, i in year_rows),
                 ),
                 partial(
                     site.name_page,
                     kind,
                     display,
-                    path,
-                    shown_rows,
-                    total=total,
+                    year_page,
+                    year_rows,
+                    total=count,
                     years=year_list,
                     variants=variants,
-                    year=None,
-                    counterpart=partial(counterpart, suffix=".html"),
+                    year=year,
+                    counterpart=partial(counterpart, suffix=f"/{year}.html"),
                 ),
+                family=name_family,
                 sitemap="",
             )
-            for year, count in year_list:
-                year_rows = per_year[year]
-                year_page = f"{kind}/{page}/{year}.html"
-                self.add(
-                    root + year_page,
-                    _key(
-                        "name-year",
-                        edition.name,
-                        kind,
-                        display,
-                        year,
-                        year_list,
-                        *(self.row_key(a, i) for a, i in year_rows),
-                    ),
-                    partial(
-                        site.name_page,
-                        kind,
-                        display,
-                        year_page,
-                        year_rows,
-                        total=count,
-                        years=year_list,
-                        variants=variants,
-                        year=year,
-                        counterpart=partial(counterpart, suffix=f"/{year}.html"),
-                    ),
-                    sitemap="",
-                )
-
-    def row_key(self, article: ArticleInfo, info: IssueInfo) -> str:
-        """What an article's line in a list shows (made once per article and build)."""
-        found = self._row_keys.get(id(article))
-        if found is None:
-            tail = f"\x1e{info.id}\x1e{info.title}\x1e{info.date}"
-            for each in info.articles:
-                self._row_keys[id(each)] = (
-                    f"{each.id}\x1e{each.title}\x1e{each.section}\x1e{each.source}{tail}"
-                )
-            found = self._row_keys[id(article)]
-        return found
 
     def _section_rank(self, name: str, edition: Edition) -> int:
         order = [key(s) for s in edition.settings.sections]
@@ -643,11 +1003,22 @@ class Plan:
     def plan_stats(self, edition: Edition, site: Site) -> None:
         from ..stats import compute
 
-        stats = compute(self.issues, self.settings.sections)
+        stats_family = family("stats", _ed(edition))
+        if not (self.full or self.touched_stats or stats_family in self.forced):
+            return
+        self.manifest.files.in_families([stats_family])
+        if self.full:
+            issues = self.issues
+        else:
+            if not hasattr(self, "_all_articles"):
+                self._all_articles = articles_of(self.archive, self.issues)
+            issues = self._all_articles
+        stats = compute(issues, self.settings.sections)
         self.add(
             edition.root + "stats.html",
             _key("stats", edition.name, stats.to_dict()),
             lambda: self.stats_page(edition, site, stats),
+            family=stats_family,
             sitemap="",
         )
 
@@ -712,13 +1083,16 @@ class Plan:
         root = edition.root
         settings = edition.settings
         published = self.published
+        feeds = family("feeds", _ed(edition))
+        self.manifest.files.in_families([feeds])
+        self.families.add(feeds)
         if not published:
             return
         newest = published[-site_feeds.FEED_ISSUES :]
         pages = site_feeds.archive_pages(len(published))
         digests = [f"{i.id}\x1e{i.digest}" for i in newest]
         for fmt, name in (("rss", "feed.xml"), ("atom", "atom.xml")):
-            if self.add(root + name, _key("feed", edition.name, fmt, *digests, len(pages))):
+            if self.add(root + name, _key("feed", edition.name, fmt, *digests, len(pages)), family=feeds):
                 self.feed_job(
                     root + name,
                     newest,
@@ -728,17 +1102,12 @@ class Plan:
             for number, (start, end) in enumerate(pages, start=1):
                 chosen = published[start:end]
                 page = root + site_feeds.archive_path(fmt, number)
-                if self.add(
-                    page,
-                    _key(
-                        "archive",
-                        edition.name,
-                        fmt,
-                        number,
-                        len(pages),
-                        *(f"{i.id}\x1e{i.digest}" for i in chosen),
-                    ),
-                ):
+                head: tuple[object, ...] = ("archive", edition.name, fmt, number, len(pages))
+
+                def archive_key(issues: list[Issue], head: tuple[object, ...] = head) -> str:
+                    return _key(*head, *self.summaries(issues))
+
+                if self.add(page, None if self.full else _key(*head, *self.summaries(chosen)), family=feeds):
                     self.feed_job(
                         page,
                         chosen,
@@ -750,17 +1119,16 @@ class Plan:
                             number=number,
                             pages=len(pages),
                         ),
+                        key=archive_key,
                     )
-        if self.add(root + "feed.json", _key("json", edition.name, *digests)):
+        if self.add(root + "feed.json", _key("json", edition.name, *digests), family=feeds):
             self.feed_job(
                 root + "feed.json", newest, edition, partial(site_feeds.json_feed, settings=settings)
             )
         sections: dict[str, list[IssueInfo]] = {}
         for info in published:
-            for article in info.articles:
-                listed = sections.setdefault(article.section, [])
-                if not listed or listed[-1] is not info:
-                    listed.append(info)
+            for section, _ in info.sections:
+                sections.setdefault(section, []).append(info)
         for section, infos in sections.items():
             shown = edition.convert(one_line(section))
             if not key(shown):
@@ -769,11 +1137,17 @@ class Plan:
             base = f"section/{slug(shown)}"
             for fmt, suffix in (("rss", ".xml"), ("atom", ".atom.xml")):
                 path = base + suffix
+                head = ("section-feed", edition.name, fmt, section)
+
+                def section_key(
+                    issues: list[Issue], head: tuple[object, ...] = head, section: str = section
+                ) -> str:
+                    return _key(*head, *self.section_facets(issues, section))
+
                 if self.add(
                     root + path,
-                    _key(
-                        "section-feed", edition.name, fmt, section, *(f"{i.id}\x1e{i.digest}" for i in chosen)
-                    ),
+                    None if self.full else _key(*head, *self.section_facets(chosen, section)),
+                    family=feeds,
                 ):
                     self.feed_job(
                         root + path,
@@ -786,24 +1160,56 @@ class Plan:
                             path=path,
                             fmt=fmt,
                         ),
+                        key=section_key,
                     )
 
+    def summaries(self, infos: Iterable[IssueInfo | Issue]) -> list[str]:
+        """What an archive page shows of each issue (its summary facet)."""
+        return [f"{i.id}\x1e{self._summary(i)}" for i in infos]
+
+    def _summary(self, item: IssueInfo | Issue) -> str:
+        if isinstance(item, Issue):
+            return self._facets(item)[1]
+        found = self.new_facets.get(item.id) or self.recorded_facets.get(item.id)
+        return found[1] if found is not None else self.manifest.summary(str(item.path))
+
+    def section_facets(self, infos: Iterable[IssueInfo | Issue], section: str) -> list[str]:
+        name = f"s\x1f{section}"
+        return [f"{i.id}\x1e{self._facets(i)[0].get(name, '')}" for i in infos]
+
+    def _facets(self, item: IssueInfo | Issue) -> tuple[dict[str, str], str]:
+        if isinstance(item, Issue):
+            found = self.new_facets.get(item.id)
+            if found is None:
+                found = self.new_facets[item.id] = issue_facets(item)
+            return found
+        return self.facets_of(item)
+
     def feed_job(
-        self, path: str, infos: list[IssueInfo], edition: Edition, render: Callable[[list[Issue]], bytes]
+        self,
+        path: str,
+        infos: list[IssueInfo],
+        edition: Edition,
+        render: Callable[[list[Issue]], bytes],
+        key: Callable[[list[Issue]], str] | None = None,
     ) -> None:
         """Render a feed once its issues have been read (as the edition prints them)."""
 
         def task(issues: dict[str, Issue]) -> None:
-            self.put(path, render([self.convert(issues[i.id], edition) for i in infos]))
+            chosen = [issues[i.id] for i in infos]
+            data = render([self.convert(issue, edition) for issue in chosen])
+            self.put(path, data, partial(key, chosen) if key is not None else None)
 
         self.after_issues(infos, task)
 
     # ------------------------------------------------------------------ search
 
     def plan_search(self, edition: Edition, site: Site) -> None:
+        ed = _ed(edition)
         root = edition.root + "search/"
-        recorded = self.writer.manifest.search.get(edition.name or "-")
-        state: dict[str, Any] = dict(recorded) if isinstance(recorded, dict) else {}
+        search_family = family("search", ed)
+        main_family = family("search-main", ed)
+        state = self.manifest.search(ed) if not self.full else {}
         current = {i.id: i for i in self.issues}
         main = state.get("main") if state.get("base") == self.base else None
         changed: list[IssueInfo] = []
@@ -814,28 +1220,25 @@ class Plan:
                 if known is None or known[2] != info.digest:
                     changed.append(info)
             removed = [i for i in main["issues"] if i not in current]
+            delta = state.get("delta") or {}
+            if (
+                [i.id for i in changed] == list(delta.get("issues", {}))
+                and all(delta["issues"][i.id][2] == i.digest for i in changed)
+                and set(removed) == set(state.get("removed", []))
+                and search_family not in self.forced
+                and main_family not in self.forced
+            ):
+                return  # the index is as the last build left it
         rebuild = main is None or len(changed) + len(removed) > searchindex.DELTA_MAX
         settings_key = _key(self.base, edition.name)
+        self.families.add(search_family)
+        self.manifest.files.in_families([search_family])
 
         def segment(kind: str, infos: list[IssueInfo]) -> dict[str, Any]:
-            """A segment's state: kept as it is when its name (a digest of what it holds)
-            and files are unchanged, else rebuilt as its issues are read."""
             name = f"{kind}-" + _key(settings_key, kind, *(f"{i.id}\x1e{i.digest}" for i in infos))[:12]
-            recorded = state.get(kind)
-            prefix = f"{root}{name}/"
-            files = [f for f in self.writer.manifest.files if f.startswith(prefix)]
-            if (
-                recorded
-                and recorded.get("name") == name
-                and files
-                and all(self.writer.fresh(f, self.writer.manifest.files[f].key) for f in files)
-            ):
-                for f in files:
-                    self.produced.add(f)
-                    self.writer.keep(f)
-                return dict(recorded)
-            built = searchindex.Segment()
-            self.building.append((built, infos))
+            builder = searchindex.SegmentBuilder()
+            index = len(self.building)
+            self.building.append((builder, infos))
             entry: dict[str, Any] = {"name": name, "docs": 0, "shards": 0, "issues": {}, "starts": []}
             for info in infos:
 
@@ -843,35 +1246,35 @@ class Plan:
                     converted = self.convert(issue, edition)
                     date = info.date.isoformat() if info.date else ""
                     docs = self.search_docs(converted, edition)
-                    if self.in_worker and len(docs) != len(info.articles):
+                    if self.in_worker and len(docs) != info.count:
                         # Numbered from the catalog's count, which an edit since has changed.
                         raise _Stale(str(info.path))
-                    built.add(info.id, info.digest, date, docs)
+                    self.parts[index].add(info.id, info.digest, date, docs)
 
                 self.on_issue(info, add)
+            where = main_family if kind == "main" else search_family
 
             def write() -> None:
-                shards, files = searchindex.segment_files(name, built)
-                for file_name, data in files.items():
+                built, files = builder.files(name, builder.summaries)
+                for file_name, data in files:
                     path = root + file_name
                     self.produced.add(path)
-                    self.writer.put(path, _key(self.base, name), data)
+                    self.writer.put(path, _key(self.base, name), data, family=where)
                     self.step(path)
-                entry.update(docs=len(built.docs), shards=shards, issues=built.issues, starts=built.starts)
+                builder.discard()
+                entry.update(built)
 
             self.final_tasks.append(write)
             return entry
 
         deleted: list[tuple[int, int]] = []
         if rebuild:
+            self.families.add(main_family)
+            self.manifest.files.in_families([main_family])
             segments = [segment("main", list(self.issues))]
         else:
             assert main is not None
             segments = [dict(main)]
-            for f in list(self.writer.manifest.files):
-                if f.startswith(f"{root}{main['name']}/"):
-                    self.produced.add(f)
-                    self.writer.keep(f)
             stale = [c.id for c in changed if c.id in main["issues"]] + removed
             deleted = sorted((int(main["issues"][i][0]), int(main["issues"][i][1])) for i in stale)
             if changed:
@@ -881,23 +1284,32 @@ class Plan:
             meta_segments = [
                 (s["name"], int(s["docs"]), int(s["shards"]), s["starts"]) for s in segments if s["docs"]
             ]
-            meta_name, meta = searchindex.meta_file(meta_segments, deleted, _fold_table())
+            zh_name = state.get("zh") if state.get("base") == self.base else None
+            zh_path = root + zh_name if zh_name else ""
+            if not zh_name or not self.writer.fresh(zh_path, _key(self.base, zh_name)):
+                zh_name, zh = _zh_table()
+                zh_path = root + zh_name
+                self.writer.put(zh_path, _key(self.base, zh_name), zh, family=search_family)
+            else:
+                self.writer.keep(zh_path)
+            self.produced.add(zh_path)
+            meta_name, meta = searchindex.meta_file(meta_segments, deleted, _fold_table(), zh_name)
             meta_path = root + meta_name
             self.produced.add(meta_path)
-            self.writer.put(meta_path, _key(self.base, meta_name), meta)
-            state_out: dict[str, Any] = {"base": self.base}
+            self.writer.put(meta_path, _key(self.base, meta_name), meta, family=search_family)
+            state_out: dict[str, Any] = {"base": self.base, "zh": zh_name, "removed": removed}
             for s in segments:
                 state_out[s["name"].split("-", 1)[0]] = {
                     k: s[k] for k in ("name", "docs", "shards", "issues", "starts")
                 }
-            self.writer.manifest.search[edition.name or "-"] = state_out
+            self.manifest.set_search(ed, state_out)
             page = edition.root + "search.html"
             self.produced.add(page)
             page_key = _key(self.base, "search", edition.name, meta_name)
             if self.writer.fresh(page, page_key):
                 self.writer.keep(page)
             else:
-                self.writer.put(page, page_key, site.search_page("search/" + meta_name))
+                self.writer.put(page, page_key, site.search_page("search/" + meta_name), family=search_family)
 
         self.final_tasks.append(finish)
 
@@ -915,34 +1327,39 @@ class Plan:
 
     def plan_static(self, edition: Edition, site: Site) -> None:
         root = edition.root
+        static = family("static", _ed(edition))
+        self.manifest.files.in_families([static])
         for name in STATIC_FILES:
             data = static_file(self.archive.root, name)
-            self.add(root + "assets/" + name, _key("static", name, _key(data)), partial(bytes, data))
-        self.add(root + "404.html", _key("404", edition.name), site.not_found_page)
+            self.add(
+                root + "assets/" + name, _key("static", name, _key(data)), partial(bytes, data), family=static
+            )
+        self.add(root + "404.html", _key("404", edition.name), site.not_found_page, family=static)
 
     def plan_legacy(self) -> None:
-        """Today's outputs, kept: `ISSUE.md` for each published issue, the latest's email."""
-        from ..export import email
-
-        settings = self.settings
+        """Today's outputs, kept: `ISSUE.md` for each published issue, the latest's email
+        (the email's modules imported only when it is stale: most edits leave it as it is)."""
+        self.manifest.files.in_families(["md", "email"])
+        self.families |= {"md", "email"}
         for info in self.published:
             name = f"{info.id}.md"
-            if self.add(name, _key("md", info.digest)):
+            if self.add(name, _key("md", info.digest), family="md"):
                 self.on_issue(info, partial(self.put_markdown, name))
         if self.published and not self.drafts:
             latest = self.published[-1]
             text, eml = f"email/{latest.id}.txt", f"email/{latest.id}.eml"
-            if self.add(text, _key("email-text", latest.digest)):
-                self.on_issue(
-                    latest, lambda issue: self.put(text, email.render_text(issue, settings).encode("utf-8"))
-                )
-            if self.add(eml, _key("email-eml", latest.digest)):
-                self.on_issue(
-                    latest,
-                    lambda issue: self.put(
-                        eml, email.render_eml(issue, settings, archive_root=self.archive.root)
-                    ),
-                )
+            if self.add(text, _key("email-text", latest.digest), family="email"):
+                self.on_issue(latest, partial(self.put_email, text))
+            if self.add(eml, _key("email-eml", latest.digest), family="email"):
+                self.on_issue(latest, partial(self.put_email, eml))
+
+    def put_email(self, name: str, issue: Issue) -> None:
+        from ..export import email
+
+        if name.endswith(".eml"):
+            self.put(name, email.render_eml(issue, self.settings, archive_root=self.archive.root))
+        else:
+            self.put(name, email.render_text(issue, self.settings).encode("utf-8"))
 
     def put_markdown(self, name: str, issue: Issue) -> None:
         from ..export import markdown
@@ -950,31 +1367,41 @@ class Plan:
         self.put(name, markdown.render([issue], self.settings).encode("utf-8"))
 
     def plan_sitemap(self) -> None:
-        """robots.txt and sitemap.xml (every page of every edition but share pages and 404)."""
-        from xml.sax.saxutils import escape
-
-        urls = []
-        for job in sorted(self.jobs, key=lambda j: j.name):
-            if job.sitemap is None:
-                continue
-            urls.append((site_feeds.absolute(self.settings, job.name), job.sitemap))
-        body = [
-            '<?xml version="1.0" encoding="UTF-8"?>',
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-        ]
-        for url, lastmod in urls:
-            body.append(
-                f"<url><loc>{escape(url)}</loc>"
-                + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
-                + "</url>"
-            )
-        body.append("</urlset>")
-        data = ("\n".join(body) + "\n").encode("utf-8")
-        if self.add("sitemap.xml", _key("sitemap", _key(data))):
-            self.writer.put("sitemap.xml", self.jobs[-1].key, data)
+        """robots.txt and sitemap.xml (every page of every edition but share pages and 404),
+        from the manifest: the pages this build wrote or kept, and those of families it
+        did not plan."""
+        self.manifest.files.in_families(["site"])
+        entries = []
+        digest = hashlib.blake2b(digest_size=16)
+        for name, lastmod in self.manifest.files.sitemap():
+            record = self.manifest.files.get(name)
+            if name not in self.produced and (record is None or self.full or record.family in self.families):
+                continue  # to be removed: its family was planned without it
+            entries.append((name, lastmod))
+            digest.update(f"{name}\x1f{lastmod}\x1e".encode("utf-8", "surrogatepass"))
+        # Keyed by its entries (a URL is its name under the settings' link, in the base):
+        # an edit that changes no page's lastmod makes no URL again (~3,000 at 1,000 issues).
+        if self.add("sitemap.xml", _key("sitemap", digest.hexdigest()), family="site"):
+            body = [
+                '<?xml version="1.0" encoding="UTF-8"?>',
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+            ]
+            for name, lastmod in entries:
+                url = site_feeds.absolute(self.settings, name)
+                body.append(
+                    f"<url><loc>{_xml_escape(url)}</loc>"
+                    + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+                    + "</url>"
+                )
+            body.append("</urlset>")
+            self.put("sitemap.xml", ("\n".join(body) + "\n").encode("utf-8"))
         robots = f"User-agent: *\nAllow: /\nSitemap: {site_feeds.absolute(self.settings, 'sitemap.xml')}\n".encode()
-        if self.add("robots.txt", _key("robots", _key(robots))):
-            self.writer.put("robots.txt", self.jobs[-1].key, robots)
+        if self.add("robots.txt", _key("robots", _key(robots)), family="site"):
+            self.put("robots.txt", robots)
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class _Stale(Exception):
@@ -993,12 +1420,22 @@ def _worker_count(issues: int) -> int:
     return max(1, min(4, os.cpu_count() or 1, issues // PARALLEL_FROM))
 
 
-def _values(article: ArticleInfo, kind: str) -> Iterable[str]:
-    if kind == "section":
-        return (article.section,)
-    if kind == "source":
-        return (article.source,)
-    return dict.fromkeys(article.tags) if len(article.tags) > 1 else article.tags
+def _all_values(archive: Archive, kind: str) -> list[str]:
+    from .corpus import all_values
+
+    return all_values(archive, kind)
+
+
+def _with_value(archive: Archive, kind: str, values: list[str]) -> dict[Path, tuple[ArticleInfo, ...]]:
+    from .corpus import with_value
+
+    return with_value(archive, kind, values)
+
+
+def _value_counts(archive: Archive, kind: str, *, drafts: bool) -> dict[str, int]:
+    from .corpus import value_counts
+
+    return value_counts(archive, kind, drafts=drafts)
 
 
 _FOLD: dict[str, str] | None = None
@@ -1009,3 +1446,13 @@ def _fold_table() -> dict[str, str]:
     if _FOLD is None:
         _FOLD = searchindex.casefold_table()
     return _FOLD
+
+
+_ZH: tuple[str, bytes] | None = None
+
+
+def _zh_table() -> tuple[str, bytes]:
+    global _ZH
+    if _ZH is None:
+        _ZH = searchindex.zh_file()
+    return _ZH

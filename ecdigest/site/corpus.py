@@ -4,7 +4,10 @@ The index, year, section, source and tag pages, the stats, the feeds' choice of 
 the build's plan of which pages changed all need a little from every issue; the catalog
 (catalog.py) keeps exactly that, so a build reads only the issue files whose pages it
 renders. `Corpus` is one consistent snapshot of it (one read transaction), restricted to
-what the site publishes (published issues; drafts too in `serve`'s preview).
+what the site publishes (published issues; drafts too in `serve`'s preview). A build after
+an edit loads the issues alone (`articles=False`: ids, titles, dates, digests, articles
+per section) and asks for the articles of the few issues and names it renders
+(`articles_of`, `with_value`).
 """
 
 from __future__ import annotations
@@ -15,19 +18,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
     from ..archive import Archive
     from ..errors import InputError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArticleInfo:
     id: str
     section: str
     title: str
     source: str
-    compiled_by: str | None
     date: dt.date | None
-    url: str | None
     tags: tuple[str, ...]
 
 
@@ -39,7 +43,9 @@ class IssueInfo:
     status: str
     path: Path
     digest: str
-    articles: tuple[ArticleInfo, ...]
+    articles: tuple[ArticleInfo, ...]  # empty when not loaded (see `count`)
+    sections: tuple[tuple[str, int], ...] = ()  # articles per section, in order of appearance
+    count: int = 0  # articles
 
     @property
     def is_draft(self) -> bool:
@@ -67,26 +73,10 @@ class Corpus:
 
 def load(archive: Archive, *, drafts: bool = False, articles: bool = True) -> Corpus:
     """The catalog's snapshot of the issues the site shows (`drafts`: preview with drafts;
-    `articles=False`: the issues alone, what a no-change check needs)."""
+    `articles=False`: the issues alone)."""
     with archive.catalog() as catalog:
         entries = catalog.issues()
-        fields = catalog.article_fields() if articles else {}
-    by_path: dict[Path, list[ArticleInfo]] = {
-        path: [
-            ArticleInfo(
-                id=row[0],
-                section=row[1],
-                title=row[2],
-                source=row[3],
-                compiled_by=row[4],
-                date=row[5],
-                url=row[6],
-                tags=row[7],
-            )
-            for row in rows
-        ]
-        for path, rows in fields.items()
-    }
+        fields = catalog.site_articles() if articles else {}
     issues: list[IssueInfo] = []
     broken: list[InputError] = []
     digests: dict[str, str] = {}
@@ -109,8 +99,46 @@ def load(archive: Archive, *, drafts: bool = False, articles: bool = True) -> Co
                 status=entry.status or "draft",
                 path=entry.path,
                 digest=digest,
-                articles=tuple(by_path.get(entry.path, ())),
+                articles=_articles(fields.get(entry.path, ())),
+                sections=entry.sections,
+                count=entry.article_count,
             )
         )
     issues.sort(key=lambda i: (i.date.isoformat() if i.date else "", i.id))
     return Corpus(issues, broken, digests)
+
+
+def _articles(rows: Iterable[tuple[Any, ...]]) -> tuple[ArticleInfo, ...]:
+    return tuple(ArticleInfo(*row) for row in rows)
+
+
+def articles_of(archive: Archive, infos: Iterable[IssueInfo]) -> list[IssueInfo]:
+    """`infos` with their articles (those not loaded yet read from the catalog)."""
+    from dataclasses import replace
+
+    infos = list(infos)
+    missing = [i.path for i in infos if not i.articles and i.count]
+    fields: dict[Path, list[tuple[Any, ...]]] = {}
+    if missing:
+        with archive.catalog() as catalog:
+            fields = catalog.site_articles(paths=missing)
+    return [replace(i, articles=_articles(fields[i.path])) if i.path in fields else i for i in infos]
+
+
+def with_value(archive: Archive, kind: str, values: Iterable[str]) -> dict[Path, tuple[ArticleInfo, ...]]:
+    """The articles whose section, source or tag (`kind`) is one of `values`, by file."""
+    with archive.catalog() as catalog:
+        fields = catalog.site_articles(field=kind, values=values)
+    return {path: _articles(rows) for path, rows in fields.items()}
+
+
+def all_values(archive: Archive, kind: str) -> list[str]:
+    """Every value of a section, source or tag in the archive (drafts' too)."""
+    with archive.catalog() as catalog:
+        return catalog.values(kind)
+
+
+def value_counts(archive: Archive, kind: str, *, drafts: bool) -> dict[str, int]:
+    """Articles per value of `kind` over the issues the site shows."""
+    with archive.catalog() as catalog:
+        return catalog.value_counts(kind, drafts=drafts)

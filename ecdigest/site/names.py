@@ -96,7 +96,7 @@ def href(from_page: str, to_page: str, fragment: str = "") -> str:
     return link + ("#" + _quote_fragment(fragment) if fragment else "")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # a page's links; 65,536 held ~25 MB per build process
 def _relative(from_page: str, to_page: str) -> str:
     here = from_page.split("/")[:-1]
     there = to_page.split("/")
@@ -107,7 +107,7 @@ def _relative(from_page: str, to_page: str) -> str:
     return quote("/".join(parts), safe="/-._~")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # a page's links; 65,536 held ~25 MB per build process
 def _quote_fragment(fragment: str) -> str:
     return quote(fragment, safe="")
 

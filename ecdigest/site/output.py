@@ -1,20 +1,23 @@
-"""The output folder and its manifest: what `build` wrote, so it can rewrite only what
-changed, remove what it no longer produces, and never touch a file it did not write.
+"""The output folder: what `build` writes, so it can rewrite only what changed, remove what
+it no longer produces, and never touch a file it did not write.
 
-`OUT/.ecdigest-manifest.json` records, for every file the build wrote: the key of its
+The manifest (site/manifest.py) records, for every file the build wrote: the key of its
 inputs (a digest of everything its bytes depend on: the data shown, the settings, the
 templates, ecdigest's version), the digest of the bytes written, and the size and mtime
 they had. A build:
 
-- skips a file whose key is unchanged and whose size and mtime are as recorded (a build
-  with nothing changed only stats files);
+- skips a file whose key is unchanged and whose size and mtime are as recorded;
 - re-renders a file whose key changed, and writes it if its bytes differ;
 - removes a recorded file it no longer produces (an unpublished issue's page, a renamed
   tag's page) when it still holds the bytes written;
 - leaves alone, and reports, a file changed by hand since it was written (its digest
   differs from the record) and a file in the way that it did not write: never silently
   overwritten or deleted. `--force` replaces or removes them. A hand change is reported
-  on every build until it is resolved (the file deleted or restored, or --force).
+  on every build until it is resolved (the file deleted or restored, or --force): its
+  family is planned again by each build (the manifest's `pending`), and a build with
+  nothing changed stats every file.
+- A file that already holds exactly the bytes to write is taken as written (a build
+  killed after writing it and before recording it left it so).
 - Folders written by ecdigest before the manifest existed (a `.ecdigest-build.lock` and no
   manifest) are adopted: the files the old build wrote (feed.xml, atom.xml, ISSUE.md,
   email/*) are taken as its own; so is every file a build produces where a manifest of
@@ -24,30 +27,26 @@ they had. A build:
 Writes are atomic (temporary file, rename). A build that writes a few files fsyncs each;
 one that writes thousands (a cold build) syncs the file system once instead; either way
 before the manifest is written, so the manifest never describes bytes a power cut could
-lose. The manifest is a JSON line of state, then a line per file (fast to read and write
-for 60,000 files).
+lose.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import WriteError
+from .manifest import Manifest, Record
 
-MANIFEST = ".ecdigest-manifest.json"
 RACY_NS = 2_000_000_000
 # A build writing up to this many files fsyncs each (an edit's build: milliseconds); a larger
 # one (a cold build) syncs the file system once instead.
 FSYNC_FILES = 256
-LOCK_NAME = ".ecdigest-build.lock"
-VERSION = 2
 # What the build wrote before it kept a manifest.
 _LEGACY = re.compile(
     r"^(feed\.xml|atom\.xml|[A-Za-z0-9][A-Za-z0-9._-]*\.md|email/[A-Za-z0-9][A-Za-z0-9._-]*\.(txt|eml))$"
@@ -56,14 +55,6 @@ _LEGACY = re.compile(
 
 def digest_bytes(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-@dataclass
-class Record:
-    key: str
-    digest: str
-    size: int
-    mtime_ns: int
 
 
 @dataclass
@@ -81,70 +72,6 @@ class Conflict:
         return f"{what}; left as it is (ecdigest wanted to {wanted}: delete the file, or build with --force)"
 
 
-@dataclass
-class Manifest:
-    files: dict[str, Record] = field(default_factory=dict)
-    state: str = ""  # digest of every input: equal -> nothing to do
-    validated: dict[str, str] = field(default_factory=dict)  # issue file -> digest validated
-    settings: str = ""  # the settings/templates digest the files were built with
-    search: dict[str, object] = field(default_factory=dict)  # per edition: the index's segments
-    families: dict[str, str] = field(default_factory=dict)  # outputs planned as a group: their key
-    saved_ns: int = 0  # when the manifest was written (git's "racily clean" check)
-    existed: bool = False
-    stamp: tuple[int, int, int] | None = None  # the file's inode, size, mtime when read
-    legacy: bool = False  # an old build's folder: adopt its files
-    adopt: bool = False  # a manifest of another version: adopt every file the build produces
-
-    @classmethod
-    def load(cls, out_dir: Path) -> Manifest:
-        """The manifest: a JSON line (the state), then one line per file written
-        (name, key, digest, size, mtime, tab-separated: 60,000 files load in 0.1 s)."""
-        path = out_dir / MANIFEST
-        try:
-            head, _, body = path.read_bytes().decode("utf-8").partition("\n")
-            raw = json.loads(head)
-            if raw.get("version") != VERSION:
-                # Written by another version of ecdigest: its files are ours to replace.
-                return cls(existed=True, adopt=True)
-            files = {}
-            for line in body.splitlines():
-                name, key, digest, size, mtime = line.split("\t")
-                files[name] = Record(key, digest, int(size), int(mtime))
-            return cls(
-                files,
-                str(raw.get("state", "")),
-                dict(raw.get("validated", {})),
-                str(raw.get("settings", "")),
-                dict(raw.get("search", {})),
-                dict(raw.get("families", {})),
-                int(raw.get("saved_ns", 0)),
-                existed=True,
-                stamp=_stamp(path),
-            )
-        except FileNotFoundError:
-            return cls(legacy=(out_dir / LOCK_NAME).exists())
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            # A damaged manifest: start over, adopting nothing we cannot vouch for.
-            return cls(existed=True)
-
-    def to_bytes(self) -> bytes:
-        head = {
-            "version": VERSION,
-            "saved_ns": self.saved_ns,
-            "state": self.state,
-            "settings": self.settings,
-            "validated": dict(sorted(self.validated.items())),
-            "search": self.search,
-            "families": dict(sorted(self.families.items())),
-        }
-        # Compact JSON (json's C encoder; indentation would take the slow Python one).
-        lines = [json.dumps(head, ensure_ascii=False, separators=(",", ":"))]
-        lines += [
-            f"{name}\t{r.key}\t{r.digest}\t{r.size}\t{r.mtime_ns}" for name, r in sorted(self.files.items())
-        ]
-        return ("\n".join(lines) + "\n").encode("utf-8")
-
-
 class Writer:
     """Writes planned files into `out_dir` under the manifest's rules."""
 
@@ -158,6 +85,7 @@ class Writer:
         self.conflicts: list[Conflict] = []
         self._swept: set[Path] = set()
         self.records: dict[str, Record] = {}  # what this process recorded (a worker reports it)
+        self.pending: set[str] = set()  # families with a conflict: planned again next time
         self._root = out_dir.resolve()
         self._prefix = os.path.join(str(out_dir), "")
 
@@ -206,7 +134,7 @@ class Writer:
 
     # ------------------------------------------------------------------ writing
 
-    def put(self, name: str, key: str, data: bytes) -> None:
+    def put(self, name: str, key: str, data: bytes, *, family: str, sitemap: str | None = None) -> None:
         """Write `name` (if its bytes changed) and record it; conflicts are reported."""
         path = self.out / name
         info = self._stat(path)
@@ -219,22 +147,28 @@ class Writer:
             path = write_target(path)
             info = self._stat(path)
         record = self.manifest.files.get(name)
-        if info is not None and not self.force:
+        same = info is not None and stat.S_ISREG(info.st_mode) and _same(path, data)
+        if info is not None and not same and not self.force:
             if record is not None and self._hand_changed(name, record, info):
-                self.conflicts.append(Conflict(name, "changed", "write"))
+                self.conflict(Conflict(name, "changed", "write"), family)
                 return
             adopted = self.manifest.adopt or (self.manifest.legacy and _LEGACY.match(name))
-            if record is None and not adopted and not _same(path, data):
-                self.conflicts.append(Conflict(name, "foreign", "write"))
+            if record is None and not adopted:
+                self.conflict(Conflict(name, "foreign", "write"), family)
                 return
-        if info is not None and _same(path, data):
+        if same:
+            assert info is not None
             self.unchanged.append(name)
             current = info
         else:
             current = self._write(name, path, data)
             self.written.append(name)
-        record = Record(key, digest_bytes(data), current.st_size, current.st_mtime_ns)
+        record = Record(key, digest_bytes(data), current.st_size, current.st_mtime_ns, family, sitemap)
         self.manifest.files[name] = self.records[name] = record
+
+    def conflict(self, conflict: Conflict, family: str) -> None:
+        self.conflicts.append(conflict)
+        self.pending.add(family)
 
     def check(self, names: set[str]) -> None:
         """Before the first write: each of `names` that exists is a regular file, or a link
@@ -286,17 +220,22 @@ class Writer:
             raise WriteError(f"cannot write: {_describe(exc)}; {outcome}", path=path) from None
         return written
 
-    def remove_stale(self, produced: set[str]) -> None:
-        """Remove recorded files the build no longer produces (unless changed by hand)."""
-        for name in sorted(set(self.manifest.files) - produced):
-            record = self.manifest.files[name]
+    def remove_stale(self, produced: set[str], families: set[str] | None) -> None:
+        """Remove recorded files the build no longer produces (unless changed by hand): of
+        the planned `families`, or of all (None: everything was planned)."""
+        names = self.manifest.files.names() if families is None else self.manifest.files.in_families(families)
+        for name in names:
+            if name in produced:
+                continue
+            record = self.manifest.files.get(name)
+            assert record is not None
             path = self.out / name
             info = self._stat(path)
             if info is None:
                 del self.manifest.files[name]
                 continue
             if not self.force and self._hand_changed(name, record, info):
-                self.conflicts.append(Conflict(name, "changed", "remove"))
+                self.conflict(Conflict(name, "changed", "remove"), record.family)
                 continue
             try:
                 self.target(name).unlink()
@@ -315,18 +254,14 @@ class Writer:
                 return
             folder = folder.parent
 
-    def save(self) -> None:
-        import time
-
-        from ..fileio import atomic_write
-
+    def save(self, *, full: bool) -> None:
+        """Sync what was written, then record it (site/manifest.py)."""
         if len(self.written) >= FSYNC_FILES:
             with contextlib.suppress(AttributeError):
                 os.sync()  # the files past the first FSYNC_FILES were not synced one by one
         for folder in self._swept:
             _fsync_folder(folder)
-        self.manifest.saved_ns = time.time_ns()
-        atomic_write(self.out / MANIFEST, self.manifest.to_bytes())
+        self.manifest.save(self.out, pending=self.pending, full=full)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -336,19 +271,6 @@ def _fsync_folder(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (info.st_ino, info.st_size, info.st_mtime_ns)
-
-
-def unchanged_since(manifest: Manifest, out_dir: Path) -> bool:
-    """The manifest file is still the one `manifest` was read from."""
-    return manifest.stamp is not None and manifest.stamp == _stamp(out_dir / MANIFEST)
 
 
 def _same(path: Path, data: bytes) -> bool:

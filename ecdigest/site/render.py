@@ -67,7 +67,25 @@ def template_dirs(archive_root: Path | None) -> list[Path]:
     return dirs
 
 
+# One environment per state of the templates: Jinja compiles a template once per
+# environment (~0.2 s for email.html and its partials), and the email's HTML part is
+# rendered several times per message (the clipping search), the site's pages many more.
+_ENVIRONMENTS: dict[tuple[str, str], jinja2.Environment] = {}
+
+
 def environment(archive_root: Path | None) -> jinja2.Environment:
+    """The Jinja environment for `archive_root`'s templates, shared while they stay the
+    same (keyed by their digest, so `serve` and tests that edit them get a fresh one)."""
+    key = (str(archive_root), templates_digest(archive_root))
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        if len(_ENVIRONMENTS) >= 8:
+            _ENVIRONMENTS.clear()
+        env = _ENVIRONMENTS[key] = _new_environment(archive_root)
+    return env
+
+
+def _new_environment(archive_root: Path | None) -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(
@@ -77,6 +95,7 @@ def environment(archive_root: Path | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # a build renders from one state of the templates (in its digest)
     )
 
 
@@ -338,6 +357,8 @@ class Site:
     edition: Edition
     editions: list[Edition]
     draft: bool = False
+    cards: ShareCard | None = None  # the shipped share.html's fast form (None: Jinja)
+    cards_known: bool = False
 
     def context(
         self, path: str, *, title: str, description: str, nav: str = "", **extra: Any
@@ -429,7 +450,8 @@ class Site:
 
     def share_page(self, issue: Issue, article: Article) -> bytes:
         """The article's card (share.html): a small page, so its context is built here and
-        not by `context()` (no navigation, no feeds; a cold build writes one per article)."""
+        not by `context()` (no navigation, no feeds; a cold build writes one per article,
+        through `ShareCard` when the template is the shipped one)."""
         edition = self.edition
         settings = edition.settings
         path = share_path(article.id)
@@ -447,6 +469,10 @@ class Site:
                 "published": issue.date.isoformat() if issue.date else "",
             },
         }
+        if not self.cards_known:
+            self.cards, self.cards_known = ShareCard.of(self.env), True
+        if self.cards is not None:
+            return self.cards.render(context)
         return self.render("share.html", context)
 
     def index_page(
@@ -590,6 +616,65 @@ class Site:
         )
         context["page"]["canonical"] = ""  # a 404 answers for many addresses
         return self.render("404.html", context)
+
+
+class ShareCard:
+    """share.html without Jinja: the shipped template renders to fixed text around its
+    values, so it is rendered once with a marker for each value (and once for each way its
+    one condition, `page.published`, can go), cut at the markers, and each card is that
+    text with the card's values escaped as autoescaping escapes them. 55,000 cards are
+    most of a cold build's files; this makes each a few string joins. An archive's own
+    share.html is rendered by Jinja (it may do anything with the values); the shipped one
+    is checked against Jinja on the hostile corpus (tests/test_site.py)."""
+
+    FIELDS = (
+        ("site", "title"),
+        ("site", "lang"),
+        ("site", "locale"),
+        ("page", "title"),
+        ("page", "description"),
+        ("page", "canonical"),
+        ("page", "target"),
+        ("page", "target_url"),
+        ("page", "published"),
+    )
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        template = env.get_template("share.html")
+        self.forms: dict[bool, list[tuple[str, int]]] = {}
+        for published in (True, False):
+            context: dict[str, dict[str, str]] = {"site": {}, "page": {}}
+            for number, (group, name) in enumerate(self.FIELDS):
+                context[group][name] = f"\x00{number}\x00"
+            if not published:
+                context["page"]["published"] = ""
+            text = template.render(context)
+            pieces = text.split("\x00")
+            form = [(pieces[0], -1)]
+            for marker, literal in zip(pieces[1::2], pieces[2::2], strict=True):
+                form.append((literal, int(marker)))
+            self.forms[published] = form
+
+    @classmethod
+    def of(cls, env: jinja2.Environment) -> ShareCard | None:
+        """The fast form for the shipped share.html, else None (render with Jinja)."""
+        if env.loader is None:
+            return None
+        _, filename, _ = env.loader.get_source(env, "share.html")
+        if filename is None or Path(filename).resolve() != (PACKAGE_TEMPLATES / "share.html").resolve():
+            return None
+        return cls(env)
+
+    def render(self, context: dict[str, dict[str, str]]) -> bytes:
+        from markupsafe import escape
+
+        values = [str(escape(context[group][name])) for group, name in self.FIELDS]
+        form = self.forms[bool(context["page"]["published"])]
+        out = [form[0][0]]
+        for literal, number in form[1:]:
+            out.append(values[number])
+            out.append(literal)
+        return "".join(out).encode("utf-8")
 
 
 def fragment_context(issue: Issue, settings: Newsletter) -> dict[str, Any]:

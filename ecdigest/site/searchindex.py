@@ -7,11 +7,13 @@ that only contain 电子 or 商务, and `直播电商` 38 articles for the 1 tha
 re-indexes the whole site on every build. `ecdigest search` matches folded substrings, any
 length; so does this index:
 
-- Every article is a document: its title and its body, each folded exactly as
-  `search.fold` folds them (NFKC, case folding; the browser repeats it on the query with
+- Every article is a document: its title and its body, each folded as `key()` folds them:
+  `search.fold` (NFKC, case folding; the browser repeats it on the query with
   `normalize("NFKC")`, `toLowerCase()` and the table of characters where case folding
-  differs from lower-casing, shipped in the index). A term matches when it is a substring
-  of the folded title or body, as on the command line.
+  differs from lower-casing, shipped in the index), then `zhconv.fold`, the cross-script
+  key (跨境電商 and 跨境电商 are one key; the browser folds the query with the same
+  per-character table, `zhkey.pairs()`, shipped as `zh-….js`). A term matches when it is a substring of the folded title or
+  body, as on the command line.
 - Postings: for every character and every pair of adjacent characters of a title or body
   (never across the two), the documents that contain it. A 1- or 2-character term is
   answered exactly by one list; a longer term by the documents holding all of its pairs
@@ -29,27 +31,56 @@ length; so does this index:
 
 Posting lists are delta-coded document numbers, each written as one character
 (code point = gap + 0x30, surrogates skipped): a common gram costs a byte per document.
+
+Building it (`SegmentBuilder`) is plain Python, spooled to disk: each batch of documents
+(BATCH_CHARS of folded text) becomes, for each gram, the list of its documents (a set of a
+text's characters and pairs, `map(add, text, text[1:])`, then one append per posting),
+written gap-coded and marshalled by partition (FNV-1a of the gram modulo 256, so a
+partition's grams land in known shards) to an unlinked temporary file; at the end each
+group of partitions is read back, its pieces joined in document order and written out
+shard by shard. Memory stays bounded by a batch and a group, whatever the archive's size,
+and forked workers (a cold build) each spool their own stretch of documents.
+
+numpy arrays did the same work (a posting as `gram << 20 | doc`, sorted) in 2.2-2.5 s
+where this takes 8.7-8.9 s for 1,000 issues (22 million characters; 5-6 s against 24-37 s
+for 3,000), at nearly twice the memory: about 3 s of a ~55 s cold build on two workers,
+which decides no target, so not worth a dependency (bench/RESULTS.md "Build (web archive)").
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-import operator
-from collections.abc import Iterable, Sequence
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import add, sub
 from typing import Any
 
 from ..search import fold
+from ..zhconv import fold as script_fold
 
-VERSION = 1
+VERSION = 2  # 2: the cross-script key (zhconv.fold) in every posting
 DELTA_MAX = 26  # issues in the delta before the main segment is rebuilt (half a year)
-SHARD_BYTES = 24 * 1024  # a shard's target size
+SHARD_POSTINGS = 20_000  # a shard's target size, in postings (about a byte each)
 DOC_CHUNK = 250  # documents per chunk of titles
 EXCERPT = 60  # characters of body shown under a result
+BATCH_CHARS = 600_000  # characters of folded text per batch (~20 MB of sets and lists)
+PARTITIONS = 256  # spool partitions (a power of two)
 _BASE = 0x30
 _SURROGATES = 0xD800
-_add = operator.add
+# A segment holds at most ~1.1 million documents (20,000 issues of 55): a gap is one code point.
+_FNV_OFFSET = 0x811C9DC5
+_FNV_PRIME = 0x01000193
+
+
+def key(text: str) -> str:
+    """What the index stores and a query is compared in: `search.fold`, then the
+    script-neutral key of `zhconv.fold` (Traditional and Simplified spellings alike)."""
+    return script_fold(fold(text))
 
 
 def casefold_table() -> dict[str, str]:
@@ -69,29 +100,33 @@ def casefold_table() -> dict[str, str]:
 
 def fnv1a(text: str) -> int:
     """FNV-1a, 32 bits, over UTF-16 code units (what JavaScript strings are made of)."""
-    value = 0x811C9DC5
+    value = _FNV_OFFSET
     data = text.encode("utf-16-le", "surrogatepass")
     for i in range(0, len(data), 2):
         value ^= data[i] | (data[i + 1] << 8)
-        value = (value * 0x01000193) & 0xFFFFFFFF
+        value = (value * _FNV_PRIME) & 0xFFFFFFFF
     return value
 
 
 def grams(text: str) -> set[str]:
-    """Every character and adjacent pair of a folded text (the space alone aside)."""
+    """Every character and adjacent pair of a folded text (the space alone aside): what
+    the index holds for a text (the reference for `SegmentBuilder`'s arrays)."""
     found = set(text)
-    found.update(map(_add, text, text[1:]))
+    found.update(a + b for a, b in itertools.pairwise(text))
     found.discard(" ")
     return found
 
 
-def encode_gaps(docs: Sequence[int]) -> str:
+def encode_gaps(docs: Iterable[int]) -> str:
     """Ascending document numbers as one character per gap (code point = gap + 0x30,
     the surrogate block skipped)."""
-    gaps = [b - a + _BASE for a, b in zip([-1, *docs], docs, strict=False)]
-    if gaps and max(gaps) >= _SURROGATES:
-        gaps = [g + 0x800 if g >= _SURROGATES else g for g in gaps]
-    return "".join(map(chr, gaps))
+    out = []
+    previous = -1
+    for doc in docs:
+        gap = doc - previous + _BASE
+        out.append(chr(gap + 0x800 if gap >= _SURROGATES else gap))
+        previous = doc
+    return "".join(out)
 
 
 @dataclass
@@ -104,83 +139,6 @@ class Doc:
     excerpt: str
 
 
-@dataclass
-class Segment:
-    """Documents and their postings (document numbers local to the segment).
-
-    A segment can be built in parts (worker processes, each given the issues of a stretch
-    of the archive and the number of its first document: `first`): `part()` hands a part
-    back and `merge()` appends it; the parts must come in document order."""
-
-    docs: list[Doc] = field(default_factory=list)
-    postings: dict[str, list[int]] = field(default_factory=dict)
-    # issue id -> [first doc, end doc, digest]
-    issues: dict[str, list[object]] = field(default_factory=dict)
-    # [first doc, issue date] per issue, in document order (the browser sorts by it)
-    starts: list[list[object]] = field(default_factory=list)
-    first: int = 0  # the number of this part's first document
-    # gram -> [gaps as encode_gaps writes them, first doc, last doc]: postings packed for
-    # the trip from a worker (a list of ints costs 36 bytes a posting once unpickled)
-    packed: dict[str, list[Any]] = field(default_factory=dict)
-
-    def pack(self) -> None:
-        """Move the postings into `packed` (what a worker sends back)."""
-        packed = self.packed
-        for gram, docs in self.postings.items():
-            packed[gram] = [encode_gaps(docs), docs[0], docs[-1]]
-        self.postings = {}
-
-    def encoded(self) -> dict[str, str]:
-        """Every gram's postings, encoded."""
-        found = {gram: value[0] for gram, value in self.packed.items()}
-        for gram, docs in self.postings.items():
-            assert gram not in found, "a segment is either packed or not"
-            found[gram] = encode_gaps(docs)
-        return found
-
-    def add(self, issue_id: str, digest: str, date: str, docs: Iterable[tuple[Doc, str, str]]) -> None:
-        """Add an issue's articles: (doc, folded title, folded body) each."""
-        start = self.first + len(self.docs)
-        postings = self.postings
-        number = start
-        for doc, title, body in docs:
-            found = grams(title)
-            found |= grams(body)
-            for gram in found:
-                listed = postings.get(gram)
-                if listed is None:
-                    postings[gram] = [number]
-                else:
-                    listed.append(number)
-            self.docs.append(doc)
-            number += 1
-        self.issues[issue_id] = [start, number, digest]
-        self.starts.append([start, date])
-
-
-def part_of(segment: Segment) -> Segment:
-    """A copy holding nothing, to be filled by a worker from document `first` on."""
-    return Segment(first=segment.first + len(segment.docs))
-
-
-def merge(segment: Segment, part: Segment) -> None:
-    """Append a packed part built by a worker (its documents follow the segment's): gap
-    strings are joined, the part's first gap recomputed from the segment's last document."""
-    assert part.first == segment.first + len(segment.docs), "segment parts out of order"
-    assert not segment.postings and not part.postings, "merge packed segments"
-    segment.docs.extend(part.docs)
-    packed = segment.packed
-    for gram, (gaps, first, last) in part.packed.items():
-        mine = packed.get(gram)
-        if mine is None:
-            packed[gram] = [gaps, first, last]
-        else:
-            mine[0] += encode_gaps([first - mine[2] - 1]) + gaps[1:]
-            mine[2] = last
-    segment.issues.update(part.issues)
-    segment.starts.extend(part.starts)
-
-
 def article_docs(
     issue_page: str, issue_date: str, articles: Iterable[tuple[str, str, str, str, str]]
 ) -> list[tuple[Doc, str, str]]:
@@ -188,10 +146,274 @@ def article_docs(
     out = []
     for article_id, title, section, body, shown in articles:
         excerpt = " ".join(body.split())[:EXCERPT]
-        out.append(
-            (Doc(issue_page, article_id, shown, issue_date, section, excerpt), fold(title), fold(body))
-        )
+        out.append((Doc(issue_page, article_id, shown, issue_date, section, excerpt), key(title), key(body)))
     return out
+
+
+# --------------------------------------------------------------------------- building
+
+
+@dataclass
+class PartSummary:
+    """What a part of a segment holds (sent back by a worker: no arrays, no files)."""
+
+    first: int  # the number of its first document
+    docs: int = 0
+    postings: int = 0
+    # one entry per spooled batch: the byte offset of each partition's block, and the end
+    blocks: list[list[int]] = field(default_factory=list)
+    doc_bytes: int = 0  # bytes of document rows spooled
+    issues: dict[str, list[object]] = field(default_factory=dict)  # id -> [first, end, digest]
+    starts: list[list[object]] = field(default_factory=list)  # [first doc, date] per issue
+
+
+class SegmentPart:
+    """Documents numbered from `first`, their postings spooled to unlinked temporary files.
+    Made in the parent (a forked worker inherits the open files and fills them; the parent
+    reads them once the worker has sent its summary)."""
+
+    def __init__(self, first: int) -> None:
+        self.summary = PartSummary(first)
+        # Unlinked at once: nothing is left behind, whatever kills the build. Kept open for
+        # the segment's life (closed by `discard`).
+        self._postings = tempfile.TemporaryFile(prefix="ecdigest-index-")  # noqa: SIM115
+        self._rows = tempfile.TemporaryFile(prefix="ecdigest-index-")  # noqa: SIM115
+        self._pending: list[str] = []  # folded texts of the batch, title then body per doc
+        self._pending_chars = 0
+        self._pending_first = first
+        self._position = 0
+        self._row_position = 0
+
+    def add(self, issue_id: str, digest: str, date: str, docs: Iterable[tuple[Doc, str, str]]) -> None:
+        """Add an issue's articles: (doc, folded title, folded body) each."""
+        summary = self.summary
+        start = summary.first + summary.docs
+        rows = []
+        for doc, title, body in docs:
+            self._pending += (title, body)
+            self._pending_chars += len(title) + len(body)
+            rows.append(
+                json.dumps(
+                    [doc.page, doc.article, doc.title, doc.date, doc.section, doc.excerpt],
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
+            )
+            summary.docs += 1
+        if rows:
+            data = ("\n".join(rows) + "\n").encode("utf-8", "surrogatepass")
+            os.pwrite(self._rows.fileno(), data, self._row_position)
+            self._row_position += len(data)
+            summary.doc_bytes = self._row_position
+        summary.issues[issue_id] = [start, summary.first + summary.docs, digest]
+        summary.starts.append([start, date])
+        if self._pending_chars >= BATCH_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Spool the pending documents' postings: per partition, one marshalled list of
+        (gram, last document, gap string)."""
+        if not self._pending:
+            return
+        import marshal
+
+        texts = self._pending
+        doc = self._pending_first
+        lists: defaultdict[str, list[int]] = defaultdict(list)
+        for number in range(0, len(texts), 2):
+            title, body = texts[number], texts[number + 1]
+            found = set(title)
+            found.update(map(add, title, title[1:]))
+            found.update(body)
+            found.update(map(add, body, body[1:]))
+            found.discard(" ")
+            for gram in found:
+                lists[gram].append(doc)
+            doc += 1
+        self._pending, self._pending_chars = [], 0
+        self._pending_first = self.summary.first + self.summary.docs
+        partitions: list[list[tuple[str, int, str]]] = [[] for _ in range(PARTITIONS)]
+        postings = 0
+        for gram, docs in lists.items():
+            partitions[_partition(gram)].append((gram, docs[-1], _gaps(docs)))
+            postings += len(docs)
+        bounds = [self._position]
+        pieces = []
+        for block in partitions:
+            data = marshal.dumps(block) if block else b""
+            pieces.append(data)
+            bounds.append(bounds[-1] + len(data))
+        os.pwrite(self._postings.fileno(), b"".join(pieces), self._position)
+        self.summary.blocks.append(bounds)
+        self._position = bounds[-1]
+        self.summary.postings += postings
+
+    def close(self) -> PartSummary:
+        self.flush()
+        return self.summary
+
+    def read_partition(self, partition: int, summary: PartSummary) -> list[bytes]:
+        """The spooled blocks of one partition, from `summary` (the worker's, or ours)."""
+        out = []
+        for block in summary.blocks:
+            start, end = block[partition], block[partition + 1]
+            if end > start:
+                out.append(os.pread(self._postings.fileno(), end - start, start))
+        return out
+
+    def rows(self, summary: PartSummary) -> Iterator[str]:
+        """The spooled document rows (JSON arrays), in order."""
+        position = 0
+        remainder = b""
+        while position < summary.doc_bytes:
+            data = os.pread(self._rows.fileno(), min(1 << 20, summary.doc_bytes - position), position)
+            if not data:
+                break
+            position += len(data)
+            lines = (remainder + data).split(b"\n")
+            remainder = lines.pop()
+            for line in lines:
+                yield line.decode("utf-8", "surrogatepass")
+        if remainder:
+            yield remainder.decode("utf-8", "surrogatepass")
+
+    def discard(self) -> None:
+        self._postings.close()
+        self._rows.close()
+
+
+class SegmentBuilder:
+    """One segment built from parts (one, or one per worker, in document order)."""
+
+    def __init__(self) -> None:
+        self.parts: list[SegmentPart] = []
+        self.summaries: list[PartSummary] = []
+
+    def part(self, first: int) -> SegmentPart:
+        made = SegmentPart(first)
+        self.parts.append(made)
+        return made
+
+    def discard(self) -> None:
+        for made in self.parts:
+            made.discard()
+        self.parts, self.summaries = [], []
+
+    def files(
+        self, name: str, summaries: list[PartSummary]
+    ) -> tuple[dict[str, Any], Iterator[tuple[str, bytes]]]:
+        """(the segment's state, its files one at a time): shards `NAME/pN.js` and document
+        chunks `NAME/dN.js`. `summaries`: each part's, in the parts' order."""
+        assert len(summaries) == len(self.parts)
+        for summary, nxt in zip(summaries, [*summaries[1:], None], strict=True):
+            assert nxt is None or summary.first + summary.docs == nxt.first, "segment parts out of order"
+        postings = sum(s.postings for s in summaries)
+        shards = 1
+        while postings / shards > SHARD_POSTINGS and shards < 1 << 16:
+            shards *= 2
+        issues: dict[str, list[object]] = {}
+        starts: list[list[object]] = []
+        for summary in summaries:
+            issues.update(summary.issues)
+            starts.extend(summary.starts)
+        state = {
+            "docs": sum(s.docs for s in summaries),
+            "shards": shards,
+            "issues": issues,
+            "starts": starts,
+        }
+
+        def generate() -> Iterator[tuple[str, bytes]]:
+            groups = min(PARTITIONS, shards)
+            for group in range(groups):
+                buckets: dict[int, dict[str, str]] = {}
+                blocks = [
+                    data
+                    for partition in range(group, PARTITIONS, groups)
+                    for made, summary in zip(self.parts, summaries, strict=True)
+                    for data in made.read_partition(partition, summary)
+                ]
+                for gram, gaps in _merge(blocks):
+                    buckets.setdefault(fnv1a(gram) % shards, {})[gram] = gaps
+                for shard in range(group, shards, groups):
+                    bucket = dict(sorted(buckets.get(shard, {}).items()))
+                    yield f"{name}/p{shard}.js", _js("postings", name, shard, bucket)
+            chunk: list[Any] = []
+            number = 0
+            for made, summary in zip(self.parts, summaries, strict=True):
+                for row in made.rows(summary):
+                    chunk.append(row)
+                    if len(chunk) == DOC_CHUNK:
+                        yield f"{name}/d{number}.js", _js_rows(name, number, chunk)
+                        chunk, number = [], number + 1
+            if chunk:
+                yield f"{name}/d{number}.js", _js_rows(name, number, chunk)
+
+        return state, generate()
+
+
+def _encode_one(gap: int) -> str:
+    gap += _BASE
+    return chr(gap + 0x800 if gap >= _SURROGATES else gap)
+
+
+_FAST = _SURROGATES - _BASE  # gaps below this are one table look-up
+_CHARS: list[str] = []  # made on first use (55,000 strings: ~5 ms every build would pay)
+
+
+def _gaps(docs: list[int]) -> str:
+    """A batch's ascending documents of one gram: the first as a gap from -1 (it is
+    re-based on merge), then the gaps."""
+    head = _encode_one(docs[0] + 1)
+    if len(docs) == 1:
+        return head
+    gaps = list(map(sub, docs[1:], docs))
+    if max(gaps) < _FAST:
+        if not _CHARS:
+            _CHARS.extend(chr(gap + _BASE) for gap in range(_FAST))
+        return head + "".join(map(_CHARS.__getitem__, gaps))
+    return head + "".join(map(_encode_one, gaps))
+
+
+def _decode_one(char: str) -> int:
+    code = ord(char)
+    return (code - 0x800 if code >= 0xE000 else code) - _BASE
+
+
+def _merge(blocks: list[bytes]) -> Iterator[tuple[str, str]]:
+    """(gram, gap string) of every gram in the spooled blocks (read in document order)."""
+    import marshal
+
+    merged: dict[str, list[Any]] = {}
+    for data in blocks:
+        for gram, last, gaps in marshal.loads(data):
+            held = merged.get(gram)
+            if held is None:
+                merged[gram] = [last, [gaps]]
+            else:
+                first = _decode_one(gaps[0]) - 1
+                held[1].append(_encode_one(first - held[0]) + gaps[1:])
+                held[0] = last
+    for gram, (_, pieces) in merged.items():
+        yield gram, "".join(pieces)
+
+
+_STEP = bytes(((state ^ low) * _FNV_PRIME) & 0xFF for state in range(256) for low in range(256))
+
+
+def _partition(gram: str) -> int:
+    """FNV-1a of the gram modulo 256 (PARTITIONS): its low byte, which depends only on
+    the low bytes of the state and of each UTF-16 code unit."""
+    state = _FNV_OFFSET & 0xFF
+    for char in gram:
+        code = ord(char)
+        if code < 0x10000:
+            state = _STEP[state << 8 | (code & 0xFF)]
+        else:
+            code -= 0x10000
+            state = _STEP[state << 8 | ((0xD800 + (code >> 10)) & 0xFF)]
+            state = _STEP[state << 8 | ((0xDC00 + (code & 0x3FF)) & 0xFF)]
+    return state
 
 
 def _js(call: str, *args: object) -> bytes:
@@ -201,44 +423,41 @@ def _js(call: str, *args: object) -> bytes:
     return f"ECD_SEARCH.{call}({text});\n".encode()
 
 
-def segment_files(name: str, segment: Segment) -> tuple[int, dict[str, bytes]]:
-    """(shard count, {file name: bytes}) of a segment; `name` (a digest of what the segment
-    holds, chosen by the caller) is the folder, so files never change under one name."""
-    encoded = segment.encoded()
-    size = sum(len(g) + len(v) + 4 for g, v in encoded.items())
-    shards = 1
-    while size / shards > SHARD_BYTES and shards < 65536:
-        shards *= 2
-    buckets: list[dict[str, str]] = [{} for _ in range(shards)]
-    for gram in sorted(encoded):
-        buckets[fnv1a(gram) % shards][gram] = encoded[gram]
-    files: dict[str, bytes] = {}
-    for number, bucket in enumerate(buckets):
-        files[f"{name}/p{number}.js"] = _js("postings", name, number, bucket)
-    for start in range(0, len(segment.docs), DOC_CHUNK):
-        chunk = [
-            [d.page, d.article, d.title, d.date, d.section, d.excerpt]
-            for d in segment.docs[start : start + DOC_CHUNK]
-        ]
-        files[f"{name}/d{start // DOC_CHUNK}.js"] = _js("docs", name, start // DOC_CHUNK, chunk)
-    return shards, files
+def _js_rows(name: str, number: int, rows: list[str]) -> bytes:
+    """A document chunk from rows already in JSON (as `_js("docs", name, number, rows)`)."""
+    head = json.dumps([name, number], ensure_ascii=False, separators=(",", ":"))[1:-1]
+    text = f"ECD_SEARCH.docs({head},[{','.join(rows)}]);\n"
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode("utf-8", "surrogatepass")
 
 
 def meta_file(
     segments: list[tuple[str, int, int, list[list[object]]]],
     deleted: list[tuple[int, int]],
     table: dict[str, str],
+    zh: str,
 ) -> tuple[str, bytes]:
     """(file name, bytes) of the index's entry point: segments (name, documents, shards,
-    where each issue starts and its date), main's deleted document ranges, and the
-    case-folding table."""
+    where each issue starts and its date), main's deleted document ranges, the
+    case-folding table and the name of the cross-script table's file (`zh_file`)."""
     meta = {
         "version": VERSION,
         "chunk": DOC_CHUNK,
         "segments": [{"name": n, "docs": d, "shards": s, "issues": i} for n, d, s, i in segments],
         "deleted": [list(r) for r in deleted],
         "fold": table,
+        "zh": zh,
     }
     data = _js("meta", meta)
     name = f"meta-{hashlib.blake2b(data, digest_size=6).hexdigest()}.js"
     return name, data
+
+
+def zh_file() -> tuple[str, bytes]:
+    """(file name, bytes) of the cross-script table the browser folds queries with:
+    `zhkey.pairs()`, the very table `zhconv.fold` folds the index with (one character for
+    one, no phrases), as one string of (character, key) pairs."""
+    from ..zhkey import pairs
+
+    table = "".join(char + folded for char, folded in pairs())
+    data = f"ECD_SEARCH.zh({json.dumps({'chars': table}, ensure_ascii=False, separators=(',', ':'))});\n"
+    return f"zh-{hashlib.blake2b(data.encode(), digest_size=6).hexdigest()}.js", data.encode()

@@ -5,7 +5,7 @@
 (function () {
   "use strict";
   var PAGE = 20;
-  var state = { meta: null, postings: {}, docs: {}, waiting: {} };
+  var state = { meta: null, zh: null, postings: {}, docs: {}, waiting: {} };
   var base = "search/";
   var root = "";
   var onMeta = [];
@@ -21,10 +21,24 @@
       root = base.replace(/search\/$/, "");
     }
     state.meta = meta;
+    // The cross-script table comes next (zh-….js): a query is folded once both are here.
+    var zh = document.createElement("script");
+    zh.src = base + meta.zh;
+    zh.onerror = function () {
+      state.zh = { chars: new Map() };
+      onMeta.splice(0).forEach(function (run) { run(); });
+    };
+    document.head.appendChild(zh);
+  };
+  api.zh = function (table) {
+    var chars = new Map();
+    var list = Array.from(table.chars);
+    for (var i = 0; i + 1 < list.length; i += 2) chars.set(list[i], list[i + 1]);
+    state.zh = { chars: chars };
     onMeta.splice(0).forEach(function (run) { run(); });
   };
   function whenReady(run) {
-    if (state.meta) run(); else onMeta.push(run);
+    if (state.meta && state.zh) run(); else onMeta.push(run);
   }
   api.postings = function (name, number, grams) { done(name + "/p" + number, grams); };
   api.docs = function (name, number, rows) { done(name + "/d" + number, rows); };
@@ -57,7 +71,17 @@
       out += Object.prototype.hasOwnProperty.call(table, ch) ? table[ch] : ch.toLowerCase();
     });
     out = out.normalize("NFKC").replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
-    return out.split(/\s+/).filter(Boolean).join(" ");
+    return zhFold(out.split(/\s+/).filter(Boolean).join(" "));
+  }
+
+  // zhconv.fold, the cross-script key (zhkey.py's table, zh-….js): each character by its
+  // key, one for one. 電商 -> 电商.
+  function zhFold(text) {
+    var zh = state.zh;
+    if (!zh) return text;
+    var out = "";
+    Array.from(text).forEach(function (ch) { out += zh.chars.has(ch) ? zh.chars.get(ch) : ch; });
+    return out;
   }
 
   function fnv1a(text) {
@@ -297,6 +321,7 @@
   }
 
   window.ECD_SEARCH.search = search;
+  window.ECD_SEARCH.fold = fold;  // what a term is compared in (tests check it against Python)
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value;

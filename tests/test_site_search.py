@@ -1,0 +1,159 @@
+"""The site search: the browser folds a query with zhkey's own table (`zh-….js`), the
+table `zhconv.fold` keys the index with; the index's arrays hold every gram of every
+document. The browser's run of the fold is checked in tests/test_site_browser.py."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from ecdigest import zhconv, zhkey
+
+SAMPLE = Path(__file__).parent / "data" / "ecd-2023-06.txt"
+
+
+def _browser_table() -> dict[str, str]:
+    from ecdigest.site import searchindex
+
+    _, data = searchindex.zh_file()
+    text = data.decode("utf-8")
+    chars = json.loads(text[text.index("(") + 1 : text.rindex(")")])["chars"]
+    pairs = list(chars)  # code points, as Array.from() splits them in search.js
+    return dict(zip(pairs[0::2], pairs[1::2], strict=True))
+
+
+def test_the_browser_gets_exactly_the_key_table() -> None:
+    table = _browser_table()
+    assert table == dict(zhkey.pairs())
+    assert len(table) > 5000 and table["電"] == "电" and table["臺"] == "台"
+
+
+@pytest.mark.parametrize("script", ["zh-Hans", "zh-Hant-TW", "zh-Hant-HK"])
+def test_folding_with_the_shipped_table_is_zhconv_fold(script: str) -> None:
+    """What search.js does with the table (each character by its key) gives zhconv.fold's
+    key on the shipped issue in all three scripts (and so on each of its substrings: the
+    key is one character for one)."""
+    text = SAMPLE.read_text("utf-8")
+    if script != "zh-Hans":
+        text = zhconv.convert(text, script)
+    table = _browser_table()
+    assert "".join(table.get(char, char) for char in text) == zhconv.fold(text)
+    assert zhconv.fold("跨境電商") == "跨境电商" == "".join(table.get(c, c) for c in "跨境電商")
+
+
+def test_the_table_script_is_deterministic_and_names_its_content() -> None:
+    from ecdigest.site import searchindex
+
+    first, second = searchindex.zh_file(), searchindex.zh_file()
+    assert first == second and first[0].startswith("zh-") and first[1].startswith(b"ECD_SEARCH.zh(")
+
+
+# --------------------------------------------------------------------------- the index's postings
+
+
+def _decode(gaps: str) -> list[int]:
+    docs, previous = [], -1
+    for char in gaps:
+        code = ord(char)
+        if code >= 0xE000:
+            code -= 0x800
+        previous += code - 0x30
+        docs.append(previous)
+    return docs
+
+
+def _build(
+    texts: list[tuple[str, str]], cuts: list[int], monkeypatch: pytest.MonkeyPatch
+) -> dict[str, bytes]:
+    from ecdigest.site import searchindex
+
+    monkeypatch.setattr(searchindex, "BATCH_CHARS", 40)  # many batches
+    monkeypatch.setattr(searchindex, "SHARD_POSTINGS", 50)  # many shards
+    builder = searchindex.SegmentBuilder()
+    bounds = [0, *cuts, len(texts)]
+    summaries = []
+    for start, end in itertools.pairwise(bounds):  # one part per "worker"
+        part = builder.part(start)
+        for number in range(start, end):
+            doc = searchindex.Doc("p.html", f"a{number}", f"t{number}", "2024-01-01", "s", "")
+            title, body = texts[number]
+            part.add(f"i{number}", "d", "2024-01-01", [(doc, title, body)])
+        summaries.append(part.close())
+    state, files = builder.files("main-x", summaries)
+    out = dict(files)
+    builder.discard()
+    assert state["docs"] == len(texts)
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_postings_hold_every_gram_of_every_document(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each character and pair of each title and body (never across the two, the space
+    alone aside) lists exactly the documents that have it, in the shard its FNV-1a names;
+    documents added in several parts and many batches."""
+    import json
+    import random
+
+    from ecdigest.site.searchindex import fnv1a, grams
+
+    rnd = random.Random(seed)
+    alphabet = "电商直播跨境 abc𠀀𪚥Ａ的"
+    texts = [
+        (
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6))),
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30))),
+        )
+        for _ in range(60)
+    ]
+    files = _build(texts, [17, 40], monkeypatch)
+    expected: dict[str, list[int]] = {}
+    for number, (title, body) in enumerate(texts):
+        for gram in grams(title) | grams(body):
+            expected.setdefault(gram, []).append(number)
+    shards = [name for name in files if "/p" in name]
+    found: dict[str, list[int]] = {}
+    for name in shards:
+        text = files[name].decode()
+        args = json.loads("[" + text[text.index("(") + 1 : text.rindex(")")] + "]")
+        number = args[1]
+        for gram, gaps in args[2].items():
+            assert fnv1a(gram) % len(shards) == number, gram
+            found[gram] = _decode(gaps)
+    assert found == expected
+    rows = []
+    for name in sorted((n for n in files if "/d" in n), key=lambda n: int(n.rsplit("d", 1)[1][:-3])):
+        text = files[name].decode()
+        rows += json.loads("[" + text[text.index("(") + 1 : text.rindex(")")] + "]")[2]
+    assert [row[1] for row in rows] == [f"a{n}" for n in range(len(texts))]
+
+
+def test_gaps_past_the_surrogates_and_the_partition_of_every_gram(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gaps of more than 0xD7D0 documents (one code point each, the surrogate block
+    skipped), within a batch and across batches and parts; `_partition` is FNV-1a's low
+    byte for any gram, astral characters included."""
+    import random
+
+    from ecdigest.site.searchindex import _partition, fnv1a
+
+    texts = [("", "")] * 60_000
+    placed = {0: "电商", 30: "电" * 50, 31: "商", 56_000: "电商", 56_001: "商电" * 30, 59_999: "电𠀀"}
+    texts = [("", placed.get(n, "")) for n in range(len(texts))]
+    files = _build(texts, [58_000], monkeypatch)
+    found: dict[str, list[int]] = {}
+    for name in (n for n in files if "/p" in n):
+        text = files[name].decode()
+        for gram, gaps in json.loads("[" + text[text.index("(") + 1 : text.rindex(")")] + "]")[2].items():
+            found[gram] = _decode(gaps)
+    assert found["电"] == [0, 30, 56_000, 56_001, 59_999]
+    assert found["商"] == [0, 31, 56_000, 56_001]
+    assert found["𠀀"] == found["电𠀀"] == [59_999]
+    rnd = random.Random(7)
+    for _ in range(20_000):
+        gram = "".join(
+            chr(rnd.choice([rnd.randrange(0x20, 0xD800), rnd.randrange(0xE000, 0x110000)]))
+            for _ in range(rnd.randint(1, 2))
+        )
+        assert _partition(gram) == fnv1a(gram) % 256, gram
