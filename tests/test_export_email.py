@@ -439,7 +439,7 @@ def test_the_builder_makes_alternatives_from_the_parts_it_is_given() -> None:
     assert parse(other).get_boundary() != boundary
 
 
-def test_size_and_gmail_clipping() -> None:
+def test_size_and_gmail_clipping(monkeypatch: pytest.MonkeyPatch) -> None:
     issue, settings_ = fixture_issue()
     message = email_export.compose(issue, settings_)
     assert message.size == len(message.data)
@@ -453,14 +453,19 @@ def test_size_and_gmail_clipping() -> None:
             for n in range(1, 13)
         ),
     )
+    searches = []
+    search = email_export._fitting
+    monkeypatch.setattr(email_export, "_fitting", lambda *args: searches.append(1) or search(*args))
     heavy = email_export.compose(big, settings_)
     assert heavy.parts[1].size > email_export.CLIP_BYTES
+    assert searches == []  # the message is made without the search (build never asks for it)
     warning = heavy.clip_warning()
     assert warning is not None and "text/html part is" in warning
     # the most articles that fit, found by rendering: one more would clip
     fits = heavy.fits
     assert fits is not None and 0 < fits < len(big.articles), fits
     assert f"--max-articles {fits} " in warning and f"max_articles = {fits}" in warning
+    assert heavy.fits == fits and searches == [1]  # asked for, once
     assert email_export.compose(big, settings_, max_articles=fits).clip_warning() is None
     assert email_export.compose(big, settings_, max_articles=fits + 1).parts[1].size > email_export.CLIP_BYTES
     # a single article over the limit: nothing fits, the warning says to cut anyway

@@ -54,8 +54,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -408,8 +409,17 @@ class Message:
     # (name, value) in order: each value reads as the decoded text and folds as it did here
     headers: tuple[tuple[str, str], ...]
     parts: tuple[Part, ...] = field(default=())
-    # When the clipping part is over CLIP_BYTES: the most articles that fit (None: none fit)
-    fits: int | None = None
+    # Finds the most articles that fit (the binary search that renders the HTML part again);
+    # run only when someone asks for `fits` (`build` writes the message and never does).
+    find_fit: Callable[[], int | None] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def fits(self) -> int | None:
+        """When the clipping part is over CLIP_BYTES: the most articles that fit (None: none
+        fit, or the part is not clipped)."""
+        if self.clip_part.size <= CLIP_BYTES or self.find_fit is None:
+            return None
+        return self.find_fit()
 
     @property
     def size(self) -> int:
@@ -541,7 +551,6 @@ def compose(
     )
     identity = ("Message-ID", message_id(issue, sender[1].rsplit("@", 1)[1], digest_source))
     all_headers = [*headers, identity, *list_headers]
-    clipped = parts[-1].size > CLIP_BYTES
     return Message(
         data=build(all_headers, parts, linesep=linesep),
         message_id=identity[1],
@@ -549,7 +558,7 @@ def compose(
         recipients=tuple(addr for _, addr in recipients),
         headers=tuple(all_headers),
         parts=tuple(parts),
-        fits=_fitting(issue, settings, max_articles, archive_root) if clipped else None,
+        find_fit=lambda: _fitting(issue, settings, max_articles, archive_root),
     )
 
 
