@@ -28,13 +28,14 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _results import write_section
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -225,16 +226,6 @@ def table(rows: list[dict[str, object]]) -> list[str]:
     return lines
 
 
-def write(lines: list[str]) -> None:
-    text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    section = "\n".join([SECTION, "", *lines]) + "\n\n"
-    text = (
-        pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-    )
-    RESULTS.write_text(text, "utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,3000")
@@ -260,7 +251,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     if args.write:
-        write(lines)
+        write_section("\n".join([SECTION, "", *lines]) + "\n")
         print(f"written to {RESULTS}")
 
 

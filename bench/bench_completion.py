@@ -31,8 +31,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import write_section
-from bench_startup import clean_env, ecdigest_exe, machine, measure
+from _results import clean_env, ecdigest_exe, machine, write_section
+from bench_startup import measure
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "issues"

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import statistics
 import sys
 import time
@@ -31,7 +30,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from _results import write_section
+from _results import machine, write_section
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -42,18 +41,6 @@ SECTION = "## Chinese conversion"
 def shipped_text() -> str:
     data = tomllib.loads((REPO / "issues" / "2023" / "2023-06.toml").read_text("utf-8"))
     return "\n".join(f"{a['title']}\n{a['body']}" for a in data["articles"])
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def main() -> None:

@@ -41,8 +41,11 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
 import _documents as docs  # noqa: E402
-from _results import write_section  # noqa: E402
-from bench_startup import clean_env, machine  # noqa: E402
+from _results import (  # noqa: E402
+    clean_env,
+    machine,
+    write_section,
+)
 
 
 def ecdigest_exe() -> str:

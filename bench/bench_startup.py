@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -34,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import write_section
+from _results import clean_env, ecdigest_exe, machine, write_section
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "issues"
@@ -48,19 +46,6 @@ NOOP_APP = (
     "    pass\n"
     "app()\n"
 )
-
-
-def ecdigest_exe() -> list[str]:
-    exe = shutil.which("ecdigest", path=os.path.dirname(sys.executable)) or shutil.which("ecdigest")
-    if exe is None:
-        sys.exit("bench_startup: the ecdigest script is not installed in this environment")
-    return [exe]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECDIGEST_")}
-    env.update(extra)
-    return env
 
 
 def time_once(argv: list[str], env: dict[str, str]) -> float:
@@ -81,18 +66,6 @@ def measure(cases: dict[str, tuple[list[str], dict[str, str]]], runs: int) -> di
         for name, (argv, env) in cases.items():
             samples[name].append(time_once(argv, env))
     return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def typer_version(python: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -25,38 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from _results import write_section
+from _results import clean_env, ecdigest_exe, machine, write_section
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "RESULTS.md"
 SECTION = "## Wrapping"
 SIZES_MB = (1, 2, 4, 8)
 UNITS = {"（": "`（` run", "（ ": "`（ ` (with spaces)"}
-
-
-def ecdigest_exe() -> list[str]:
-    exe = shutil.which("ecdigest", path=os.path.dirname(sys.executable)) or shutil.which("ecdigest")
-    if exe is None:
-        sys.exit("bench_wrap: the ecdigest script is not installed in this environment")
-    return [exe]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECDIGEST_")}
-    env.update(extra)
-    return env
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def make_archive(root: Path, unit: str, megabytes: int) -> None:
