@@ -96,7 +96,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from .archive import Archive
-    from .catalog import Catalog
+    from .catalog import ArticleEntry, Catalog
     from .fasttoml import Lines
 
 ERROR = "error"
@@ -1066,21 +1066,26 @@ def _published_elsewhere_from(
             if best is None:
                 continue
             found = best.article
-            how = "already" if best.exact else "nearly the same story already"
-            problems.append(
-                Problem(
-                    "W601",
-                    WARNING,
-                    item.issue_id,
-                    article.id or None,
-                    "title",
-                    str(item.path),
-                    item.lines.line("title", index),
-                    f"{_article_label(article.id or None, index)}{how} in {found.issue or None} as "
-                    f"{found.id}: “{found.title}”; drop it unless it is a new development",
-                )
-            )
+            problems.append(_published_problem(item, index, article, best.exact, found.issue or None, found))
     return problems
+
+
+def _published_problem(
+    item: _Loaded, index: int, article: Article, exact: bool, where: str | None, found: Article | ArticleEntry
+) -> Problem:
+    """W601: `article` (the `index`-th of `item`) is already in issue `where` as `found`."""
+    how = "already" if exact else "nearly the same story already"
+    return Problem(
+        "W601",
+        WARNING,
+        item.issue_id,
+        article.id or None,
+        "title",
+        str(item.path),
+        item.lines.line("title", index),
+        f"{_article_label(article.id or None, index)}{how} in {where} as "
+        f"{found.id}: “{found.title}”; drop it unless it is a new development",
+    )
 
 
 def _check_titles(
@@ -1114,20 +1119,8 @@ def _check_titles(
         if best is None:
             continue
         other_item, found = entries[best]
-        how = "already" if _title_key(found.title) == key else "nearly the same story already"
-        problems.append(
-            Problem(
-                "W601",
-                WARNING,
-                item.issue_id,
-                article.id or None,
-                "title",
-                str(item.path),
-                item.lines.line("title", index),
-                f"{_article_label(article.id or None, index)}{how} in {other_item.issue_id} as "
-                f"{found.id}: “{found.title}”; drop it unless it is a new development",
-            )
-        )
+        exact_title = _title_key(found.title) == key
+        problems.append(_published_problem(item, index, article, exact_title, other_item.issue_id, found))
     return problems
 
 
