@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer.main
@@ -64,3 +66,26 @@ def test_readme_opens_with_the_commands_ci_runs() -> None:
     first, second = blocks[1].split("\n```")[0], blocks[2].split("\n```")[0]
     assert "ecdigest build" in first and "pip install" in first
     assert second == test_command
+
+
+def test_in_ci_a_skipped_test_fails(tmp_path: Path) -> None:
+    """tests/conftest.py: with CI=true (which .ci/run sets) a skip is a failure, so a test
+    whose real part is missing cannot pass CI by skipping; elsewhere it stays a skip."""
+    (tmp_path / "test_part.py").write_text(
+        'import pytest\n\n\ndef test_needs_a_part() -> None:\n    pytest.skip("no part here")\n', "utf-8"
+    )
+    outcomes = {}
+    for ci in ("", "true"):
+        env = {**os.environ, "CI": ci, "PYTHONPATH": str(Path(__file__).parent)}
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest",
+             "--rootdir", str(tmp_path), str(tmp_path / "test_part.py")],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        outcomes[ci] = (result.returncode, result.stdout)
+    assert outcomes[""][0] == 0 and "1 skipped" in outcomes[""][1]
+    assert (
+        outcomes["true"][0] == 1
+        and "skipped in CI, where every test must run: Skipped: no part here" in outcomes["true"][1]
+    )
+    assert "export CI=" in (REPO / ".ci" / "run").read_text("utf-8")
