@@ -32,6 +32,7 @@ worker process) and how its rows are written and removed (`Store.writer`).
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
 TYPE_CHECKING = False
@@ -213,7 +214,7 @@ def discard(place: str) -> None:
 # --------------------------------------------------------------------------- what a store derives
 
 
-class Store:
+class Store(ABC):
     """One kind of derived data: its tables, versions, and what it derives from a file."""
 
     name = ""  # the file is NAME.sqlite3
@@ -252,29 +253,34 @@ class Store:
 
     def before_build(self, conn: sqlite3.Connection) -> None:
         """Called on a new, empty store before every file is added (outside a transaction)."""
+        return None  # a hook: nothing to do unless a store needs it
 
     def after_build(self, conn: sqlite3.Connection) -> None:
         """Called once every file was added (outside a transaction): merging, compacting."""
+        return None  # a hook: nothing to do unless a store needs it
 
+    @abstractmethod
     def parse(self, archive: Archive, path: Path, data: bytes | None) -> tuple[Any, str | None]:
         """(payload, note) for one file; `data` is None when it could not be read here.
 
         No SQL: this may run in a worker process (the payload is pickled back).
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def writer(self, conn: sqlite3.Connection) -> StoreWriter:
-        raise NotImplementedError
+        """The writer of this store's rows, in the caller's transaction."""
 
 
-class StoreWriter:
+class StoreWriter(ABC):
     """Writes and removes what a store derived from one file, in the caller's transaction."""
 
+    @abstractmethod
     def insert(self, file_id: int, payload: Any) -> None:
-        raise NotImplementedError
+        """Add what `Store.parse` derived from the file numbered `file_id`."""
 
+    @abstractmethod
     def delete(self, file_id: int) -> None:
-        raise NotImplementedError
+        """Remove every row derived from the file numbered `file_id`."""
 
 
 class Prepared:
