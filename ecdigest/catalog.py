@@ -447,6 +447,23 @@ class Catalog:
 
     # ------------------------------------------------------------------ articles
 
+    def _tags(self, rowids: list[int] | None) -> dict[int, list[str]]:
+        """The tags of these articles (by row id; None: of every article), in their order."""
+        tags: dict[int, list[str]] = {}
+        if rowids is None:
+            for rowid, tag in self._rows("SELECT article, tag FROM tags ORDER BY article, pos"):
+                tags.setdefault(rowid, []).append(tag)
+            return tags
+        for start in range(0, len(rowids), 500):  # SQLite's limit on bound parameters
+            chunk = rowids[start : start + 500]
+            for rowid, tag in self._rows(
+                f"SELECT article, tag FROM tags WHERE article IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY article, pos",
+                chunk,
+            ):
+                tags.setdefault(rowid, []).append(tag)
+        return tags
+
     def _article_rows(self, where: str, params: Sequence[Any]) -> list[tuple[int, ArticleEntry, str | None]]:
         """Articles matching `where` (SQL over `a` articles, `i` issues, `f` files): the row
         id, the entry, and its issue's date."""
@@ -456,20 +473,7 @@ class Catalog:
             f"FROM articles a JOIN issues i ON i.file = a.file JOIN files f ON f.id = a.file {where}",
             params,
         )
-        tags: dict[int, list[str]] = {}
-        if not where:
-            for rowid, tag in self._rows("SELECT article, tag FROM tags ORDER BY article, pos"):
-                tags.setdefault(rowid, []).append(tag)
-        else:
-            ids = [row[0] for row in rows]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                for rowid, tag in self._rows(
-                    f"SELECT article, tag FROM tags WHERE article IN ({','.join('?' * len(chunk))}) "
-                    "ORDER BY article, pos",
-                    chunk,
-                ):
-                    tags.setdefault(rowid, []).append(tag)
+        tags = self._tags([row[0] for row in rows] if where else None)
         paths: dict[bytes, Path] = {}
         return [
             (
@@ -577,20 +581,7 @@ class Catalog:
             f"FROM articles a JOIN files f ON f.id = a.file {where} ORDER BY a.file, a.pos",
             params,
         )
-        tags: dict[int, list[str]] = {}
-        if where:
-            ids = [row[0] for row in rows]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                for rowid, tag in self._rows(
-                    f"SELECT article, tag FROM tags WHERE article IN ({','.join('?' * len(chunk))}) "
-                    "ORDER BY article, pos",
-                    chunk,
-                ):
-                    tags.setdefault(rowid, []).append(tag)
-        else:
-            for rowid, tag in self._rows("SELECT article, tag FROM tags ORDER BY article, pos"):
-                tags.setdefault(rowid, []).append(tag)
+        tags = self._tags([row[0] for row in rows] if where else None)
         by_file: dict[bytes, list[tuple[Any, ...]]] = {}
         for rowid, path, article, section, title, source, date in rows:
             by_file.setdefault(path, []).append(

@@ -259,18 +259,11 @@ class Writer:
         if len(self.written) >= FSYNC_FILES:
             with contextlib.suppress(AttributeError):
                 os.sync()  # the files past the first FSYNC_FILES were not synced one by one
+        from ..fileio import fsync_dir
+
         for folder in self._swept:
-            _fsync_folder(folder)
+            fsync_dir(folder)
         self.manifest.save(self.out, pending=self.pending, full=full)
-
-
-def _fsync_folder(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _same(path: Path, data: bytes) -> bool:
