@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
@@ -74,6 +74,20 @@ def _paragraphs(body: str) -> tuple[str, ...]:
 
 def title_of(article: Article) -> str:
     return one_line(article.title) or article.id
+
+
+def section_anchors(names: Iterable[str], taken: Iterable[str]) -> dict[str, str]:
+    """The anchor of each section of an issue page, the Markdown's and the web page's alike:
+    `section-N`, skipping any id already `taken` (an article's id is its anchor)."""
+    anchors: dict[str, str] = {}
+    used = set(taken)
+    for number, name in enumerate(names, start=1):
+        anchor = f"section-{number}"
+        while anchor in used:
+            anchor += "-s"
+        used.add(anchor)
+        anchors[name] = anchor
+    return anchors
 
 
 def issue_title(issue: Issue, settings: Newsletter) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from ..dates import format_cn
 from ..model import Article, Issue, Newsletter
-from .common import attribution, issue_title, label, one_line, paragraphs, title_of
+from .common import attribution, issue_title, label, one_line, paragraphs, section_anchors, title_of
 
 NAME = "markdown"
 EXTENSION = ".md"
@@ -43,19 +43,6 @@ def _anchor(anchor_id: str) -> str:
     return f'<a id="{anchor_id}"></a>'
 
 
-def _section_anchors(issue: Issue, sections: Sequence[str]) -> dict[str, str]:
-    """`section-N` per section, skipping any name an article id already uses."""
-    taken = {a.id for a in issue.articles}
-    anchors: dict[str, str] = {}
-    for number, (name, _) in enumerate(issue.by_section(sections), start=1):
-        anchor = f"section-{number}"
-        while anchor in taken:
-            anchor += "-s"
-        taken.add(anchor)
-        anchors[name] = anchor
-    return anchors
-
-
 def _article(article: Article, settings: Newsletter) -> list[str]:
     lines = [f"### {_anchor(article.id)}{escape(title_of(article))}", ""]
     for paragraph in paragraphs(article):
@@ -66,7 +53,9 @@ def _article(article: Article, settings: Newsletter) -> list[str]:
 
 def render_issue(issue: Issue, settings: Newsletter) -> str:
     sections = settings.sections
-    anchors = _section_anchors(issue, sections)
+    anchors = section_anchors(
+        [name for name, _ in issue.by_section(sections)], (a.id for a in issue.articles)
+    )
     groups = list(issue.by_section(sections))
     meta = [format_cn(issue.date)] if issue.date else []
     meta.append(f"共 {len(issue.articles)} 篇")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..counting import Count, count_article
 from ..dates import format_cn
-from ..export.common import attribution, issue_title, one_line, paragraphs, title_of, web_url
+from ..export.common import attribution, issue_title, one_line, paragraphs, section_anchors, title_of, web_url
 from ..model import Article, Issue, Newsletter
 from .corpus import ArticleInfo, IssueInfo
 from .names import href, issue_path, key, name_path, slug
@@ -218,19 +218,6 @@ class IssueView:
 
 def words_text(t: Callable[[str], str], words: int, minutes: int) -> str:
     return f"{words:,} {t('字')} · {t('约')} {minutes} {t('分钟')}"
-
-
-def section_anchors(names: Iterable[str], taken: set[str]) -> dict[str, str]:
-    """`section-N` per section (as the Markdown page), skipping any id an article uses."""
-    anchors: dict[str, str] = {}
-    used = set(taken)
-    for number, name in enumerate(names, start=1):
-        anchor = f"section-{number}"
-        while anchor in used:
-            anchor += "-s"
-        used.add(anchor)
-        anchors[name] = anchor
-    return anchors
 
 
 def issue_view(
