@@ -52,8 +52,18 @@ class Editor:
 
     @classmethod
     def from_environment(cls, *, interactive: bool) -> Editor:
-        """`$VISUAL`, else `$EDITOR`, else vi; split with shlex and run without a shell."""
-        command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        """`$VISUAL`, else `$EDITOR`, else vi; split with shlex and run without a shell.
+
+        Without a terminal only an editor the caller named runs (a script's own program):
+        vi there would wait forever for keys nobody types.
+        """
+        command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not command and not interactive:
+            raise UsageError(
+                "no terminal to open an editor on",
+                hint="give the change as options (e.g. --title, --body-file), or set EDITOR to a program",
+            )
+        command = command or "vi"
         try:
             argv = shlex.split(command)
         except ValueError as exc:

@@ -547,3 +547,18 @@ def test_show_one_article_the_contents_and_a_section(invoke: Invoke, day: Path) 
     assert mixed.exit_code == 2 and "is an article" in one_line(mixed.stderr)
     nowhere = invoke("show", "2023-07-099")
     assert nowhere.exit_code == 2 and "2023-07-001" in one_line(nowhere.stderr)
+
+
+@pytest.mark.parametrize("args", [("edit", "2023-07-001"), ("edit", "2023-07"), ("add", "2023-07", "--edit")])
+def test_off_a_terminal_no_editor_is_started_unless_one_is_named(day: Path, args: tuple[str, ...]) -> None:
+    """A script (stdin not a terminal) that names no $EDITOR gets one error line at once,
+    not a vi waiting for keys nobody types; the file is unchanged."""
+    from conftest import run_cli
+
+    path = day / "2023" / "2023-07.toml"
+    before = path.read_bytes()
+    env = {"EDITOR": "", "VISUAL": ""}
+    result = run_cli(["--archive", str(day), *args], input=b"", env=env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.decode().startswith("ecdigest: error: no terminal to open an editor on")
+    assert result.stderr.count(b"\n") == 1 and path.read_bytes() == before
