@@ -36,6 +36,15 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def shipped(tmp_path: Path) -> Path:
+    """A private copy of the shipped archive (one published issue, 2023-06, 53 articles),
+    without its derived state."""
+    root = tmp_path / "shipped"
+    shutil.copytree(SHIPPED_ARCHIVE, root, ignore=shutil.ignore_patterns(".ecdigest"))
+    return root
+
+
+@pytest.fixture
 def archive_dir(tmp_path: Path) -> Path:
     """An empty, initialised archive."""
     from ecdigest.operations import init_archive

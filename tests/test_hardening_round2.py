@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from _hardening import cli_env, ecdigest_argv, snapshot, tree_listing
-from conftest import SHIPPED_ARCHIVE, Invoke
+from conftest import Invoke
 from typer.main import get_command
 
 from ecdigest.archive import Archive
@@ -48,14 +48,6 @@ def one_error_line(stderr: str | bytes, prefix: str = "ecdigest: error: ") -> st
     lines = text.splitlines()
     assert len(lines) == 1 and lines[0].startswith(prefix), text
     return lines[0]
-
-
-@pytest.fixture
-def shipped(tmp_path: Path) -> Path:
-    """A private copy of the shipped archive (one published issue, 2023-06, 53 articles)."""
-    root = tmp_path / "shipped"
-    shutil.copytree(SHIPPED_ARCHIVE, root, ignore=shutil.ignore_patterns(".ecdigest"))
-    return root
 
 
 @pytest.fixture

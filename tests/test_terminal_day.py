@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from _hardening import cli_env, ecdigest_argv
-from conftest import SHIPPED_ARCHIVE, Invoke
+from conftest import Invoke
 
 from ecdigest.archive import Archive
 
@@ -57,13 +57,6 @@ def on_a_terminal(
     reader.join(timeout=10)
     os.close(controller)
     return code, bytes(shown), err
-
-
-@pytest.fixture
-def shipped(tmp_path: Path) -> Path:
-    root = tmp_path / "shipped"
-    shutil.copytree(SHIPPED_ARCHIVE, root, ignore=shutil.ignore_patterns(".ecdigest"))
-    return root
 
 
 @pytest.fixture
