@@ -29,12 +29,8 @@ from pathlib import Path
 from .archive import Archive
 from .errors import Failure, UsageError, WriteError
 from .model import is_valid_issue_id
+from .site.manifest import LOCK_NAME  # the output folder's lock: one name, the manifest's
 from .validate import Problem, validate_report
-
-LOCK_NAME = ".ecdigest-build.lock"
-FEED = "feed.xml"
-ATOM = "atom.xml"
-EMAIL_DIR = "email"
 
 # progress(done, total, label)
 Progress = Callable[[int, int, str], None]

@@ -529,23 +529,6 @@ class Catalog:
         found.sort(key=lambda a: (order.get(a.path, -1), a.pos))
         return found
 
-    def article_fields(self) -> dict[Path, list[tuple[Any, ...]]]:
-        """Every article's fields by file, in file order, as plain tuples (id, section,
-        title, source, compiled_by, date, url, tags): listing all articles of a large
-        archive (the web archive's plan) without an ArticleEntry and a Path for each."""
-        tags: dict[int, list[str]] = {}
-        for rowid, tag in self._rows("SELECT article, tag FROM tags ORDER BY article, pos"):
-            tags.setdefault(rowid, []).append(tag)
-        by_file: dict[bytes, list[tuple[Any, ...]]] = {}
-        for rowid, path, article, section, title, source, compiled_by, date, url in self._rows(
-            "SELECT a.id, f.path, a.article, a.section, a.title, a.source, a.compiled_by, a.date, a.url "
-            "FROM articles a JOIN files f ON f.id = a.file ORDER BY a.file, a.pos"
-        ):
-            by_file.setdefault(path, []).append(
-                (article, section, title, source, compiled_by, _date(date), url, tuple(tags.get(rowid, ())))
-            )
-        return {self._path(path): rows for path, rows in by_file.items()}
-
     def site_articles(
         self,
         *,

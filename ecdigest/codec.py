@@ -435,11 +435,6 @@ def _article_entries(article: Article) -> list[tuple[str, str]]:
     return parts
 
 
-def encode_article_body(article: Article) -> str:
-    """The `key = value` lines of one `[[articles]]` table, in a fixed order."""
-    return "".join(text for _name, text in _article_entries(article))
-
-
 # --------------------------------------------------------------------------- keeping comments
 #
 # Editors write comments in issue files (`# 编者按：…`), and every command that rewrites a

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 GUARD_CODES = frozenset({"W601", "W602", "W603", "E302", "E303", "E401"})
 # RFC 2606's example domains: what `init` writes until told the real ones.
 PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
-# Where `build` writes by default (cli/publish_cmds.py), relative to the current folder.
+# Where `build` writes by default, relative to the current folder (`build -o`, `unpublish --site`).
 DEFAULT_SITE = "site"
 
 

@@ -472,10 +472,6 @@ def _load(archive: Archive, path: Path, data: bytes | None = None) -> _Loaded:
     return _Loaded(path, result.issue, result.text, result.problems, None, lines)
 
 
-def _load_all(archive: Archive) -> list[_Loaded]:
-    return [_load(archive, path) for path in archive.issue_paths()]
-
-
 class _KeptLines:
     """The lines a checked file's cross-issue problems may name (its id, its articles' ids
     and titles), kept after its text and bodies were let go."""
@@ -1713,7 +1709,3 @@ def apply_fixes(archive: Archive, issue_ids: Sequence[str] | None = None) -> lis
                 issues=ids,
             )
     return done
-
-
-def count_by_code(problems: Iterable[Problem]) -> dict[str, int]:
-    return dict(sorted(Counter(p.code for p in problems).items()))

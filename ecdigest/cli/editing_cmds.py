@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..guards import DEFAULT_SITE
 from ..terminal import printable
 from .app import app, state, stdin_is_terminal
 from .archive_cmds import (
@@ -541,7 +542,7 @@ def unpublish(
     ] = False,
     site: Annotated[
         str, typer.Option("--site", metavar="DIR", help="Where the site is built (build -o; default ./site).")
-    ] = "site",
+    ] = DEFAULT_SITE,
 ) -> None:
     """Make a published issue a draft again (it leaves the feed at the next build).
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..guards import DEFAULT_SITE
 from ..terminal import printable, stdout_is_terminal
 from .app import app, state
 from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
@@ -97,7 +98,7 @@ def build(
     *,
     output: Annotated[
         str, typer.Option("--output", "-o", metavar="DIR", help="Output folder (default: ./site).")
-    ] = "site",
+    ] = DEFAULT_SITE,
     format: FormatOption = TextOrJson.text,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing when nothing changed.")] = False,
     force: Annotated[

@@ -117,18 +117,6 @@ def grams(text: str) -> set[str]:
     return found
 
 
-def encode_gaps(docs: Iterable[int]) -> str:
-    """Ascending document numbers as one character per gap (code point = gap + 0x30,
-    the surrogate block skipped)."""
-    out = []
-    previous = -1
-    for doc in docs:
-        gap = doc - previous + _BASE
-        out.append(chr(gap + 0x800 if gap >= _SURROGATES else gap))
-        previous = doc
-    return "".join(out)
-
-
 @dataclass
 class Doc:
     page: str  # the issue page, edition-relative
