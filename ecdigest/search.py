@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from .query import IGNORABLE, Query, fold, has_surrogates, key, parse_query, reader_text
+from .query import Query, fold, has_surrogates, is_ignorable, key, parse_query, reader_text
 
 __all__ = ["Query", "SearchOptions", "SearchResult", "fold", "key", "parse_query", "search"]
 
@@ -351,7 +351,7 @@ def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
     where: list[int] = []
     space = True
     for index, char in enumerate(text):
-        if char in IGNORABLE:
+        if is_ignorable(char):
             continue
         piece = key(char) if not char.isspace() else ""
         if not piece:

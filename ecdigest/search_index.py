@@ -256,8 +256,11 @@ class Index:
         and the total. The score is bm25 (higher is better) where it was computed, else 0.0:
         `--sort date` without `scores`, matches past the RANK_LIMIT newest, one-character
         terms ranked from `uni`."""
-        import sqlite3
         import zlib
+
+        from .derived import sqlite_driver
+
+        sqlite3 = sqlite_driver()
 
         try:
             plan = _Plan(
