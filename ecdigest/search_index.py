@@ -441,8 +441,22 @@ class _Plan:
         """The date key of the n-th newest match (None when there are fewer): the newest n
         are every match dated at or after it (all of that date, so the set is the archive's
         answer, not the index's history)."""
+        arms = self.arms()
+        if len(arms) == 1 and arms[0].bounds is not None:
+            # Only ids in date order: the n-th newest is the n-th from the top, found by SQLite
+            # without sending the n rows here (the FTS table alone when nothing filters them).
+            t, (low, high) = self.table, arms[0].bounds
+            if self.filters:
+                sql = f"SELECT coalesce(a.date, '') {self.source(arms[0])} ORDER BY {t}.rowid DESC"
+            else:
+                sql = (
+                    f"SELECT coalesce((SELECT date FROM articles WHERE id = {t}.rowid), '') FROM {t} "
+                    f"WHERE {t} MATCH :q AND rowid BETWEEN {low} AND {high} ORDER BY rowid DESC"
+                )
+            row = self.conn.execute(f"{sql} LIMIT 1 OFFSET {n - 1}", self.params_for()).fetchone()
+            return None if row is None else str(row[0])
         dated: list[str] = []
-        for arm in self.arms():
+        for arm in arms:
             sql = f"SELECT coalesce(a.date, '') {self.source(arm)}"
             if arm.bounds is not None:
                 sql += f" ORDER BY {self.table}.rowid DESC LIMIT {n}"
