@@ -22,10 +22,11 @@ search. tests/test_zhconv.py checks it against OpenCC on every run and rewrites 
 
 Speed: a search's terms (64 characters or fewer, before the table is built) are looked up
 in the table's string one character at a time (building the translate table costs ~0.7 ms,
-a few per cent of a whole search); other short texts go through `str.translate`; once a process has folded some 300,000
-characters (an index build), a compiled character class finds the few characters to
-replace at C speed in Simplified text (~1.5 ms/MB, against ~18 ms/MB for translate);
-Traditional text, with a key every few characters, still goes through translate (~28 ms/MB).
+a few per cent of a whole search); other short texts go through `str.translate`; once a
+process has folded some 300,000 characters (an index build), a compiled character class
+finds the few characters to replace at C speed in Simplified text (~1.5 ms/MB, against
+~18 ms/MB for translate); Traditional text, with a key every few characters, still goes
+through translate (~28 ms/MB).
 """
 
 from __future__ import annotations
