@@ -455,6 +455,14 @@ def test_workers_build_the_same_site(invoke: Invoke, tmp_path: Path, monkeypatch
     for name in files(serial):
         assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
     assert sorted(report["written"]) == files(parallel)  # type: ignore[arg-type]
+    # The parent renders the lists while the workers read the issues, and reports them in
+    # the order of a build without that: after the workers' issue pages, search and feeds.
+    written = report["written"]
+    assert isinstance(written, list)
+    last_issue_page = max(n for n, name in enumerate(written) if name.startswith("a/"))
+    assert written.index("index.html") > last_issue_page
+    assert written.index("stats.html") > written.index("feed.xml")
+    assert written[-2:] == ["sitemap.xml", "robots.txt"]
     again = build(invoke, root, parallel)  # the manifest the workers reported is complete
     assert again["written"] == [] and again["removed"] == []
 
@@ -536,3 +544,30 @@ def test_share_cards_are_what_the_template_renders(tmp_path: Path) -> None:
     own.mkdir()
     (own / "share.html").write_text("<p>{{ page.title|upper }}</p>", "utf-8")
     assert ShareCard.of(environment(tmp_path)) is None
+
+
+def test_a_bulk_writer_syncs_the_file_system_once_at_the_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent of a cold build's workers writes without an fsync per file; the save
+    then syncs before the manifest records them. A few files: an fsync each, no sync."""
+    import os
+
+    from ecdigest.site.manifest import Manifest
+    from ecdigest.site.output import Writer
+
+    calls: list[str] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "sync", lambda: calls.append("sync"))
+    for bulk in (True, False):
+        calls.clear()
+        out = tmp_path / f"out-{bulk}"
+        out.mkdir()
+        writer = Writer(out, Manifest.load(out))
+        writer.bulk = bulk
+        writer.put("a.html", "key", b"<p>a</p>", family="f")
+        assert calls == ([] if bulk else ["fsync"])
+        writer.save(full=True)
+        assert ("sync" in calls) is bulk
+        assert (out / "a.html").read_bytes() == b"<p>a</p>"
