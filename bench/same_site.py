@@ -38,9 +38,11 @@ def main(argv: list[str]) -> int:
         x, y = a[name].read_bytes(), b[name].read_bytes()
         if x == y:
             continue
-        if "-NAME" in name or name.endswith("search.html"):
-            if canonical(x.decode("utf-8", "surrogatepass")) == canonical(y.decode("utf-8", "surrogatepass")):
-                continue
+        renamed = "-NAME" in name or name.endswith("search.html")
+        if renamed and canonical(x.decode("utf-8", "surrogatepass")) == canonical(
+            y.decode("utf-8", "surrogatepass")
+        ):
+            continue
         problems.append(f"differs: {name}")
     for line in problems[:50]:
         print(line)
