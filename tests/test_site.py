@@ -13,6 +13,8 @@ import pytest
 from _publishing import FIXTURE_ARCHIVE, copy_fixture, w3c_rss_problems
 from _site import SITE_LINK, files, html_errors, link_problems, many_issues, resolve_site_url, set_editions
 from conftest import SHIPPED_ARCHIVE, Invoke
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ecdigest.site.names import href, issue_path, key, slug
 
@@ -558,7 +560,12 @@ def test_a_bulk_writer_syncs_the_file_system_once_at_the_save(
 
     calls: list[str] = []
     real_fsync = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+
+    def fsync(fd: int) -> None:
+        calls.append("fsync")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "sync", lambda: calls.append("sync"))
     for bulk in (True, False):
         calls.clear()
@@ -571,3 +578,16 @@ def test_a_bulk_writer_syncs_the_file_system_once_at_the_save(
         writer.save(full=True)
         assert ("sync" in calls) is bulk
         assert (out / "a.html").read_bytes() == b"<p>a</p>"
+
+
+@given(st.text(max_size=300) | st.sampled_from([" 行业\r\n资讯 ", "a\u2028b", "x" * 257, "\ud800 y"]))
+@settings(max_examples=200, deadline=None)
+def test_the_kept_one_line_and_uri_answer_what_they_compute(text: str) -> None:
+    """one_line and uri keep their answers for the strings a build asks for again and
+    again: each answer is what the computation gives, asked once or many times."""
+    from ecdigest.export import common
+
+    computed = common._BLANKS.sub(" ", common.clean(text)).strip()
+    for _ in range(2):
+        assert common.one_line(text) == computed
+        assert common.uri(text) == common.uri.__wrapped__(text)
