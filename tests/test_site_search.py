@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ecdigest import zhconv, zhkey
 
@@ -128,6 +130,15 @@ def test_the_postings_hold_every_gram_of_every_document(seed: int, monkeypatch: 
         text = files[name].decode()
         rows += json.loads("[" + text[text.index("(") + 1 : text.rindex(")")] + "]")[2]
     assert [row[1] for row in rows] == [f"a{n}" for n in range(len(texts))]
+
+
+@given(st.text(max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_the_shard_hash_is_fnv1a_over_utf16(text: str) -> None:
+    from ecdigest.site.searchindex import _fnv1a_code_points, fnv1a
+
+    assert _fnv1a_code_points(text) == fnv1a(text)
+    assert _fnv1a_code_points(text + "𠀀𪚥\ud800") == fnv1a(text + "𠀀𪚥\ud800")
 
 
 @pytest.mark.parametrize("seed", [4, 5])

@@ -108,6 +108,20 @@ def fnv1a(text: str) -> int:
     return value
 
 
+def _fnv1a_code_points(text: str) -> int:
+    """`fnv1a` without encoding the text first (a code point above U+FFFF as its two
+    surrogates): 2x faster for a gram, and the parent hashes every distinct gram."""
+    value = _FNV_OFFSET
+    for char in text:
+        code = ord(char)
+        if code >= 0x10000:
+            code -= 0x10000
+            value = ((value ^ (0xD800 + (code >> 10))) * _FNV_PRIME) & 0xFFFFFFFF
+            code = 0xDC00 + (code & 0x3FF)
+        value = ((value ^ code) * _FNV_PRIME) & 0xFFFFFFFF
+    return value
+
+
 def grams(text: str) -> set[str]:
     """Every character and adjacent pair of a folded text (the space alone aside): what
     the index holds for a text (the reference for `SegmentBuilder`'s arrays)."""
@@ -343,7 +357,7 @@ class SegmentBuilder:
                     for data in made.read_partition(partition, summary)
                 ]
                 for gram, gaps in _merge(blocks):
-                    buckets.setdefault(fnv1a(gram) % shards, {})[gram] = gaps
+                    buckets.setdefault(_fnv1a_code_points(gram) % shards, {})[gram] = gaps
                 for shard in range(group, shards, groups):
                     bucket = dict(sorted(buckets.get(shard, {}).items()))
                     yield f"{name}/p{shard}.js", _js("postings", name, shard, bucket)
