@@ -58,14 +58,83 @@ def ecdigest() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "ecdigest"]
 
 
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it (from /proc: a cold build's forked workers)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += parents.get(current, [])
+    return found
+
+
+def tree_memory(pid: int) -> tuple[int, int]:
+    """(sum of RSS, sum of PSS) in KB over `pid` and its descendants, now. RSS counts a
+    page a forked worker still shares with its parent in both; PSS splits it between them
+    (what the tree really holds)."""
+    rss = pss = 0
+    for member in descendants(pid):
+        try:
+            with open(f"/proc/{member}/smaps_rollup", encoding="ascii") as handle:
+                for line in handle:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
+
+
+class TreeSampler:
+    """The peak of `tree_memory` while a command runs (sampled every 0.2 s)."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid = pid
+        self.rss = self.pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            rss, pss = tree_memory(self.pid)
+            self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+TREE: dict[str, int] = {}  # the last timed command's tree peak: {"rss": KB, "pss": KB}
+
+
 def timed(args: list[str]) -> tuple[float, int, str]:
-    """(seconds, peak RSS of this child (its waited-for workers included) in KB, stdout)."""
+    """(seconds, peak RSS of this child (its waited-for workers included) in KB, stdout);
+    the peak of the whole process tree (sum of RSS and of PSS) is left in TREE."""
     import tempfile
 
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         child = subprocess.Popen(args, stdout=out, stderr=err, env=env())
+        sampler = TreeSampler(child.pid) if os.path.exists("/proc/self/smaps_rollup") else None
         _, status, usage = os.wait4(child.pid, 0)
+        if sampler is not None:
+            sampler.stop()
+            TREE.update(rss=sampler.rss, pss=sampler.pss)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -165,6 +234,7 @@ def run_size(size: int, runs: int, workdir: Path) -> dict[str, object]:
     shutil.rmtree(out, ignore_errors=True)
     build = [*ecdigest(), "--archive", str(root), "build", "-o", str(out), "-q"]
     cold, cold_rss, _ = timed(build)
+    cold_tree = dict(TREE)
     floor: list[float] = []
     nochange: list[float] = []
     for _ in range(runs):
@@ -190,6 +260,8 @@ def run_size(size: int, runs: int, workdir: Path) -> dict[str, object]:
         "floor": base,
         "cold": cold,
         "cold_rss": cold_rss,
+        "cold_tree_rss": cold_tree.get("rss", 0),
+        "cold_tree_pss": cold_tree.get("pss", 0),
         "nochange": statistics.median(nochange),
         "one": statistics.median(one),
         "one_rss": one_rss,
@@ -213,6 +285,20 @@ def table(rows: list[dict[str, object]]) -> list[str]:
             f"| {r['issues']:,} ({r['articles']:,}) | {ms(r['floor'])} | {ms(r['cold'])} | {float(r['cold']) / floor:.0f}× "  # type: ignore[arg-type]
             f"| {ms(r['nochange'])} | {float(r['nochange']) / floor:.0f}× | {ms(r['one'])} | {float(r['one']) / floor:.0f}× "  # type: ignore[arg-type]
             f"| {int(r['cold_rss']) // 1024} / {int(r['one_rss']) // 1024} MB |"  # type: ignore[call-overload]
+        )
+    lines += [
+        "",
+        "Cold build's memory: the largest process's peak RSS, and the whole process tree's "
+        "(parent and workers, sampled every 0.2 s) as the sum of RSS (a page a worker shares "
+        "with its parent counted twice) and of PSS (shared pages split).",
+        "",
+        "| issues | largest process | tree, sum of RSS | tree, sum of PSS |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['issues']:,} | {int(r['cold_rss']) // 1024} MB | {int(r['cold_tree_rss']) // 1024} MB "  # type: ignore[call-overload]
+            f"| {int(r['cold_tree_pss']) // 1024} MB |"  # type: ignore[call-overload]
         )
     lines += [
         "",

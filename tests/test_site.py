@@ -13,6 +13,8 @@ import pytest
 from _publishing import FIXTURE_ARCHIVE, copy_fixture, w3c_rss_problems
 from _site import SITE_LINK, files, html_errors, link_problems, many_issues, resolve_site_url, set_editions
 from conftest import SHIPPED_ARCHIVE, Invoke
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ecdigest.site.names import href, issue_path, key, slug
 
@@ -455,6 +457,14 @@ def test_workers_build_the_same_site(invoke: Invoke, tmp_path: Path, monkeypatch
     for name in files(serial):
         assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
     assert sorted(report["written"]) == files(parallel)  # type: ignore[arg-type]
+    # The parent renders the lists while the workers read the issues, and reports them in
+    # the order of a build without that: after the workers' issue pages, search and feeds.
+    written = report["written"]
+    assert isinstance(written, list)
+    last_issue_page = max(n for n, name in enumerate(written) if name.startswith("a/"))
+    assert written.index("index.html") > last_issue_page
+    assert written.index("stats.html") > written.index("feed.xml")
+    assert written[-2:] == ["sitemap.xml", "robots.txt"]
     again = build(invoke, root, parallel)  # the manifest the workers reported is complete
     assert again["written"] == [] and again["removed"] == []
 
@@ -536,3 +546,48 @@ def test_share_cards_are_what_the_template_renders(tmp_path: Path) -> None:
     own.mkdir()
     (own / "share.html").write_text("<p>{{ page.title|upper }}</p>", "utf-8")
     assert ShareCard.of(environment(tmp_path)) is None
+
+
+def test_a_bulk_writer_syncs_the_file_system_once_at_the_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent of a cold build's workers writes without an fsync per file; the save
+    then syncs before the manifest records them. A few files: an fsync each, no sync."""
+    import os
+
+    from ecdigest.site.manifest import Manifest
+    from ecdigest.site.output import Writer
+
+    calls: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        calls.append("fsync")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "sync", lambda: calls.append("sync"))
+    for bulk in (True, False):
+        calls.clear()
+        out = tmp_path / f"out-{bulk}"
+        out.mkdir()
+        writer = Writer(out, Manifest.load(out))
+        writer.bulk = bulk
+        writer.put("a.html", "key", b"<p>a</p>", family="f")
+        assert calls == ([] if bulk else ["fsync"])
+        writer.save(full=True)
+        assert ("sync" in calls) is bulk
+        assert (out / "a.html").read_bytes() == b"<p>a</p>"
+
+
+@given(st.text(max_size=300) | st.sampled_from([" 行业\r\n资讯 ", "a\u2028b", "x" * 257, "\ud800 y"]))
+@settings(max_examples=200, deadline=None)
+def test_the_kept_one_line_and_uri_answer_what_they_compute(text: str) -> None:
+    """one_line and uri keep their answers for the strings a build asks for again and
+    again: each answer is what the computation gives, asked once or many times."""
+    from ecdigest.export import common
+
+    computed = common._BLANKS.sub(" ", common.clean(text)).strip()
+    for _ in range(2):
+        assert common.one_line(text) == computed
+        assert common.uri(text) == common.uri.__wrapped__(text)

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ecdigest import zhconv, zhkey
 
@@ -128,6 +130,50 @@ def test_the_postings_hold_every_gram_of_every_document(seed: int, monkeypatch: 
         text = files[name].decode()
         rows += json.loads("[" + text[text.index("(") + 1 : text.rindex(")")] + "]")[2]
     assert [row[1] for row in rows] == [f"a{n}" for n in range(len(texts))]
+
+
+@given(st.text(max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_the_shard_hash_is_fnv1a_over_utf16(text: str) -> None:
+    from ecdigest.site.searchindex import _fnv1a_code_points, fnv1a
+
+    assert _fnv1a_code_points(text) == fnv1a(text)
+    assert _fnv1a_code_points(text + "𠀀𪚥\ud800") == fnv1a(text + "𠀀𪚥\ud800")
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_part_merged_before_the_segment_gives_the_same_files(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part merges its batches into one block per partition when it closes (in the
+    worker, not the parent's serial merge): the segment's files are the very bytes of a
+    merge of every batch."""
+    import random
+
+    from ecdigest.site import searchindex
+
+    rnd = random.Random(seed)
+    alphabet = "电商直播跨境 ab𠀀的"
+    texts = [
+        (
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6))),
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40))),
+        )
+        for _ in range(80)
+    ]
+    merged = _build(texts, [23, 51], monkeypatch)
+    blocks: list[int] = []
+    real_compact = searchindex.SegmentPart._compact
+
+    def counting(self: searchindex.SegmentPart) -> None:
+        real_compact(self)
+        blocks.append(len(self.summary.blocks))
+
+    monkeypatch.setattr(searchindex.SegmentPart, "_compact", counting)
+    assert _build(texts, [23, 51], monkeypatch) == merged
+    assert blocks == [1, 1, 1]  # each part down to one block
+    monkeypatch.setattr(searchindex.SegmentPart, "_compact", lambda self: None)
+    assert _build(texts, [23, 51], monkeypatch) == merged  # every batch merged by the segment
 
 
 def test_gaps_past_the_surrogates_and_the_partition_of_every_gram(monkeypatch: pytest.MonkeyPatch) -> None:

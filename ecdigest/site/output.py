@@ -86,6 +86,10 @@ class Writer:
         self._swept: set[Path] = set()
         self.records: dict[str, Record] = {}  # what this process recorded (a worker reports it)
         self.pending: set[str] = set()  # families with a conflict: planned again next time
+        # A bulk write (the parent of a cold build's workers): no fsync per file, one sync of
+        # the file system at the save instead (`unsynced` says one is owed).
+        self.bulk = False
+        self.unsynced = False
         self._root = out_dir.resolve()
         self._prefix = os.path.join(str(out_dir), "")
 
@@ -209,8 +213,10 @@ class Writer:
             with open(tmp, "xb") as handle:
                 handle.write(data)
                 handle.flush()
-                if len(self.written) < FSYNC_FILES:
+                if len(self.written) < FSYNC_FILES and not self.bulk:
                     os.fsync(handle.fileno())
+                else:
+                    self.unsynced = True
                 written = os.fstat(handle.fileno())
             os.replace(tmp, path)
         except OSError as exc:
@@ -256,7 +262,7 @@ class Writer:
 
     def save(self, *, full: bool) -> None:
         """Sync what was written, then record it (site/manifest.py)."""
-        if len(self.written) >= FSYNC_FILES:
+        if len(self.written) >= FSYNC_FILES or self.unsynced:
             with contextlib.suppress(AttributeError):
                 os.sync()  # the files past the first FSYNC_FILES were not synced one by one
         from ..fileio import fsync_dir

@@ -108,6 +108,20 @@ def fnv1a(text: str) -> int:
     return value
 
 
+def _fnv1a_code_points(text: str) -> int:
+    """`fnv1a` without encoding the text first (a code point above U+FFFF as its two
+    surrogates): 2x faster for a gram, and the parent hashes every distinct gram."""
+    value = _FNV_OFFSET
+    for char in text:
+        code = ord(char)
+        if code >= 0x10000:
+            code -= 0x10000
+            value = ((value ^ (0xD800 + (code >> 10))) * _FNV_PRIME) & 0xFFFFFFFF
+            code = 0xDC00 + (code & 0x3FF)
+        value = ((value ^ code) * _FNV_PRIME) & 0xFFFFFFFF
+    return value
+
+
 def grams(text: str) -> set[str]:
     """Every character and adjacent pair of a folded text (the space alone aside): what
     the index holds for a text (the reference for `SegmentBuilder`'s arrays)."""
@@ -238,7 +252,28 @@ class SegmentPart:
 
     def close(self) -> PartSummary:
         self.flush()
+        self._compact()
         return self.summary
+
+    def _compact(self) -> None:
+        """Merge the spooled batches into one block per partition (appended to the spool):
+        done by each worker of a cold build at once, it leaves the parent's serial merge
+        one piece per gram and part instead of one per gram and batch (7 million pieces at
+        1,000 issues). The pieces join as `_merge` joins them, so the index is the same."""
+        summary = self.summary
+        if len(summary.blocks) <= 1:
+            return
+        import marshal
+
+        bounds = [self._position]
+        for partition in range(PARTITIONS):
+            merged = list(_merged(self.read_partition(partition, summary)))
+            data = marshal.dumps(merged) if merged else b""
+            if data:
+                os.pwrite(self._postings.fileno(), data, bounds[-1])
+            bounds.append(bounds[-1] + len(data))
+        summary.blocks = [bounds]
+        self._position = bounds[-1]
 
     def read_partition(self, partition: int, summary: PartSummary) -> list[bytes]:
         """The spooled blocks of one partition, from `summary` (the worker's, or ours)."""
@@ -322,7 +357,7 @@ class SegmentBuilder:
                     for data in made.read_partition(partition, summary)
                 ]
                 for gram, gaps in _merge(blocks):
-                    buckets.setdefault(fnv1a(gram) % shards, {})[gram] = gaps
+                    buckets.setdefault(_fnv1a_code_points(gram) % shards, {})[gram] = gaps
                 for shard in range(group, shards, groups):
                     bucket = dict(sorted(buckets.get(shard, {}).items()))
                     yield f"{name}/p{shard}.js", _js("postings", name, shard, bucket)
@@ -370,6 +405,13 @@ def _decode_one(char: str) -> int:
 
 def _merge(blocks: list[bytes]) -> Iterator[tuple[str, str]]:
     """(gram, gap string) of every gram in the spooled blocks (read in document order)."""
+    for gram, _, gaps in _merged(blocks):
+        yield gram, gaps
+
+
+def _merged(blocks: list[bytes]) -> Iterator[tuple[str, int, str]]:
+    """(gram, last document, gap string) of every gram in the spooled blocks (read in
+    document order): a spooled block's own form, so merged blocks merge again alike."""
     import marshal
 
     merged: dict[str, list[Any]] = {}
@@ -382,8 +424,8 @@ def _merge(blocks: list[bytes]) -> Iterator[tuple[str, str]]:
                 first = _decode_one(gaps[0]) - 1
                 held[1].append(_encode_one(first - held[0]) + gaps[1:])
                 held[0] = last
-    for gram, (_, pieces) in merged.items():
-        yield gram, "".join(pieces)
+    for gram, (last, pieces) in merged.items():
+        yield gram, last, "".join(pieces)
 
 
 _STEP = bytes(((state ^ low) * _FNV_PRIME) & 0xFF for state in range(256) for low in range(256))
