@@ -673,8 +673,6 @@ class Catalog:
         any such title contains one of the |A| - ceil(j * |A|) + 1 rarest pairs of A. The
         answer is exact: every candidate is checked with the real similarity.
         """
-        import math
-
         exclude = os.fsencode(os.path.relpath(exclude_path, self._root))
 
         # Published, not this file, not this issue id, and (for a published issue) older.
@@ -708,21 +706,7 @@ class Catalog:
         if not pairs:
             return None
         jaccard = threshold / (2 - threshold) - 1e-9
-        counts = dict(
-            self._rows(
-                f"SELECT term, doc FROM title_pair_counts WHERE term IN ({','.join('?' * len(pairs))})",
-                list(pairs),
-            )
-        )
-        ordered = sorted(pairs, key=lambda p: (counts.get(p, 0), p))
-        rarest = [p for p in ordered[: len(ordered) - math.ceil(jaccard * len(ordered)) + 1] if counts.get(p)]
-        if not rarest:
-            return None
-        expression = " OR ".join(f'"{p}"' for p in rarest)
-        ids = [
-            row[0]
-            for row in self._rows("SELECT rowid FROM title_pairs WHERE title_pairs MATCH ?", (expression,))
-        ]
+        ids = self._near_candidates(pairs, threshold)
         best: tuple[float, tuple[Any, ...], int] | None = None
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -738,6 +722,83 @@ class Catalog:
         if best is None:
             return None
         return TitleMatch(best[0], False, self._article_by_rowid(best[2]), best[1])
+
+    def _near_candidates(self, pairs: set[str], threshold: float) -> list[int]:
+        """Rowids of the published titles that may be near a title with these `pairs`
+        (prefix filtering, as `already_published` explains; to be checked by the caller)."""
+        import math
+
+        jaccard = threshold / (2 - threshold) - 1e-9
+        counts = dict(
+            self._rows(
+                f"SELECT term, doc FROM title_pair_counts WHERE term IN ({','.join('?' * len(pairs))})",
+                list(pairs),
+            )
+        )
+        ordered = sorted(pairs, key=lambda p: (counts.get(p, 0), p))
+        rarest = [p for p in ordered[: len(ordered) - math.ceil(jaccard * len(ordered)) + 1] if counts.get(p)]
+        if not rarest:
+            return []
+        expression = " OR ".join(f'"{p}"' for p in rarest)
+        return [
+            row[0]
+            for row in self._rows("SELECT rowid FROM title_pairs WHERE title_pairs MATCH ?", (expression,))
+        ]
+
+    def digests(self) -> dict[bytes, str]:
+        """Every issue file's digest ('' when it could not be read) by its path relative to
+        the archive (bytes), as the catalog saw them."""
+        return {bytes(path): digest or "" for path, digest in self._rows("SELECT path, digest FROM files")}
+
+    def files_with_titles_like(self, keys: Iterable[str], threshold: float) -> set[bytes]:
+        """The files (relative paths, bytes) holding a title whose `title_key` is one of
+        `keys`, or, for keys of MIN_NEAR characters or more, is near one (Dice of character
+        pairs at least `threshold`): published titles through the pair index, drafts'
+        titles compared one by one (an archive has few drafts)."""
+        wanted = sorted(set(keys) - {""})
+        found: set[bytes] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.update(
+                bytes(row[0])
+                for row in self._rows(
+                    "SELECT DISTINCT f.path FROM articles a JOIN files f ON f.id = a.file "
+                    f"WHERE a.title_key IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        long = [(key, title_pairs(key)) for key in wanted if len(key) >= MIN_NEAR]
+        if not long:
+            return found
+        jaccard = threshold / (2 - threshold) - 1e-9
+
+        def near(other: str, pairs: set[str]) -> bool:
+            if len(other) < MIN_NEAR:
+                return False
+            theirs = title_pairs(other)
+            if not jaccard * len(pairs) <= len(theirs) <= len(pairs) / jaccard:
+                return False
+            # A hair below the threshold: a superset of the near titles is what callers need.
+            return 2 * len(pairs & theirs) / (len(pairs) + len(theirs)) >= threshold - 1e-9
+
+        joins = "FROM articles a JOIN files f ON f.id = a.file"
+        for _, pairs in long:
+            rowids = self._near_candidates(pairs, threshold)
+            for start in range(0, len(rowids), 500):
+                rows = rowids[start : start + 500]
+                for path, other in self._rows(
+                    f"SELECT f.path, a.title_key {joins} WHERE a.id IN ({','.join('?' * len(rows))})", rows
+                ):
+                    if bytes(path) not in found and near(other, pairs):
+                        found.add(bytes(path))
+        drafts = self._rows(
+            f"SELECT f.path, a.title_key {joins} JOIN issues i ON i.file = a.file "
+            "WHERE coalesce(i.status, '') != 'published'"
+        )
+        for path, other in drafts:
+            if bytes(path) not in found and any(near(other, pairs) for _, pairs in long):
+                found.add(bytes(path))
+        return found
 
     def _article_by_rowid(self, rowid: int) -> ArticleEntry:
         ((_, entry, _),) = self._article_rows("WHERE a.id = ?", (rowid,))
