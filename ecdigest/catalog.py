@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from .errors import InputError
 
 NAME = "catalog"
-SCHEMA_VERSION = 3  # 3: articles.body_line
+SCHEMA_VERSION = 4  # 3: articles.body_line; 4: title_pair_docs
 # Bump when `title_key`, `body_digest` or the id scan change what they return.
 DERIVE_VERSION = "1"
 # Titles shorter than this (in letters and digits) are compared exactly, never nearly.
@@ -108,6 +108,7 @@ CREATE TABLE ids(id TEXT NOT NULL, file INTEGER NOT NULL, PRIMARY KEY(id, file))
 CREATE INDEX ids_file ON ids(file);
 CREATE VIRTUAL TABLE title_pairs USING fts5(pairs, tokenize='ascii', content='', detail=none);
 CREATE VIRTUAL TABLE title_pair_counts USING fts5vocab(title_pairs, 'row');
+CREATE TABLE title_pair_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -729,9 +730,11 @@ class Catalog:
         import math
 
         jaccard = threshold / (2 - threshold) - 1e-9
+        # How many published titles hold each pair, from the table that keeps the counts
+        # (fts5vocab counts them by reading each pair's whole list: ~2 ms a title).
         counts = dict(
             self._rows(
-                f"SELECT term, doc FROM title_pair_counts WHERE term IN ({','.join('?' * len(pairs))})",
+                f"SELECT term, docs FROM title_pair_docs WHERE term IN ({','.join('?' * len(pairs))})",
                 list(pairs),
             )
         )
@@ -897,6 +900,18 @@ class _CatalogStore(Store):
     def writer(self, conn: sqlite3.Connection) -> StoreWriter:
         return _Writer(conn)
 
+    def before_build(self, conn: sqlite3.Connection) -> None:
+        # A cold build counts the pairs once at the end, not title by title.
+        conn.execute("DROP TABLE title_pair_docs")
+
+    def after_build(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "CREATE TABLE title_pair_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
+        )
+        conn.execute("INSERT INTO title_pair_docs SELECT term, doc FROM title_pair_counts")
+        conn.execute("COMMIT")
+
 
 def _scan_ids(data: bytes) -> list[str]:
     """Values of `id = "…"` lines, found without parsing (a broken file reserves its ids too)."""
@@ -911,6 +926,24 @@ class _Writer(StoreWriter):
         self.conn = conn
         row = conn.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()
         self.next_id = int(row[0]) + 1
+        # Absent during a cold build (counted at its end, after_build).
+        self.counting = (
+            conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'title_pair_docs'").fetchone() is not None
+        )
+
+    def _count(self, pair_lists: list[str], step: int) -> None:
+        """Keep title_pair_docs: each pair of these titles is in `step` more (or fewer) titles."""
+        if not self.counting:
+            return
+        pairs = [pair for text in pair_lists for pair in text.split(" ") if pair]
+        self.conn.executemany(
+            "INSERT INTO title_pair_docs VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
+            [(pair, step) for pair in pairs],
+        )
+        if step < 0:
+            self.conn.executemany(
+                "DELETE FROM title_pair_docs WHERE term = ? AND docs <= 0", [(pair,) for pair in set(pairs)]
+            )
 
     def insert(self, file_id: int, payload: Any) -> None:
         row, counts, articles, ids, published = payload
@@ -937,29 +970,29 @@ class _Writer(StoreWriter):
         )
         conn.executemany("INSERT INTO ids VALUES (?, ?)", [(value, file_id) for value in ids])
         if published:
-            conn.executemany(
-                "INSERT INTO title_pairs(rowid, pairs) VALUES (?, ?)",
-                [
-                    (rowid, " ".join(sorted(title_pairs(a[-2]))))
-                    for rowid, a in zip(rowids, articles, strict=True)
-                    if len(a[-2]) >= MIN_NEAR
-                ],
-            )
+            rows = [
+                (rowid, " ".join(sorted(title_pairs(a[-2]))))
+                for rowid, a in zip(rowids, articles, strict=True)
+                if len(a[-2]) >= MIN_NEAR
+            ]
+            conn.executemany("INSERT INTO title_pairs(rowid, pairs) VALUES (?, ?)", rows)
+            self._count([text for _, text in rows], 1)
 
     def delete(self, file_id: int) -> None:
         conn = self.conn
         published = conn.execute("SELECT status FROM issues WHERE file = ?", (file_id,)).fetchone()
         if published is not None and published[0] == "published":
+            rows = [
+                (rowid, " ".join(sorted(title_pairs(key))))
+                for rowid, key in conn.execute(
+                    "SELECT id, title_key FROM articles WHERE file = ?", (file_id,)
+                ).fetchall()
+                if len(key) >= MIN_NEAR
+            ]
             conn.executemany(
-                "INSERT INTO title_pairs(title_pairs, rowid, pairs) VALUES ('delete', ?, ?)",
-                [
-                    (rowid, " ".join(sorted(title_pairs(key))))
-                    for rowid, key in conn.execute(
-                        "SELECT id, title_key FROM articles WHERE file = ?", (file_id,)
-                    ).fetchall()
-                    if len(key) >= MIN_NEAR
-                ],
+                "INSERT INTO title_pairs(title_pairs, rowid, pairs) VALUES ('delete', ?, ?)", rows
             )
+            self._count([text for _, text in rows], -1)
         conn.execute("DELETE FROM tags WHERE article IN (SELECT id FROM articles WHERE file = ?)", (file_id,))
         conn.execute("DELETE FROM articles WHERE file = ?", (file_id,))
         conn.execute("DELETE FROM sections WHERE file = ?", (file_id,))

@@ -175,6 +175,17 @@ def reference_latest(archive: Archive, status: str | None) -> tuple[str, Any]:
 def check_everything(root: Path) -> None:
     archive = Archive.open(root)
     assert catalog_read(archive) == full_read(archive)
+    # The kept counts of title pairs (near-duplicate lookups) are the pair index's own.
+    with archive.catalog() as catalog:
+        place = catalog.place
+    import sqlite3
+
+    conn = sqlite3.connect(place)
+    try:
+        kept = conn.execute("SELECT term, docs FROM title_pair_docs ORDER BY term").fetchall()
+        assert kept == conn.execute("SELECT term, doc FROM title_pair_counts ORDER BY term").fetchall()
+    finally:
+        conn.close()
     paths = archive.issue_paths()
     ids = set()  # what `validate ISSUE` accepts: ids, and the names of files without one
     for path in paths:
