@@ -411,11 +411,18 @@ class Catalog:
 
     def issue_files(self, issue_id: str) -> list[IssueEntry]:
         """The files whose issue has this id (more than one: a duplicate id), in path order."""
+        return self._issue_files("i.id = ?", (issue_id,))
+
+    def files_without_id(self) -> list[IssueEntry]:
+        """The files whose issue has no id (broken ones included), in path order."""
+        return self._issue_files("coalesce(i.id, '') = ''", ())
+
+    def _issue_files(self, where: str, params: Sequence[Any]) -> list[IssueEntry]:
         rows = self._rows(
             "SELECT i.file, f.path, f.digest, i.id, i.title, i.date, i.status, i.last_article_number, "
             "i.articles, i.error, i.error_line, i.error_hint FROM issues i JOIN files f ON f.id = i.file "
-            "WHERE i.id = ?",
-            (issue_id,),
+            f"WHERE {where}",
+            params,
         )
         found = []
         for row in rows:

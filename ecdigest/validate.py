@@ -537,12 +537,16 @@ def _known_hint(names: Iterable[str]) -> str:
 
 
 def _selected_paths(archive: Archive, catalog: Catalog, issue_ids: Sequence[str]) -> list[Path]:
-    """The files of the named issues (as `_select` finds them), from the catalog."""
-    entries = sorted(catalog.issues(), key=lambda e: e.path.parts)
+    """The files of the named issues (as `_select` finds them), from the catalog: the files
+    with that id, and files without an id named like it (by two indexed queries; every
+    entry only to name the issues there are when one is not found)."""
     chosen: list[Path] = []
+    unnamed = catalog.files_without_id()
     for wanted in dict.fromkeys(issue_ids):
-        matches = [e.path for e in entries if e.id == wanted or (not e.id and e.path.stem == wanted)]
+        found = [*catalog.issue_files(wanted), *(e for e in unnamed if e.path.stem == wanted)]
+        matches = [e.path for e in sorted(found, key=lambda e: e.path.parts)]
         if not matches:
+            entries = catalog.issues()
             raise NotFoundError(
                 f"no issue {wanted!r} in {archive.root}",
                 hint=_known_hint(e.id or e.path.stem for e in entries),
@@ -1180,15 +1184,18 @@ def _same_bodies_from(
         if item.issue is None:
             continue
         mine_date = item.issue.date.isoformat() if item.issue.date else ""
+        # Each body's digest once (not once per later article of the issue).
+        digests = [body_digest(a.body) if a.body.strip() else None for a in item.issue.articles]
         for index, article in enumerate(item.issue.articles):
             if not article.body.strip() or (only is not None and article.id not in only):
                 continue
-            digest = body_digest(article.body)
+            digest = digests[index]
+            assert digest is not None
             # This file as it is read here (the catalog may hold an older copy of it).
             own = [
                 (mine_date, item.issue.id, item.path.parts, pos, (item.issue.id, other.id, other.title))
                 for pos, other in enumerate(item.issue.articles[:index])
-                if other.body.strip() and body_digest(other.body) == digest
+                if digests[pos] == digest
             ]
             others = [e for e in catalog.same_body(digest) if e.path != item.path]
             if others and dates is None:
