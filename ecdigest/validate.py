@@ -79,6 +79,7 @@ from __future__ import annotations
 import array
 import datetime as dt
 import difflib
+import itertools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -513,9 +514,18 @@ def _slim(item: _Loaded) -> _Loaded:
     return _Loaded(item.path, issue, None, item.structural, item.failure, lines)
 
 
-class _LazyPairs(Sequence[set[str]]):
-    """The character pairs of title keys, made when asked (a sequence for NearTitles): a
-    20-year archive's 165,000 sets of pairs would take hundreds of megabytes at once."""
+def _number_pairs(key: str) -> set[int]:
+    """The character pairs of a title key as numbers (`title_pairs`, one to one: both
+    characters' code points): a set of 165,000 titles' pairs in a fraction of the memory of
+    two-character strings, and the same similarities."""
+    codes = [ord(ch) for ch in key]
+    return {(a << 21) | b for a, b in itertools.pairwise(codes)}
+
+
+class _LazyPairs(Sequence[set[int]]):
+    """The character pairs of title keys (`_number_pairs`), made when asked (a sequence
+    for NearTitles): a 20-year archive's 165,000 sets of pairs would take hundreds of
+    megabytes at once."""
 
     def __init__(self, keys: list[str]) -> None:
         self._keys = keys
@@ -523,11 +533,11 @@ class _LazyPairs(Sequence[set[str]]):
     def __len__(self) -> int:
         return len(self._keys)
 
-    def __getitem__(self, number: int) -> set[str]:  # type: ignore[override]
-        return _bigrams(self._keys[number])
+    def __getitem__(self, number: int) -> set[int]:  # type: ignore[override]
+        return _number_pairs(self._keys[number])
 
-    def __iter__(self) -> Iterator[set[str]]:
-        return (_bigrams(key) for key in self._keys)
+    def __iter__(self) -> Iterator[set[int]]:
+        return (_number_pairs(key) for key in self._keys)
 
 
 def _known_hint(names: Iterable[str]) -> str:
@@ -909,7 +919,7 @@ NEAR_TITLE = 0.85  # Dice similarity of character bigrams; one changed character
 _MIN_NEAR = MIN_NEAR  # shorter titles must match exactly
 
 
-def dice(a: set[str], b: set[str]) -> float:
+def dice(a: set[Any], b: set[Any]) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a or b else 1.0
 
 
@@ -926,39 +936,51 @@ class NearTitles:
     """
 
     def __init__(
-        self, gram_sets: Sequence[set[str]], threshold: float = NEAR_TITLE, *, index_all: bool = True
+        self, gram_sets: Sequence[set[Any]], threshold: float = NEAR_TITLE, *, index_all: bool = True
     ) -> None:
         self.threshold = threshold
         self._jaccard = threshold / (2 - threshold) - 1e-9
         self._sets = gram_sets  # a Sequence; a lazy one (_LazyPairs) stays lazy
-        self._frequency: Counter[str] = Counter(g for grams in self._sets for g in grams)
+        # Grams of any kind that sorts (two-character strings, or numbers: _number_pairs).
+        self._frequency: Counter[Any] = Counter(g for grams in self._sets for g in grams)
         # Arrays of set numbers, not lists of ints: a 20-year archive's postings in a
         # tenth of the memory.
-        self._postings: dict[str, array.array[int]] = {}
+        # A gram in one prefix only (most of them) keeps the set number itself.
+        self._postings: dict[Any, int | array.array[int]] = {}
         if index_all:
             for number in range(len(self._sets)):
                 self.add(number)
 
     def add(self, number: int) -> None:
         """Make set `number` findable (with `index_all=False`, sets join one by one)."""
+        postings = self._postings
         for gram in self._prefix(self._sets[number]):
-            found = self._postings.get(gram)
+            found = postings.get(gram)
             if found is None:
-                found = self._postings[gram] = array.array("I")
-            found.append(number)
+                postings[gram] = number
+            elif isinstance(found, int):
+                postings[gram] = array.array("I", (found, number))
+            else:
+                found.append(number)
 
-    def _prefix(self, grams: set[str]) -> list[str]:
+    def _prefix(self, grams: set[Any]) -> list[Any]:
         import math
 
         ordered = sorted(grams, key=lambda g: (self._frequency.get(g, 0), g))
         return ordered[: len(ordered) - math.ceil(self._jaccard * len(ordered)) + 1]
 
-    def matches(self, grams: set[str]) -> list[tuple[float, int]]:
+    def matches(self, grams: set[Any]) -> list[tuple[float, int]]:
         """(similarity, number) of every indexed set at or above the threshold."""
         if not grams:
             return []
         low, high = self._jaccard * len(grams), len(grams) / self._jaccard
-        candidates = {n for gram in self._prefix(grams) for n in self._postings.get(gram, ())}
+        candidates: set[int] = set()
+        for gram in self._prefix(grams):
+            posting = self._postings.get(gram)
+            if isinstance(posting, int):
+                candidates.add(posting)
+            elif posting is not None:
+                candidates.update(posting)
         found = []
         for number in candidates:
             other = self._sets[number]
@@ -1112,7 +1134,9 @@ def _check_titles(
         best = next((n for n in ([same] if isinstance(same, int) else same) if other(n)), None)
         if best is None and len(key) >= _MIN_NEAR:
             scored = [
-                (score, near_entry[n]) for score, n in near.matches(_bigrams(key)) if other(near_entry[n])
+                (score, near_entry[n])
+                for score, n in near.matches(_number_pairs(key))
+                if other(near_entry[n])
             ]
             if scored:
                 best = max(scored, key=lambda s: (s[0], -s[1]))[1]
@@ -1384,10 +1408,12 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
     # E103/E203: only files that share an id can have them; read those in full.
     shared = [_load(archive, Path(root, os.fsdecode(p))) for p in sharing]
     problems += _duplicates(shared)
+    checked = [path for path, _, _ in slims]
     with archive.catalog() as catalog:
         problems += _published_elsewhere_kept(catalog, place if same else None, slims, digests)
+        del slims
         problems += _same_bodies_everywhere(archive, catalog)  # no file read
-    return Report(sorted(problems, key=_sort_key), [path for path, _, _ in slims])
+    return Report(sorted(problems, key=_sort_key), checked)
 
 
 def _slim_value(slim: Any) -> Any:
@@ -1406,10 +1432,20 @@ def _entries(slim: Any) -> tuple[str, str]:
     if slim is None or slim[2] != "published":
         return "", ""
     issue_id, date, status, articles = slim
-    data = json.dumps([issue_id, date, status, [[a[0], a[1]] for a in articles]], ensure_ascii=False)
+    titles = [(a[0], a[1]) for a in articles]
+    data = json.dumps([issue_id, date, status, titles], ensure_ascii=False)
     digest = hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-    keys = "\n".join(key for a in articles if (key := _title_key(a[1])))
+    keys = "\n".join(key for _, title in titles if (key := _title_key(title)))
     return digest, keys
+
+
+def _item_entries(item: _Loaded) -> tuple[str, str]:
+    """`_entries` of a file's slim, from the file as `_loaded_from_slim` made it."""
+    issue = item.issue
+    if issue is None:
+        return "", ""
+    date = issue.date.isoformat() if issue.date else None
+    return _entries([issue.id, date, issue.status, [[a.id, a.title] for a in issue.articles]])
 
 
 # More changed files than this (or a share of the archive) and W601 is computed over every
@@ -1425,8 +1461,8 @@ def _published_elsewhere_kept(
     changes added or removed, are asked about again through the catalog; the rest keep
     their answers. Without a usable basis (the first run, many changes, or a catalog that
     saw another state of the archive than the results did), every title is compared at
-    once (`_published_elsewhere`) and the answers kept for next time. `place`: the
-    results' store (None: keep nothing)."""
+    once (`_published_elsewhere`) and the answers kept for next time; `slims` then lose
+    their JSON (None) as it is decoded. `place`: the results' store (None: keep nothing)."""
     import json
 
     from .validate_cache import open_answers
@@ -1459,16 +1495,21 @@ def _published_elsewhere_kept(
                 affected |= catalog.files_with_titles_like(keys, NEAR_TITLE) & current.keys()
             incremental = len(affected) <= limit
         if not incremental:
-            loaded = [_loaded_from_slim(path, _slim_value(slim)) for path, _, slim in slims]
+            # Every title at once. Each file's JSON is let go as soon as it is decoded (the
+            # caller reads only the paths of `slims` afterwards): never both in memory.
+            current.clear()
+            loaded = []
+            for number, (path, relative, slim) in enumerate(slims):
+                loaded.append(_loaded_from_slim(path, _slim_value(slim)))
+                slims[number] = (path, relative, None)
             found = _published_elsewhere(loaded, loaded)
-            del loaded
             if answers is not None:
                 mine: dict[str, list[list[Any]]] = defaultdict(list)
                 for problem in found:
                     mine[problem.path or ""].append(_record(problem, problem.path))
                 answers.clear()
-                for path, relative, slim in slims:
-                    entries, keys_text = _entries(_slim_value(slim))
+                for item, (path, relative, _) in zip(loaded, slims, strict=True):
+                    entries, keys_text = _item_entries(item)
                     records = json.dumps(mine.get(str(path), []), ensure_ascii=False)
                     answers.put(relative, digests[relative], entries, keys_text, records)
                 answers.commit()
