@@ -79,6 +79,7 @@ from __future__ import annotations
 import array
 import datetime as dt
 import difflib
+import functools
 import itertools
 import re
 import unicodedata
@@ -167,9 +168,6 @@ _H = f"[{_HAN}]"
 # punctuation) is on both sides of it.
 _CN_LEFT = f"[{_HAN}”’》」』）】]"
 _CN_RIGHT = f"[{_HAN}“‘《「『（【]"
-_CN_LEFT_RE = re.compile(_CN_LEFT)
-_CN_RIGHT_RE = re.compile(_CN_RIGHT)
-_H_RE = re.compile(_H)
 _FULL = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
 _SPACE = "[ \\t\u3000\u00a0]"
 _URL = re.compile(r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef“”‘’《》]+|www\.[A-Za-z0-9.-]+[^\s]*")
@@ -186,12 +184,24 @@ class Edit:
     message: str
 
 
+@functools.cache
+def _compile(source: str) -> re.Pattern[str]:
+    """A pattern compiled on first use: each class of Chinese characters costs ~1.5 ms to
+    compile, and most commands that import this module (`add`'s guard rails, `build`)
+    never run the copy-editing rules."""
+    return re.compile(source)
+
+
 @dataclass(frozen=True)
 class _Rule:
     code: str
-    pattern: re.Pattern[str]
+    source: str  # the pattern (`pattern` compiles it once, when first asked)
     replace: Callable[[re.Match[str], str], str | None]  # None: leave this match alone
     message: Callable[[re.Match[str], str], str]
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compile(self.source)
 
 
 def _punct_replace(m: re.Match[str], text: str) -> str | None:
@@ -199,7 +209,7 @@ def _punct_replace(m: re.Match[str], text: str) -> str | None:
     # `1,000` and `10:30` stay as they are.
     before = text[m.start() - 1] if m.start() > 0 else ""
     after = text[m.end()] if m.end() < len(text) else ""
-    if _CN_LEFT_RE.match(before) or _CN_RIGHT_RE.match(after):
+    if _compile(_CN_LEFT).match(before) or _compile(_CN_RIGHT).match(after):
         return _FULL[m.group(1)]
     return None
 
@@ -208,9 +218,9 @@ def _paren_replace(m: re.Match[str], text: str) -> str | None:
     start, end = m.start(), m.end()
     before = text[start - 1] if start > 0 else ""
     after = text[end] if end < len(text) else ""
-    left_cn = _CN_LEFT_RE.match(before) is not None
-    right_cn = _CN_RIGHT_RE.match(after) is not None
-    if not (left_cn or right_cn or _H_RE.search(m.group(2))):
+    left_cn = _compile(_CN_LEFT).match(before) is not None
+    right_cn = _compile(_CN_RIGHT).match(after) is not None
+    if not (left_cn or right_cn or _compile(_H).search(m.group(2))):
         return None
     lead = "" if left_cn else m.group(1)
     trail = "" if right_cn else m.group(3)
@@ -220,27 +230,25 @@ def _paren_replace(m: re.Match[str], text: str) -> str | None:
 _RULES: tuple[_Rule, ...] = (
     _Rule(
         "W801",
-        re.compile(f"(?<={_CN_LEFT[:-1]}0-9%])[ \\t]*([,:;!?])[ \\t]*(?={_CN_RIGHT[:-1]}0-9])"),
+        f"(?<={_CN_LEFT[:-1]}0-9%])[ \\t]*([,:;!?])[ \\t]*(?={_CN_RIGHT[:-1]}0-9])",
         _punct_replace,
         lambda m, t: f"half-width {m.group(1)!r} in Chinese text: use {_FULL[m.group(1)]!r}",
     ),
     _Rule(
         "W801",
-        re.compile(r"([ \t]*)\(([^()\n]*)\)([ \t]*)"),
+        r"([ \t]*)\(([^()\n]*)\)([ \t]*)",
         _paren_replace,
         lambda m, t: "half-width parentheses in Chinese text: use full-width （）",
     ),
     _Rule(
         "W804",
-        re.compile(
-            f"(?<=[，。、；：！？（《“「『【]){_SPACE}+(?=\\S)|(?<=\\S){_SPACE}+(?=[，。、；：！？）》”」』】])"
-        ),
+        f"(?<=[，。、；：！？（《“「『【]){_SPACE}+(?=\\S)|(?<=\\S){_SPACE}+(?=[，。、；：！？）》”」』】])",
         lambda m, t: "",
         lambda m, t: "space next to full-width punctuation: remove it",
     ),
     _Rule(
         "W803",
-        re.compile(f"(?<=\\S)(?:{_SPACE}{{2,}}|[\\t\u3000\u00a0])(?=\\S)"),
+        f"(?<=\\S)(?:{_SPACE}{{2,}}|[\\t\u3000\u00a0])(?=\\S)",
         lambda m, t: " ",
         lambda m, t: (
             "doubled space inside a line: use one"
@@ -252,7 +260,7 @@ _RULES: tuple[_Rule, ...] = (
         "W802",
         # Consumes the first of the two characters (one at a time, so `a中b` gets both
         # spaces): much faster on long texts than a zero-width match with a lookbehind.
-        re.compile(f"{_H}(?=[A-Za-z0-9])|[A-Za-z0-9](?={_H})"),
+        f"{_H}(?=[A-Za-z0-9])|[A-Za-z0-9](?={_H})",
         lambda m, t: m.group(0) + " ",
         lambda m, t: (
             "no space between Chinese and Latin letters or digits (the newsletter writes 2023 年, 5G 网络)"
@@ -616,10 +624,12 @@ class _Checker:
 
 
 _STRUCTURAL = {"type": "E004", "unknown-key": "E005", "value": "E006"}
+# What the text rules of `_check_article` find (the costly part of checking a file).
+TEXT_CODES = frozenset({"W501", "W502", "W701", "W702", "W703", "W704", "W801", "W802", "W803", "W804"})
 
 
 def _check_file(
-    item: _Loaded, settings: Newsletter, today: dt.date, *, warnings: bool = True
+    item: _Loaded, settings: Newsletter, today: dt.date, *, warnings: bool = True, text: bool = True
 ) -> list[Problem]:
     if item.failure is not None:
         return [item.failure]
@@ -655,7 +665,7 @@ def _check_file(
 
     titles: dict[str, str] = {}
     for index, article in enumerate(issue.articles):
-        _check_article(c, issue, article, index, bad_fields, today, warnings=warnings)
+        _check_article(c, issue, article, index, bad_fields, today, warnings=warnings and text)
         key = _title_key(article.title)
         if key and article.id:
             if key in titles:
@@ -1309,6 +1319,7 @@ def validate_report(
     keep: bool = True,
     cache: bool = False,
     articles: Collection[str] | None = None,
+    codes: Collection[str] | None = None,
 ) -> Report:
     """Problems of the named issues (all when None) and the files checked.
 
@@ -1325,10 +1336,14 @@ def validate_report(
     `Report.issues` is then empty (the command reads only the problems and the files).
     `articles` (with named issues): the cross-issue warnings only for these article ids
     (`add`'s guard rails ask about the articles they wrote, not the whole issue again).
+    `codes`: only problems of these codes are wanted (others may be reported or not): the
+    text rules (copy-editing, layout residue, url warnings: most of checking a file) run
+    only when one of their codes is asked for.
     """
     from .dates import today
 
     now = today(archive.settings.timezone)
+    text = codes is None or not TEXT_CODES.isdisjoint(codes)
     if issue_ids:
         with archive.catalog() as catalog:
             selected = [_load(archive, path) for path in _selected_paths(archive, catalog, issue_ids)]
@@ -1338,7 +1353,7 @@ def validate_report(
         loaded = sorted([*selected, *others], key=lambda item: item.path.parts)
         problems: list[Problem] = []
         for item in selected:
-            problems += _check_file(item, archive.settings, now, warnings=warnings)
+            problems += _check_file(item, archive.settings, now, warnings=warnings, text=text)
     elif warnings and not keep and cache:
         return _whole_archive_cached(archive, now)
     else:
@@ -1348,7 +1363,7 @@ def validate_report(
         loaded = []
         for path in archive.issue_paths():
             item = _load(archive, path)
-            problems += _check_file(item, archive.settings, now, warnings=warnings)
+            problems += _check_file(item, archive.settings, now, warnings=warnings, text=text)
             loaded.append(item if keep else _slim(item))
         selected = loaded
         titles = _published_elsewhere(loaded, selected) if warnings else []

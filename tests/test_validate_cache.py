@@ -276,3 +276,29 @@ def test_an_edit_asks_again_only_about_the_titles_it_touches(
         path.write_text(path.read_text("utf-8") + "# many\n", "utf-8")
     cached, plain = _both(archive)
     assert cached == plain and asked == []
+
+
+def test_asking_for_some_codes_skips_only_the_text_rules(archive: Path) -> None:
+    """`codes` (add's guard rails): the same problems of those codes as a full check, and
+    the text rules, which can find none of them, are not run."""
+    from ecdigest.guards import GUARD_CODES, article_warnings
+    from ecdigest.validate import TEXT_CODES
+
+    opened = open_archive(archive)
+    whole = validate_report(opened).problems
+    assert TEXT_CODES & {p.code for p in whole} and GUARD_CODES & {p.code for p in whole}
+    for path in _files(archive)[::7]:
+        issue = opened.read(path).issue
+        wanted = {a.id for a in issue.articles}
+        full = validate_report(opened, [issue.id], articles=wanted).problems
+        asked = validate_report(opened, [issue.id], articles=wanted, codes=GUARD_CODES).problems
+        assert not TEXT_CODES & {p.code for p in asked}
+        assert [p for p in asked if p.code in GUARD_CODES] == [p for p in full if p.code in GUARD_CODES]
+        assert article_warnings(opened, issue.id, wanted) == [
+            p for p in full if p.code in GUARD_CODES and p.article in wanted
+        ]
+    # Asking for a text code runs the text rules.
+    path = next(p for p in _files(archive) if any(q.code == "W802" and q.path == str(p) for q in whole))
+    issue = opened.read(path).issue
+    asked = validate_report(opened, [issue.id], codes={"W802"}).problems
+    assert "W802" in {p.code for p in asked}
