@@ -952,7 +952,12 @@ class NearTitles:
         self._jaccard = threshold / (2 - threshold) - 1e-9
         self._sets = gram_sets  # a Sequence; a lazy one (_LazyPairs) stays lazy
         # Grams of any kind that sorts (two-character strings, or numbers: _number_pairs).
-        self._frequency: Counter[Any] = Counter(g for grams in self._sets for g in grams)
+        counts: Counter[Any] = Counter(g for grams in self._sets for g in grams)
+        # Grams of one set only (nearly half of a 20-year archive's 290,000 pairs) are not
+        # kept: they and grams of no set both count as 1. Any one order of the grams, used
+        # for every prefix, gives the exact answer; rarer first only makes it fast.
+        self._frequency = {g: n for g, n in counts.items() if n > 1}
+        del counts
         # Arrays of set numbers, not lists of ints: a 20-year archive's postings in a
         # tenth of the memory.
         # A gram in one prefix only (most of them) keeps the set number itself.
@@ -976,7 +981,7 @@ class NearTitles:
     def _prefix(self, grams: set[Any]) -> list[Any]:
         import math
 
-        ordered = sorted(grams, key=lambda g: (self._frequency.get(g, 0), g))
+        ordered = sorted(grams, key=lambda g: (self._frequency.get(g, 1), g))
         return ordered[: len(ordered) - math.ceil(self._jaccard * len(ordered)) + 1]
 
     def matches(self, grams: set[Any]) -> list[tuple[float, int]]:
@@ -1004,6 +1009,28 @@ def _order(item: _Loaded) -> tuple[str, str]:
     return (item.issue.date.isoformat() if item.issue.date else "", item.issue.id)
 
 
+class _Entries(Sequence[tuple[_Loaded, Article]]):
+    """(file, article) of each published title, kept as an array of file numbers and a list
+    of articles: a 20-year archive's 165,000 titles without a tuple each."""
+
+    __slots__ = ("_articles", "_items", "_numbers")
+
+    def __init__(self, items: list[_Loaded]) -> None:
+        self._items = items
+        self._numbers = array.array("I")
+        self._articles: list[Article] = []
+
+    def append(self, item_number: int, article: Article) -> None:
+        self._numbers.append(item_number)
+        self._articles.append(article)
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def __getitem__(self, number: int) -> tuple[_Loaded, Article]:  # type: ignore[override]
+        return self._items[self._numbers[number]], self._articles[number]
+
+
 def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list[Problem]:
     """W601: a title that an earlier published issue already ran (identical or nearly).
 
@@ -1014,7 +1041,7 @@ def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list
     are checked against every published issue.
     """
     published = sorted((i for i in loaded if i.issue is not None and i.issue.is_published), key=_order)
-    entries: list[tuple[_Loaded, Article]] = []
+    entries = _Entries(published)
     entry_keys: list[str] = []
     first_entry: dict[int, int] = {}  # id(published item) -> its first entries index
     near_keys: list[str] = []
@@ -1022,20 +1049,22 @@ def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list
     # a 20-year archive has 165,000 titles.
     near_of_entry = array.array("i")
     near_entry = array.array("I")
-    for item in published:
+    for item_number, item in enumerate(published):
         assert item.issue is not None
         first_entry[id(item)] = len(entries)
         for article in item.issue.articles:
             key = _title_key(article.title)
             if not key:
                 continue
+            if key == article.title:
+                key = article.title  # one string, not two (most titles have no punctuation)
             if len(key) >= _MIN_NEAR:
                 near_of_entry.append(len(near_keys))
                 near_entry.append(len(entries))
                 near_keys.append(key)
             else:
                 near_of_entry.append(-1)
-            entries.append((item, article))
+            entries.append(item_number, article)
             entry_keys.append(key)
     near = NearTitles(_LazyPairs(near_keys), index_all=False)
     exact: dict[str, int | list[int]] = {}  # a title key -> its entries (one, nearly always)
@@ -1122,7 +1151,7 @@ def _published_problem(
 
 def _check_titles(
     item: _Loaded,
-    entries: list[tuple[_Loaded, Article]],
+    entries: Sequence[tuple[_Loaded, Article]],
     exact: dict[str, int | list[int]],
     near: NearTitles,
     near_entry: Sequence[int],
@@ -1386,6 +1415,7 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
     cross-issue rules as validate_report's, over the stored ids and titles."""
     import json
     import os
+    import zlib
 
     from .derived import digest_bytes, read_file
     from .validate_cache import Results
@@ -1403,12 +1433,16 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
     slims: list[tuple[Path, bytes, Any]] = []
     root = str(archive.root)
     same = True  # every slim is of the bytes whose digest the results hold
+    # The kept problems stay packed JSON text until W601's pass is over: as objects (a
+    # 20-year archive has ~30,000 warnings) or even as text (\u-escaped Chinese, ~6 bytes a
+    # character) they would add to that pass's peak.
+    kept: list[tuple[str, bytes]] = []
     for path in archive.issue_paths():
         relative = os.fsencode(os.path.relpath(path, root))
         result = stored.pop(relative, None)
         if result is not None and result.usable(day):
-            shown = str(path)
-            problems += [_from_record(record, shown) for record in json.loads(result.problems)]
+            if result.problems != "[]":
+                kept.append((str(path), zlib.compress(result.problems.encode("utf-8", "surrogatepass"), 1)))
             slims.append((path, relative, result.slim))  # JSON text: read only when needed
         else:
             # Read as the store reads: the kept W601 answers name the digest of these bytes.
@@ -1428,6 +1462,11 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
         problems += _published_elsewhere_kept(catalog, place if same else None, slims, digests)
         del slims
         problems += _same_bodies_everywhere(archive, catalog)  # no file read
+    kept.reverse()
+    while kept:
+        shown, packed = kept.pop()
+        text = zlib.decompress(packed).decode("utf-8", "surrogatepass")
+        problems += [_from_record(record, shown) for record in json.loads(text)]
     return Report(sorted(problems, key=_sort_key), checked)
 
 
