@@ -1415,7 +1415,6 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
     cross-issue rules as validate_report's, over the stored ids and titles."""
     import json
     import os
-    import zlib
 
     from .derived import digest_bytes, read_file
     from .validate_cache import Results
@@ -1433,16 +1432,15 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
     slims: list[tuple[Path, bytes, Any]] = []
     root = str(archive.root)
     same = True  # every slim is of the bytes whose digest the results hold
-    # The kept problems stay packed JSON text until W601's pass is over: as objects (a
-    # 20-year archive has ~30,000 warnings) or even as text (\u-escaped Chinese, ~6 bytes a
-    # character) they would add to that pass's peak.
-    kept: list[tuple[str, bytes]] = []
+    # The kept problems stay JSON text until W601's pass is over: as objects (a 20-year
+    # archive has ~30,000 warnings) they would add to that pass's peak.
+    kept: list[tuple[str, str]] = []
     for path in archive.issue_paths():
         relative = os.fsencode(os.path.relpath(path, root))
         result = stored.pop(relative, None)
         if result is not None and result.usable(day):
             if result.problems != "[]":
-                kept.append((str(path), zlib.compress(result.problems.encode("utf-8", "surrogatepass"), 1)))
+                kept.append((str(path), result.problems))
             slims.append((path, relative, result.slim))  # JSON text: read only when needed
         else:
             # Read as the store reads: the kept W601 answers name the digest of these bytes.
@@ -1464,8 +1462,7 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
         problems += _same_bodies_everywhere(archive, catalog)  # no file read
     kept.reverse()
     while kept:
-        shown, packed = kept.pop()
-        text = zlib.decompress(packed).decode("utf-8", "surrogatepass")
+        shown, text = kept.pop()
         problems += [_from_record(record, shown) for record in json.loads(text)]
     return Report(sorted(problems, key=_sort_key), checked)
 
