@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from .errors import InputError
 
 NAME = "catalog"
-SCHEMA_VERSION = 3  # 3: articles.body_line
+SCHEMA_VERSION = 4  # 3: articles.body_line; 4: title_pair_docs
 # Bump when `title_key`, `body_digest` or the id scan change what they return.
 DERIVE_VERSION = "1"
 # Titles shorter than this (in letters and digits) are compared exactly, never nearly.
@@ -108,6 +108,7 @@ CREATE TABLE ids(id TEXT NOT NULL, file INTEGER NOT NULL, PRIMARY KEY(id, file))
 CREATE INDEX ids_file ON ids(file);
 CREATE VIRTUAL TABLE title_pairs USING fts5(pairs, tokenize='ascii', content='', detail=none);
 CREATE VIRTUAL TABLE title_pair_counts USING fts5vocab(title_pairs, 'row');
+CREATE TABLE title_pair_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -410,11 +411,18 @@ class Catalog:
 
     def issue_files(self, issue_id: str) -> list[IssueEntry]:
         """The files whose issue has this id (more than one: a duplicate id), in path order."""
+        return self._issue_files("i.id = ?", (issue_id,))
+
+    def files_without_id(self) -> list[IssueEntry]:
+        """The files whose issue has no id (broken ones included), in path order."""
+        return self._issue_files("coalesce(i.id, '') = ''", ())
+
+    def _issue_files(self, where: str, params: Sequence[Any]) -> list[IssueEntry]:
         rows = self._rows(
             "SELECT i.file, f.path, f.digest, i.id, i.title, i.date, i.status, i.last_article_number, "
             "i.articles, i.error, i.error_line, i.error_hint FROM issues i JOIN files f ON f.id = i.file "
-            "WHERE i.id = ?",
-            (issue_id,),
+            f"WHERE {where}",
+            params,
         )
         found = []
         for row in rows:
@@ -673,8 +681,6 @@ class Catalog:
         any such title contains one of the |A| - ceil(j * |A|) + 1 rarest pairs of A. The
         answer is exact: every candidate is checked with the real similarity.
         """
-        import math
-
         exclude = os.fsencode(os.path.relpath(exclude_path, self._root))
 
         # Published, not this file, not this issue id, and (for a published issue) older.
@@ -708,21 +714,7 @@ class Catalog:
         if not pairs:
             return None
         jaccard = threshold / (2 - threshold) - 1e-9
-        counts = dict(
-            self._rows(
-                f"SELECT term, doc FROM title_pair_counts WHERE term IN ({','.join('?' * len(pairs))})",
-                list(pairs),
-            )
-        )
-        ordered = sorted(pairs, key=lambda p: (counts.get(p, 0), p))
-        rarest = [p for p in ordered[: len(ordered) - math.ceil(jaccard * len(ordered)) + 1] if counts.get(p)]
-        if not rarest:
-            return None
-        expression = " OR ".join(f'"{p}"' for p in rarest)
-        ids = [
-            row[0]
-            for row in self._rows("SELECT rowid FROM title_pairs WHERE title_pairs MATCH ?", (expression,))
-        ]
+        ids = self._near_candidates(pairs, threshold)
         best: tuple[float, tuple[Any, ...], int] | None = None
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -738,6 +730,85 @@ class Catalog:
         if best is None:
             return None
         return TitleMatch(best[0], False, self._article_by_rowid(best[2]), best[1])
+
+    def _near_candidates(self, pairs: set[str], threshold: float) -> list[int]:
+        """Rowids of the published titles that may be near a title with these `pairs`
+        (prefix filtering, as `already_published` explains; to be checked by the caller)."""
+        import math
+
+        jaccard = threshold / (2 - threshold) - 1e-9
+        # How many published titles hold each pair, from the table that keeps the counts
+        # (fts5vocab counts them by reading each pair's whole list: ~2 ms a title).
+        counts = dict(
+            self._rows(
+                f"SELECT term, docs FROM title_pair_docs WHERE term IN ({','.join('?' * len(pairs))})",
+                list(pairs),
+            )
+        )
+        ordered = sorted(pairs, key=lambda p: (counts.get(p, 0), p))
+        rarest = [p for p in ordered[: len(ordered) - math.ceil(jaccard * len(ordered)) + 1] if counts.get(p)]
+        if not rarest:
+            return []
+        expression = " OR ".join(f'"{p}"' for p in rarest)
+        return [
+            row[0]
+            for row in self._rows("SELECT rowid FROM title_pairs WHERE title_pairs MATCH ?", (expression,))
+        ]
+
+    def digests(self) -> dict[bytes, str]:
+        """Every issue file's digest ('' when it could not be read) by its path relative to
+        the archive (bytes), as the catalog saw them."""
+        return {bytes(path): digest or "" for path, digest in self._rows("SELECT path, digest FROM files")}
+
+    def files_with_titles_like(self, keys: Iterable[str], threshold: float) -> set[bytes]:
+        """The files (relative paths, bytes) holding a title whose `title_key` is one of
+        `keys`, or, for keys of MIN_NEAR characters or more, is near one (Dice of character
+        pairs at least `threshold`): published titles through the pair index, drafts'
+        titles compared one by one (an archive has few drafts)."""
+        wanted = sorted(set(keys) - {""})
+        found: set[bytes] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.update(
+                bytes(row[0])
+                for row in self._rows(
+                    "SELECT DISTINCT f.path FROM articles a JOIN files f ON f.id = a.file "
+                    f"WHERE a.title_key IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        long = [(key, title_pairs(key)) for key in wanted if len(key) >= MIN_NEAR]
+        if not long:
+            return found
+        jaccard = threshold / (2 - threshold) - 1e-9
+
+        def near(other: str, pairs: set[str]) -> bool:
+            if len(other) < MIN_NEAR:
+                return False
+            theirs = title_pairs(other)
+            if not jaccard * len(pairs) <= len(theirs) <= len(pairs) / jaccard:
+                return False
+            # A hair below the threshold: a superset of the near titles is what callers need.
+            return 2 * len(pairs & theirs) / (len(pairs) + len(theirs)) >= threshold - 1e-9
+
+        joins = "FROM articles a JOIN files f ON f.id = a.file"
+        for _, pairs in long:
+            rowids = self._near_candidates(pairs, threshold)
+            for start in range(0, len(rowids), 500):
+                rows = rowids[start : start + 500]
+                for path, other in self._rows(
+                    f"SELECT f.path, a.title_key {joins} WHERE a.id IN ({','.join('?' * len(rows))})", rows
+                ):
+                    if bytes(path) not in found and near(other, pairs):
+                        found.add(bytes(path))
+        drafts = self._rows(
+            f"SELECT f.path, a.title_key {joins} JOIN issues i ON i.file = a.file "
+            "WHERE coalesce(i.status, '') != 'published'"
+        )
+        for path, other in drafts:
+            if bytes(path) not in found and any(near(other, pairs) for _, pairs in long):
+                found.add(bytes(path))
+        return found
 
     def _article_by_rowid(self, rowid: int) -> ArticleEntry:
         ((_, entry, _),) = self._article_rows("WHERE a.id = ?", (rowid,))
@@ -836,6 +907,18 @@ class _CatalogStore(Store):
     def writer(self, conn: sqlite3.Connection) -> StoreWriter:
         return _Writer(conn)
 
+    def before_build(self, conn: sqlite3.Connection) -> None:
+        # A cold build counts the pairs once at the end, not title by title.
+        conn.execute("DROP TABLE title_pair_docs")
+
+    def after_build(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "CREATE TABLE title_pair_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
+        )
+        conn.execute("INSERT INTO title_pair_docs SELECT term, doc FROM title_pair_counts")
+        conn.execute("COMMIT")
+
 
 def _scan_ids(data: bytes) -> list[str]:
     """Values of `id = "…"` lines, found without parsing (a broken file reserves its ids too)."""
@@ -850,6 +933,24 @@ class _Writer(StoreWriter):
         self.conn = conn
         row = conn.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()
         self.next_id = int(row[0]) + 1
+        # Absent during a cold build (counted at its end, after_build).
+        self.counting = (
+            conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'title_pair_docs'").fetchone() is not None
+        )
+
+    def _count(self, pair_lists: list[str], step: int) -> None:
+        """Keep title_pair_docs: each pair of these titles is in `step` more (or fewer) titles."""
+        if not self.counting:
+            return
+        pairs = [pair for text in pair_lists for pair in text.split(" ") if pair]
+        self.conn.executemany(
+            "INSERT INTO title_pair_docs VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
+            [(pair, step) for pair in pairs],
+        )
+        if step < 0:
+            self.conn.executemany(
+                "DELETE FROM title_pair_docs WHERE term = ? AND docs <= 0", [(pair,) for pair in set(pairs)]
+            )
 
     def insert(self, file_id: int, payload: Any) -> None:
         row, counts, articles, ids, published = payload
@@ -876,29 +977,29 @@ class _Writer(StoreWriter):
         )
         conn.executemany("INSERT INTO ids VALUES (?, ?)", [(value, file_id) for value in ids])
         if published:
-            conn.executemany(
-                "INSERT INTO title_pairs(rowid, pairs) VALUES (?, ?)",
-                [
-                    (rowid, " ".join(sorted(title_pairs(a[-2]))))
-                    for rowid, a in zip(rowids, articles, strict=True)
-                    if len(a[-2]) >= MIN_NEAR
-                ],
-            )
+            rows = [
+                (rowid, " ".join(sorted(title_pairs(a[-2]))))
+                for rowid, a in zip(rowids, articles, strict=True)
+                if len(a[-2]) >= MIN_NEAR
+            ]
+            conn.executemany("INSERT INTO title_pairs(rowid, pairs) VALUES (?, ?)", rows)
+            self._count([text for _, text in rows], 1)
 
     def delete(self, file_id: int) -> None:
         conn = self.conn
         published = conn.execute("SELECT status FROM issues WHERE file = ?", (file_id,)).fetchone()
         if published is not None and published[0] == "published":
+            rows = [
+                (rowid, " ".join(sorted(title_pairs(key))))
+                for rowid, key in conn.execute(
+                    "SELECT id, title_key FROM articles WHERE file = ?", (file_id,)
+                ).fetchall()
+                if len(key) >= MIN_NEAR
+            ]
             conn.executemany(
-                "INSERT INTO title_pairs(title_pairs, rowid, pairs) VALUES ('delete', ?, ?)",
-                [
-                    (rowid, " ".join(sorted(title_pairs(key))))
-                    for rowid, key in conn.execute(
-                        "SELECT id, title_key FROM articles WHERE file = ?", (file_id,)
-                    ).fetchall()
-                    if len(key) >= MIN_NEAR
-                ],
+                "INSERT INTO title_pairs(title_pairs, rowid, pairs) VALUES ('delete', ?, ?)", rows
             )
+            self._count([text for _, text in rows], -1)
         conn.execute("DELETE FROM tags WHERE article IN (SELECT id FROM articles WHERE file = ?)", (file_id,))
         conn.execute("DELETE FROM articles WHERE file = ?", (file_id,))
         conn.execute("DELETE FROM sections WHERE file = ?", (file_id,))

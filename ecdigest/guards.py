@@ -39,7 +39,7 @@ def article_warnings(archive: Archive, issue_id: str, article_ids: Iterable[str]
     from .validate import validate_report
 
     wanted = set(article_ids)
-    report = validate_report(archive, [issue_id], articles=wanted)
+    report = validate_report(archive, [issue_id], articles=wanted, codes=GUARD_CODES)
     return [p for p in report.problems if p.article in wanted and p.code in GUARD_CODES]
 
 

@@ -79,6 +79,8 @@ from __future__ import annotations
 import array
 import datetime as dt
 import difflib
+import functools
+import itertools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -166,9 +168,6 @@ _H = f"[{_HAN}]"
 # punctuation) is on both sides of it.
 _CN_LEFT = f"[{_HAN}”’》」』）】]"
 _CN_RIGHT = f"[{_HAN}“‘《「『（【]"
-_CN_LEFT_RE = re.compile(_CN_LEFT)
-_CN_RIGHT_RE = re.compile(_CN_RIGHT)
-_H_RE = re.compile(_H)
 _FULL = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
 _SPACE = "[ \\t\u3000\u00a0]"
 _URL = re.compile(r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef“”‘’《》]+|www\.[A-Za-z0-9.-]+[^\s]*")
@@ -185,12 +184,24 @@ class Edit:
     message: str
 
 
+@functools.cache
+def _compile(source: str) -> re.Pattern[str]:
+    """A pattern compiled on first use: each class of Chinese characters costs ~1.5 ms to
+    compile, and most commands that import this module (`add`'s guard rails, `build`)
+    never run the copy-editing rules."""
+    return re.compile(source)
+
+
 @dataclass(frozen=True)
 class _Rule:
     code: str
-    pattern: re.Pattern[str]
+    source: str  # the pattern (`pattern` compiles it once, when first asked)
     replace: Callable[[re.Match[str], str], str | None]  # None: leave this match alone
     message: Callable[[re.Match[str], str], str]
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compile(self.source)
 
 
 def _punct_replace(m: re.Match[str], text: str) -> str | None:
@@ -198,7 +209,7 @@ def _punct_replace(m: re.Match[str], text: str) -> str | None:
     # `1,000` and `10:30` stay as they are.
     before = text[m.start() - 1] if m.start() > 0 else ""
     after = text[m.end()] if m.end() < len(text) else ""
-    if _CN_LEFT_RE.match(before) or _CN_RIGHT_RE.match(after):
+    if _compile(_CN_LEFT).match(before) or _compile(_CN_RIGHT).match(after):
         return _FULL[m.group(1)]
     return None
 
@@ -207,9 +218,9 @@ def _paren_replace(m: re.Match[str], text: str) -> str | None:
     start, end = m.start(), m.end()
     before = text[start - 1] if start > 0 else ""
     after = text[end] if end < len(text) else ""
-    left_cn = _CN_LEFT_RE.match(before) is not None
-    right_cn = _CN_RIGHT_RE.match(after) is not None
-    if not (left_cn or right_cn or _H_RE.search(m.group(2))):
+    left_cn = _compile(_CN_LEFT).match(before) is not None
+    right_cn = _compile(_CN_RIGHT).match(after) is not None
+    if not (left_cn or right_cn or _compile(_H).search(m.group(2))):
         return None
     lead = "" if left_cn else m.group(1)
     trail = "" if right_cn else m.group(3)
@@ -219,27 +230,25 @@ def _paren_replace(m: re.Match[str], text: str) -> str | None:
 _RULES: tuple[_Rule, ...] = (
     _Rule(
         "W801",
-        re.compile(f"(?<={_CN_LEFT[:-1]}0-9%])[ \\t]*([,:;!?])[ \\t]*(?={_CN_RIGHT[:-1]}0-9])"),
+        f"(?<={_CN_LEFT[:-1]}0-9%])[ \\t]*([,:;!?])[ \\t]*(?={_CN_RIGHT[:-1]}0-9])",
         _punct_replace,
         lambda m, t: f"half-width {m.group(1)!r} in Chinese text: use {_FULL[m.group(1)]!r}",
     ),
     _Rule(
         "W801",
-        re.compile(r"([ \t]*)\(([^()\n]*)\)([ \t]*)"),
+        r"([ \t]*)\(([^()\n]*)\)([ \t]*)",
         _paren_replace,
         lambda m, t: "half-width parentheses in Chinese text: use full-width （）",
     ),
     _Rule(
         "W804",
-        re.compile(
-            f"(?<=[，。、；：！？（《“「『【]){_SPACE}+(?=\\S)|(?<=\\S){_SPACE}+(?=[，。、；：！？）》”」』】])"
-        ),
+        f"(?<=[，。、；：！？（《“「『【]){_SPACE}+(?=\\S)|(?<=\\S){_SPACE}+(?=[，。、；：！？）》”」』】])",
         lambda m, t: "",
         lambda m, t: "space next to full-width punctuation: remove it",
     ),
     _Rule(
         "W803",
-        re.compile(f"(?<=\\S)(?:{_SPACE}{{2,}}|[\\t\u3000\u00a0])(?=\\S)"),
+        f"(?<=\\S)(?:{_SPACE}{{2,}}|[\\t\u3000\u00a0])(?=\\S)",
         lambda m, t: " ",
         lambda m, t: (
             "doubled space inside a line: use one"
@@ -251,7 +260,7 @@ _RULES: tuple[_Rule, ...] = (
         "W802",
         # Consumes the first of the two characters (one at a time, so `a中b` gets both
         # spaces): much faster on long texts than a zero-width match with a lookbehind.
-        re.compile(f"{_H}(?=[A-Za-z0-9])|[A-Za-z0-9](?={_H})"),
+        f"{_H}(?=[A-Za-z0-9])|[A-Za-z0-9](?={_H})",
         lambda m, t: m.group(0) + " ",
         lambda m, t: (
             "no space between Chinese and Latin letters or digits (the newsletter writes 2023 年, 5G 网络)"
@@ -513,9 +522,18 @@ def _slim(item: _Loaded) -> _Loaded:
     return _Loaded(item.path, issue, None, item.structural, item.failure, lines)
 
 
-class _LazyPairs(Sequence[set[str]]):
-    """The character pairs of title keys, made when asked (a sequence for NearTitles): a
-    20-year archive's 165,000 sets of pairs would take hundreds of megabytes at once."""
+def _number_pairs(key: str) -> set[int]:
+    """The character pairs of a title key as numbers (`title_pairs`, one to one: both
+    characters' code points): a set of 165,000 titles' pairs in a fraction of the memory of
+    two-character strings, and the same similarities."""
+    codes = [ord(ch) for ch in key]
+    return {(a << 21) | b for a, b in itertools.pairwise(codes)}
+
+
+class _LazyPairs(Sequence[set[int]]):
+    """The character pairs of title keys (`_number_pairs`), made when asked (a sequence
+    for NearTitles): a 20-year archive's 165,000 sets of pairs would take hundreds of
+    megabytes at once."""
 
     def __init__(self, keys: list[str]) -> None:
         self._keys = keys
@@ -523,11 +541,11 @@ class _LazyPairs(Sequence[set[str]]):
     def __len__(self) -> int:
         return len(self._keys)
 
-    def __getitem__(self, number: int) -> set[str]:  # type: ignore[override]
-        return _bigrams(self._keys[number])
+    def __getitem__(self, number: int) -> set[int]:  # type: ignore[override]
+        return _number_pairs(self._keys[number])
 
-    def __iter__(self) -> Iterator[set[str]]:
-        return (_bigrams(key) for key in self._keys)
+    def __iter__(self) -> Iterator[set[int]]:
+        return (_number_pairs(key) for key in self._keys)
 
 
 def _known_hint(names: Iterable[str]) -> str:
@@ -537,12 +555,16 @@ def _known_hint(names: Iterable[str]) -> str:
 
 
 def _selected_paths(archive: Archive, catalog: Catalog, issue_ids: Sequence[str]) -> list[Path]:
-    """The files of the named issues (as `_select` finds them), from the catalog."""
-    entries = sorted(catalog.issues(), key=lambda e: e.path.parts)
+    """The files of the named issues (as `_select` finds them), from the catalog: the files
+    with that id, and files without an id named like it (by two indexed queries; every
+    entry only to name the issues there are when one is not found)."""
     chosen: list[Path] = []
+    unnamed = catalog.files_without_id()
     for wanted in dict.fromkeys(issue_ids):
-        matches = [e.path for e in entries if e.id == wanted or (not e.id and e.path.stem == wanted)]
+        found = [*catalog.issue_files(wanted), *(e for e in unnamed if e.path.stem == wanted)]
+        matches = [e.path for e in sorted(found, key=lambda e: e.path.parts)]
         if not matches:
+            entries = catalog.issues()
             raise NotFoundError(
                 f"no issue {wanted!r} in {archive.root}",
                 hint=_known_hint(e.id or e.path.stem for e in entries),
@@ -602,10 +624,12 @@ class _Checker:
 
 
 _STRUCTURAL = {"type": "E004", "unknown-key": "E005", "value": "E006"}
+# What the text rules of `_check_article` find (the costly part of checking a file).
+TEXT_CODES = frozenset({"W501", "W502", "W701", "W702", "W703", "W704", "W801", "W802", "W803", "W804"})
 
 
 def _check_file(
-    item: _Loaded, settings: Newsletter, today: dt.date, *, warnings: bool = True
+    item: _Loaded, settings: Newsletter, today: dt.date, *, warnings: bool = True, text: bool = True
 ) -> list[Problem]:
     if item.failure is not None:
         return [item.failure]
@@ -641,7 +665,7 @@ def _check_file(
 
     titles: dict[str, str] = {}
     for index, article in enumerate(issue.articles):
-        _check_article(c, issue, article, index, bad_fields, today, warnings=warnings)
+        _check_article(c, issue, article, index, bad_fields, today, warnings=warnings and text)
         key = _title_key(article.title)
         if key and article.id:
             if key in titles:
@@ -905,7 +929,7 @@ NEAR_TITLE = 0.85  # Dice similarity of character bigrams; one changed character
 _MIN_NEAR = MIN_NEAR  # shorter titles must match exactly
 
 
-def dice(a: set[str], b: set[str]) -> float:
+def dice(a: set[Any], b: set[Any]) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a or b else 1.0
 
 
@@ -922,39 +946,56 @@ class NearTitles:
     """
 
     def __init__(
-        self, gram_sets: Sequence[set[str]], threshold: float = NEAR_TITLE, *, index_all: bool = True
+        self, gram_sets: Sequence[set[Any]], threshold: float = NEAR_TITLE, *, index_all: bool = True
     ) -> None:
         self.threshold = threshold
         self._jaccard = threshold / (2 - threshold) - 1e-9
         self._sets = gram_sets  # a Sequence; a lazy one (_LazyPairs) stays lazy
-        self._frequency: Counter[str] = Counter(g for grams in self._sets for g in grams)
+        # Grams of any kind that sorts (two-character strings, or numbers: _number_pairs).
+        counts: Counter[Any] = Counter(g for grams in self._sets for g in grams)
+        # Grams of one set only (nearly half of a 20-year archive's 290,000 pairs) are not
+        # kept: they and grams of no set both count as 1. Any one order of the grams, used
+        # for every prefix, gives the exact answer; rarer first only makes it fast.
+        self._frequency = {g: n for g, n in counts.items() if n > 1}
+        del counts
         # Arrays of set numbers, not lists of ints: a 20-year archive's postings in a
         # tenth of the memory.
-        self._postings: dict[str, array.array[int]] = {}
+        # A gram in one prefix only (most of them) keeps the set number itself.
+        self._postings: dict[Any, int | array.array[int]] = {}
         if index_all:
             for number in range(len(self._sets)):
                 self.add(number)
 
     def add(self, number: int) -> None:
         """Make set `number` findable (with `index_all=False`, sets join one by one)."""
+        postings = self._postings
         for gram in self._prefix(self._sets[number]):
-            found = self._postings.get(gram)
+            found = postings.get(gram)
             if found is None:
-                found = self._postings[gram] = array.array("I")
-            found.append(number)
+                postings[gram] = number
+            elif isinstance(found, int):
+                postings[gram] = array.array("I", (found, number))
+            else:
+                found.append(number)
 
-    def _prefix(self, grams: set[str]) -> list[str]:
+    def _prefix(self, grams: set[Any]) -> list[Any]:
         import math
 
-        ordered = sorted(grams, key=lambda g: (self._frequency.get(g, 0), g))
+        ordered = sorted(grams, key=lambda g: (self._frequency.get(g, 1), g))
         return ordered[: len(ordered) - math.ceil(self._jaccard * len(ordered)) + 1]
 
-    def matches(self, grams: set[str]) -> list[tuple[float, int]]:
+    def matches(self, grams: set[Any]) -> list[tuple[float, int]]:
         """(similarity, number) of every indexed set at or above the threshold."""
         if not grams:
             return []
         low, high = self._jaccard * len(grams), len(grams) / self._jaccard
-        candidates = {n for gram in self._prefix(grams) for n in self._postings.get(gram, ())}
+        candidates: set[int] = set()
+        for gram in self._prefix(grams):
+            posting = self._postings.get(gram)
+            if isinstance(posting, int):
+                candidates.add(posting)
+            elif posting is not None:
+                candidates.update(posting)
         found = []
         for number in candidates:
             other = self._sets[number]
@@ -968,6 +1009,28 @@ def _order(item: _Loaded) -> tuple[str, str]:
     return (item.issue.date.isoformat() if item.issue.date else "", item.issue.id)
 
 
+class _Entries(Sequence[tuple[_Loaded, Article]]):
+    """(file, article) of each published title, kept as an array of file numbers and a list
+    of articles: a 20-year archive's 165,000 titles without a tuple each."""
+
+    __slots__ = ("_articles", "_items", "_numbers")
+
+    def __init__(self, items: list[_Loaded]) -> None:
+        self._items = items
+        self._numbers = array.array("I")
+        self._articles: list[Article] = []
+
+    def append(self, item_number: int, article: Article) -> None:
+        self._numbers.append(item_number)
+        self._articles.append(article)
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def __getitem__(self, number: int) -> tuple[_Loaded, Article]:  # type: ignore[override]
+        return self._items[self._numbers[number]], self._articles[number]
+
+
 def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list[Problem]:
     """W601: a title that an earlier published issue already ran (identical or nearly).
 
@@ -978,7 +1041,7 @@ def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list
     are checked against every published issue.
     """
     published = sorted((i for i in loaded if i.issue is not None and i.issue.is_published), key=_order)
-    entries: list[tuple[_Loaded, Article]] = []
+    entries = _Entries(published)
     entry_keys: list[str] = []
     first_entry: dict[int, int] = {}  # id(published item) -> its first entries index
     near_keys: list[str] = []
@@ -986,20 +1049,22 @@ def _published_elsewhere(loaded: list[_Loaded], selected: list[_Loaded]) -> list
     # a 20-year archive has 165,000 titles.
     near_of_entry = array.array("i")
     near_entry = array.array("I")
-    for item in published:
+    for item_number, item in enumerate(published):
         assert item.issue is not None
         first_entry[id(item)] = len(entries)
         for article in item.issue.articles:
             key = _title_key(article.title)
             if not key:
                 continue
+            if key == article.title:
+                key = article.title  # one string, not two (most titles have no punctuation)
             if len(key) >= _MIN_NEAR:
                 near_of_entry.append(len(near_keys))
                 near_entry.append(len(entries))
                 near_keys.append(key)
             else:
                 near_of_entry.append(-1)
-            entries.append((item, article))
+            entries.append(item_number, article)
             entry_keys.append(key)
     near = NearTitles(_LazyPairs(near_keys), index_all=False)
     exact: dict[str, int | list[int]] = {}  # a title key -> its entries (one, nearly always)
@@ -1086,7 +1151,7 @@ def _published_problem(
 
 def _check_titles(
     item: _Loaded,
-    entries: list[tuple[_Loaded, Article]],
+    entries: Sequence[tuple[_Loaded, Article]],
     exact: dict[str, int | list[int]],
     near: NearTitles,
     near_entry: Sequence[int],
@@ -1108,7 +1173,9 @@ def _check_titles(
         best = next((n for n in ([same] if isinstance(same, int) else same) if other(n)), None)
         if best is None and len(key) >= _MIN_NEAR:
             scored = [
-                (score, near_entry[n]) for score, n in near.matches(_bigrams(key)) if other(near_entry[n])
+                (score, near_entry[n])
+                for score, n in near.matches(_number_pairs(key))
+                if other(near_entry[n])
             ]
             if scored:
                 best = max(scored, key=lambda s: (s[0], -s[1]))[1]
@@ -1147,13 +1214,15 @@ def _same_body_problem(
     )
 
 
-def _same_bodies_everywhere(archive: Archive) -> list[Problem]:
+def _same_bodies_everywhere(archive: Archive, catalog: Catalog | None = None) -> list[Problem]:
     """W603 over the whole archive, from the catalog alone (the one mechanism for both
     whole-archive paths; no file is read and no body held): each article whose text an
     earlier one already has, naming the first, at the line the catalog keeps for it."""
     empty = body_digest("")
-    with archive.catalog() as catalog:
-        rows = [row for row in catalog.repeated_bodies() if row[0] != empty]
+    if catalog is None:
+        with archive.catalog() as opened:
+            return _same_bodies_everywhere(archive, opened)
+    rows = [row for row in catalog.repeated_bodies() if row[0] != empty]
     groups: dict[str, list[tuple[str, Path, str, str, int, str, str, int | None]]] = {}
     for row in rows:
         groups.setdefault(row[0], []).append(row)
@@ -1178,15 +1247,18 @@ def _same_bodies_from(
         if item.issue is None:
             continue
         mine_date = item.issue.date.isoformat() if item.issue.date else ""
+        # Each body's digest once (not once per later article of the issue).
+        digests = [body_digest(a.body) if a.body.strip() else None for a in item.issue.articles]
         for index, article in enumerate(item.issue.articles):
             if not article.body.strip() or (only is not None and article.id not in only):
                 continue
-            digest = body_digest(article.body)
+            digest = digests[index]
+            assert digest is not None
             # This file as it is read here (the catalog may hold an older copy of it).
             own = [
                 (mine_date, item.issue.id, item.path.parts, pos, (item.issue.id, other.id, other.title))
                 for pos, other in enumerate(item.issue.articles[:index])
-                if other.body.strip() and body_digest(other.body) == digest
+                if digests[pos] == digest
             ]
             others = [e for e in catalog.same_body(digest) if e.path != item.path]
             if others and dates is None:
@@ -1276,6 +1348,7 @@ def validate_report(
     keep: bool = True,
     cache: bool = False,
     articles: Collection[str] | None = None,
+    codes: Collection[str] | None = None,
 ) -> Report:
     """Problems of the named issues (all when None) and the files checked.
 
@@ -1292,10 +1365,14 @@ def validate_report(
     `Report.issues` is then empty (the command reads only the problems and the files).
     `articles` (with named issues): the cross-issue warnings only for these article ids
     (`add`'s guard rails ask about the articles they wrote, not the whole issue again).
+    `codes`: only problems of these codes are wanted (others may be reported or not): the
+    text rules (copy-editing, layout residue, url warnings: most of checking a file) run
+    only when one of their codes is asked for.
     """
     from .dates import today
 
     now = today(archive.settings.timezone)
+    text = codes is None or not TEXT_CODES.isdisjoint(codes)
     if issue_ids:
         with archive.catalog() as catalog:
             selected = [_load(archive, path) for path in _selected_paths(archive, catalog, issue_ids)]
@@ -1305,7 +1382,7 @@ def validate_report(
         loaded = sorted([*selected, *others], key=lambda item: item.path.parts)
         problems: list[Problem] = []
         for item in selected:
-            problems += _check_file(item, archive.settings, now, warnings=warnings)
+            problems += _check_file(item, archive.settings, now, warnings=warnings, text=text)
     elif warnings and not keep and cache:
         return _whole_archive_cached(archive, now)
     else:
@@ -1315,7 +1392,7 @@ def validate_report(
         loaded = []
         for path in archive.issue_paths():
             item = _load(archive, path)
-            problems += _check_file(item, archive.settings, now, warnings=warnings)
+            problems += _check_file(item, archive.settings, now, warnings=warnings, text=text)
             loaded.append(item if keep else _slim(item))
         selected = loaded
         titles = _published_elsewhere(loaded, selected) if warnings else []
@@ -1339,53 +1416,174 @@ def _whole_archive_cached(archive: Archive, now: dt.date) -> Report:
     import json
     import os
 
+    from .derived import digest_bytes, read_file
     from .validate_cache import Results
 
     results = Results(str(archive.root))
     try:
         stored = results.by_path()
         sharing = results.sharing_ids()
-        state = results.state()
-        kept = results.kept_answer(state)
+        digests = results.digests()
+        place = results.place
     finally:
         results.close()
     day = now.isoformat()
     problems: list[Problem] = []
-    slims: list[tuple[Path, Any]] = []
-    complete = True
+    slims: list[tuple[Path, bytes, Any]] = []
     root = str(archive.root)
+    same = True  # every slim is of the bytes whose digest the results hold
+    # The kept problems stay JSON text until W601's pass is over: as objects (a 20-year
+    # archive has ~30,000 warnings) they would add to that pass's peak.
+    kept: list[tuple[str, str]] = []
     for path in archive.issue_paths():
-        result = stored.get(os.fsencode(os.path.relpath(path, root)))
+        relative = os.fsencode(os.path.relpath(path, root))
+        result = stored.pop(relative, None)
         if result is not None and result.usable(day):
-            shown = str(path)
-            problems += [_from_record(record, shown) for record in json.loads(result.problems)]
-            slims.append((path, result.slim))  # JSON text: read only if W601 is computed
+            if result.problems != "[]":
+                kept.append((str(path), result.problems))
+            slims.append((path, relative, result.slim))  # JSON text: read only when needed
         else:
-            complete = False
-            item = _load(archive, path)
+            # Read as the store reads: the kept W601 answers name the digest of these bytes.
+            found = read_file(str(path))
+            data = found[2] if found is not None else None
+            if data is None or digest_bytes(data) != digests.get(relative):
+                same = False  # changed since the results saw it (or unreadable): keep nothing
+            item = _load(archive, path, data)
             problems += _check_file(item, archive.settings, now)
-            slims.append((path, _slim_record(item)))
+            slims.append((path, relative, _slim_record(item)))
+    del stored
     # E103/E203: only files that share an id can have them; read those in full.
     shared = [_load(archive, Path(root, os.fsdecode(p))) for p in sharing]
     problems += _duplicates(shared)
-    if kept is not None and complete:
-        problems += [_from_record(record, None) for record in kept]
-    else:
-        loaded = [
-            _loaded_from_slim(path, json.loads(slim) if isinstance(slim, str) else slim)
-            for path, slim in slims
+    checked = [path for path, _, _ in slims]
+    with archive.catalog() as catalog:
+        problems += _published_elsewhere_kept(catalog, place if same else None, slims, digests)
+        del slims
+        problems += _same_bodies_everywhere(archive, catalog)  # no file read
+    kept.reverse()
+    while kept:
+        shown, text = kept.pop()
+        problems += [_from_record(record, shown) for record in json.loads(text)]
+    return Report(sorted(problems, key=_sort_key), checked)
+
+
+def _slim_value(slim: Any) -> Any:
+    import json
+
+    return json.loads(slim) if isinstance(slim, str) else slim
+
+
+def _entries(slim: Any) -> tuple[str, str]:
+    """What a file gives the other files' W601 checks: a digest of its published titles
+    with everything their answers name or are ordered by ('' for a draft or a broken file),
+    and the titles' keys (one per line)."""
+    import hashlib
+    import json
+
+    if slim is None or slim[2] != "published":
+        return "", ""
+    issue_id, date, status, articles = slim
+    titles = [(a[0], a[1]) for a in articles]
+    data = json.dumps([issue_id, date, status, titles], ensure_ascii=False)
+    digest = hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    keys = "\n".join(key for _, title in titles if (key := _title_key(title)))
+    return digest, keys
+
+
+def _item_entries(item: _Loaded) -> tuple[str, str]:
+    """`_entries` of a file's slim, from the file as `_loaded_from_slim` made it."""
+    issue = item.issue
+    if issue is None:
+        return "", ""
+    date = issue.date.isoformat() if issue.date else None
+    return _entries([issue.id, date, issue.status, [[a.id, a.title] for a in issue.articles]])
+
+
+# More changed files than this (or a share of the archive) and W601 is computed over every
+# title at once: asking the catalog costs ~3 ms a title, the whole pass ~3 s per 1,000 issues.
+_INCREMENTAL_FILES = 24
+
+
+def _published_elsewhere_kept(
+    catalog: Catalog, place: str | None, slims: list[tuple[Path, bytes, Any]], digests: dict[bytes, str]
+) -> list[Problem]:
+    """W601 over the whole archive from the answers kept per file (validate_cache.Answers):
+    files changed since, and the files holding a title the same as or near one that the
+    changes added or removed, are asked about again through the catalog; the rest keep
+    their answers. Without a usable basis (the first run, many changes, or a catalog that
+    saw another state of the archive than the results did), every title is compared at
+    once (`_published_elsewhere`) and the answers kept for next time; `slims` then lose
+    their JSON (None) as it is decoded. `place`: the results' store (None: keep nothing)."""
+    import json
+
+    from .validate_cache import open_answers
+
+    current = {relative: (path, slim) for path, relative, slim in slims}
+    # The catalog and the results must describe the same files, else neither the
+    # incremental answer nor a kept one would be the archive's.
+    consistent = place is not None and digests.keys() == current.keys() and catalog.digests() == digests
+    answers = open_answers(place) if place is not None and consistent else None
+    try:
+        basis = answers.basis() if answers is not None else {}
+        limit = max(_INCREMENTAL_FILES, len(slims) // 50)
+        changed = [r for r in current if r not in basis or basis[r].digest != digests[r]]
+        removed = [r for r in basis if r not in current]
+        incremental = bool(basis) and len(changed) + len(removed) <= limit
+        fresh: dict[bytes, tuple[str, str]] = {}
+        affected = set(changed)
+        if incremental:
+            # The titles whose answers may differ: those the changes added or removed.
+            keys: set[str] = set()
+            for relative in changed:
+                fresh[relative] = entries, new_keys = _entries(_slim_value(current[relative][1]))
+                old = basis.get(relative)
+                if old is None or old.entries != entries:
+                    keys.update(new_keys.split("\n") if new_keys else ())
+                    keys.update(old.keys.split("\n") if old is not None and old.keys else ())
+            for relative in removed:
+                keys.update(basis[relative].keys.split("\n") if basis[relative].keys else ())
+            if keys:
+                affected |= catalog.files_with_titles_like(keys, NEAR_TITLE) & current.keys()
+            incremental = len(affected) <= limit
+        if not incremental:
+            # Every title at once. Each file's JSON is let go as soon as it is decoded (the
+            # caller reads only the paths of `slims` afterwards): never both in memory.
+            current.clear()
+            loaded = []
+            for number, (path, relative, slim) in enumerate(slims):
+                loaded.append(_loaded_from_slim(path, _slim_value(slim)))
+                slims[number] = (path, relative, None)
+            found = _published_elsewhere(loaded, loaded)
+            if answers is not None:
+                mine: dict[str, list[list[Any]]] = defaultdict(list)
+                for problem in found:
+                    mine[problem.path or ""].append(_record(problem, problem.path))
+                answers.clear()
+                for item, (path, relative, _) in zip(loaded, slims, strict=True):
+                    entries, keys_text = _item_entries(item)
+                    records = json.dumps(mine.get(str(path), []), ensure_ascii=False)
+                    answers.put(relative, digests[relative], entries, keys_text, records)
+                answers.commit()
+            return found
+        assert answers is not None
+        for relative in removed:
+            answers.remove(relative)
+        for relative in sorted(affected):
+            path, slim = current[relative]
+            found = _published_elsewhere_from(catalog, [_loaded_from_slim(path, _slim_value(slim))])
+            entries, keys_text = fresh[relative] if relative in fresh else _entries(_slim_value(slim))
+            records = json.dumps([_record(p, str(path)) for p in found], ensure_ascii=False)
+            answers.put(relative, digests[relative], entries, keys_text, records)
+        problems = [
+            _from_record(record, str(current[relative][0]))
+            for relative, records in answers.problems()
+            for record in json.loads(records)
         ]
-        found = _published_elsewhere(loaded, loaded)
-        del loaded
-        problems += found
-        if complete:
-            results = Results(root)
-            try:
-                results.keep_answer(state, [_record(p, None) for p in found])
-            finally:
-                results.close()
-    problems += _same_bodies_everywhere(archive)  # from the catalog, every time: no file read
-    return Report(sorted(problems, key=_sort_key), [path for path, _ in slims])
+        answers.commit()
+        return problems
+    finally:
+        if answers is not None:
+            answers.close()
 
 
 def _record(problem: Problem, path: str | None) -> list[Any]:

@@ -22,15 +22,18 @@ A file that fails the last test is checked again in the process (drafts dated ah
 
 Cross-issue rules need every file: ids used twice (E103/E203) from the `ids` table (the
 files that share an id are read again, in full, for the messages' lines: usually none),
-and W601 (a story already published) from the titles kept here, its answer kept in
-`validation-w601.json` beside the store, keyed by every file's path and digest: the
-answer of the archive as it is, computed again whenever any file changed.
+and W601 (a story already published), its answer kept per file in
+`validation-w601.sqlite3` beside the store (`Answers`): after an edit, only the edited
+files and the files holding a title the same as or near one of the titles the edit added
+or removed are checked again, through the catalog's title index; a cold run (or one after
+many changes) computes it over every title kept here.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from contextlib import suppress
 
 from .derived import Store, StoreWriter, open_store
 
@@ -39,6 +42,7 @@ TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterator
     from pathlib import Path
     from typing import Any
 
@@ -177,56 +181,117 @@ class Results:
         )
         return [bytes(row[0]) for row in rows]
 
-    def state(self) -> str:
-        """A digest of every file's path and digest: the archive's state as the results saw it."""
-        import hashlib
+    def digests(self) -> dict[bytes, str]:
+        """Every file's digest ('' when unreadable) by its relative path (bytes), as the
+        results saw the archive."""
+        return {
+            bytes(path): digest or "" for path, digest in self.conn.execute("SELECT path, digest FROM files")
+        }
 
-        digest = hashlib.blake2b(digest_size=16)
-        # The root as given: the kept answer names files by paths under it.
-        digest.update(RULES_VERSION.encode() + b"\0" + os.fsencode(self.root) + b"\0")
-        for path, file_digest in self.conn.execute(
-            "SELECT path, coalesce(digest, '') FROM files ORDER BY path"
-        ):
-            digest.update(bytes(path) + b"\0" + file_digest.encode() + b"\0")
-        return digest.hexdigest()
 
-    def _kept_path(self) -> str | None:
-        from .derived import MEMORY
+# W601 (a story already published) needs every title of the archive. Its answer is kept
+# per file in `validation-w601.sqlite3` beside the store: for each file, the digest it was
+# computed for, a digest of the entries the file gives the other files' checks (its
+# published titles with their ids, issue, date and order) and their title keys, and the
+# file's W601 problems. The table is, at every commit, the answer for the state its
+# (path, digest) rows describe; the next run diffs that state against the archive's.
+# Bump with any change to W601, title_key, the threshold or the messages.
+W601_VERSION = "1"
 
-        return None if self.place == MEMORY else self.place[: -len(".sqlite3")] + "-w601.json"
+_W601_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS answers(
+    path BLOB PRIMARY KEY,
+    digest TEXT NOT NULL,
+    entries TEXT NOT NULL,
+    keys TEXT NOT NULL,
+    problems TEXT NOT NULL
+);
+"""
 
-    def kept_answer(self, state: str) -> list[list[Any]] | None:
-        """The W601 answer kept for this state of the archive, if any."""
-        place = self._kept_path()
-        if place is None:
-            return None
+
+class Kept:
+    """A basis row: the file's digest, its entries' digest and their title keys."""
+
+    __slots__ = ("digest", "entries", "keys")
+
+    def __init__(self, digest: str, entries: str, keys: str) -> None:
+        self.digest = digest
+        self.entries = entries
+        self.keys = keys
+
+
+class Answers:
+    """The kept W601 answers, in one write transaction (commit or close: close rolls back)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def basis(self) -> dict[bytes, Kept]:
+        return {
+            bytes(path): Kept(digest, entries, keys)
+            for path, digest, entries, keys in self.conn.execute(
+                "SELECT path, digest, entries, keys FROM answers"
+            )
+        }
+
+    def put(self, path: bytes, digest: str, entries: str, keys: str, problems: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)", (path, digest, entries, keys, problems)
+        )
+
+    def remove(self, path: bytes) -> None:
+        self.conn.execute("DELETE FROM answers WHERE path = ?", (path,))
+
+    def clear(self) -> None:
+        self.conn.execute("DELETE FROM answers")
+
+    def problems(self) -> Iterator[tuple[bytes, str]]:
+        for path, problems in self.conn.execute("SELECT path, problems FROM answers WHERE problems != '[]'"):
+            yield bytes(path), problems
+
+    def commit(self) -> None:
+        """Keep what was written (best effort: a failed commit only means it is computed again)."""
+        import sqlite3
+
+        with suppress(sqlite3.Error):
+            self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_answers(place: str) -> Answers | None:
+    """The kept W601 answers beside the store at `place`, locked for writing; None when
+    they cannot be kept (a store in memory, a folder that cannot be written). A damaged
+    file is discarded and started afresh (it is derived data)."""
+    import sqlite3
+
+    from .derived import MEMORY, connect, discard, is_corrupt
+
+    if place == MEMORY:
+        return None
+    kept = place[: -len(".sqlite3")] + "-w601.sqlite3"
+    for attempt in (1, 2):
+        conn = None
         try:
-            with open(place, encoding="utf-8") as handle:
-                kept = json.load(handle)
-        except (OSError, ValueError):
+            conn = connect(kept)
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _W601_SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+            version = f"{W601_VERSION} {RULES_VERSION}"
+            if row is None or row[0] != version:
+                conn.execute("DELETE FROM answers")
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version,))
+            conn.execute("SELECT count(*) FROM answers").fetchone()
+            return Answers(conn)
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            if attempt == 1 and isinstance(exc, sqlite3.DatabaseError) and is_corrupt(exc):
+                discard(kept)
+                continue
             return None
-        if (
-            not isinstance(kept, dict)
-            or kept.get("state") != state
-            or not isinstance(kept.get("problems"), list)
-        ):
-            return None
-        problems: list[list[Any]] = kept["problems"]
-        return problems
-
-    def keep_answer(self, state: str, problems: list[list[Any]]) -> None:
-        """Keep the W601 answer for this state (best effort: a folder that cannot be
-        written only means it is computed again next time)."""
-        from contextlib import suppress
-        from pathlib import Path
-
-        from .errors import EcdigestError
-        from .fileio import atomic_write
-
-        place = self._kept_path()
-        if place is None:
-            return
-        # ASCII JSON: a file name that is not UTF-8 (lone surrogates) survives the round trip.
-        data = json.dumps({"state": state, "problems": problems}).encode("ascii")
-        with suppress(OSError, EcdigestError):
-            atomic_write(Path(place), data)
+    return None  # pragma: no cover

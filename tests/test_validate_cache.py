@@ -4,6 +4,7 @@ that checking every file gives, whatever changed since: a file, the settings, th
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -59,7 +60,7 @@ def test_cached_report_is_the_checked_report(archive: Path) -> None:
     assert {"W601", "W802"} <= codes, codes  # the generated archive has both kinds
     assert cached == plain
     assert _state(archive).is_file()
-    assert (archive / ".ecdigest" / "validation-w601.json").is_file()
+    assert (archive / ".ecdigest" / "validation-w601.sqlite3").is_file()
     # Warm: the same again (the W601 answer kept, every file's result used).
     assert _both(archive)[0] == plain
 
@@ -161,21 +162,143 @@ def test_non_utf8_file_names(archive: Path) -> None:
     assert _both(archive)[0] == plain  # the kept W601 answer, read back
 
 
-def test_the_kept_answer_is_the_archives(archive: Path) -> None:
+def _kept(root: Path) -> dict[bytes, list[list[object]]]:
+    import sqlite3
+
+    conn = sqlite3.connect(root / ".ecdigest" / "validation-w601.sqlite3")
+    try:
+        return {bytes(p): json.loads(v) for p, v in conn.execute("SELECT path, problems FROM answers")}
+    finally:
+        conn.close()
+
+
+def _set_kept(root: Path, sql: str, params: tuple[object, ...] = ()) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(root / ".ecdigest" / "validation-w601.sqlite3")
+    conn.execute(sql, params)
+    conn.commit()
+    conn.close()
+
+
+def test_the_kept_answers_are_the_archives(archive: Path) -> None:
     _both(archive)
-    kept = archive / ".ecdigest" / "validation-w601.json"
-    data = json.loads(kept.read_text("utf-8"))
-    assert data["problems"] and all(p[0] == "W601" for p in data["problems"])
-    # A damaged answer is computed again, not trusted.
-    kept.write_text("{", "utf-8")
+    kept = _kept(archive)
+    assert len(kept) == len(_files(archive))
+    assert any(kept.values()) and all(p[0] == "W601" for v in kept.values() for p in v)
+    # A damaged file is started afresh, not trusted.
+    place = archive / ".ecdigest" / "validation-w601.sqlite3"
+    place.write_bytes(b"not a database" * 100)
     cached, plain = _both(archive)
     assert cached == plain
-    data["problems"] = []
-    kept.write_text(json.dumps(data), "utf-8")
-    assert json.loads(kept.read_text("utf-8"))["state"] == data["state"]
-    # The same state with another answer would be used: the state names every file's digest,
-    # so any edit changes it.
-    first = _files(archive)[0]
-    first.write_text(first.read_text("utf-8") + "\n", "utf-8")
+    assert _kept(archive) == kept
+    # A kept answer is used while its file and the titles near its own stay as they are
+    # (emptied here, it stays empty: the run did not compute it again)...
+    victim = next(p for p, v in kept.items() if v)
+    _set_kept(archive, "UPDATE answers SET problems = '[]' WHERE path = ?", (victim,))
+    cached = validate_report(open_archive(archive), keep=False, cache=True).problems
+    assert len(cached) < len(_both(archive)[1])
+    # ...and computed again once its file changes.
+    edited = archive / os.fsdecode(victim)
+    edited.write_text(edited.read_text("utf-8") + "\n", "utf-8")
     cached, plain = _both(archive)
     assert cached == plain
+    assert _kept(archive) == kept
+    # Another version of the rule: everything is computed again.
+    _set_kept(archive, "UPDATE answers SET problems = '[]'")
+    _set_kept(archive, "UPDATE meta SET value = 'old' WHERE key = 'version'")
+    cached, plain = _both(archive)
+    assert cached == plain
+
+
+def _published_titles(path: Path) -> list[str]:
+    return [
+        line
+        for line in path.read_text("utf-8").splitlines()
+        if line.startswith("title = ") and "期" not in line
+    ]
+
+
+def test_an_edit_asks_again_only_about_the_titles_it_touches(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After one file changes, W601 is asked again for that file and the files holding a
+    title the same as or near the titles it added or removed; the answer equals a full
+    computation every time."""
+    from ecdigest import validate
+
+    _both(archive)
+    asked: list[str] = []
+    original = validate._published_elsewhere_from
+
+    def spy(catalog: object, selected: list[object], only: object = None) -> object:
+        asked.extend(str(item.path) for item in selected)  # type: ignore[attr-defined]
+        return original(catalog, selected, only)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validate, "_published_elsewhere_from", spy)
+    files = _files(archive)
+    # A comment: the file's titles stay; only it is asked about again.
+    files[5].write_text(files[5].read_text("utf-8") + "# note\n", "utf-8")
+    cached, plain = _both(archive)
+    assert cached == plain
+    assert asked == [str(files[5])]
+    # A title of an early issue copied into a later one: the later one now has W601, and
+    # only files with that title (or one near it) are asked about again.
+    asked.clear()
+    published = [
+        f for f in files if 'status = "published"' in f.read_text("utf-8") and len(_published_titles(f)) > 4
+    ]
+    source, target = published[2], published[-10]
+    title = _published_titles(source)[3]
+    text = target.read_text("utf-8")
+    target.write_text(text.replace(_published_titles(target)[4], title, 1), "utf-8")
+    cached, plain = _both(archive)
+    assert cached == plain
+    assert str(target) in asked and len(asked) < len(files) // 4, asked
+    value = title.split('"')[1]
+    assert any(p.code == "W601" and p.path == str(target) and f"“{value}”" in p.message for p in plain)
+    # The earlier title rewritten: the later issue's warning about it goes (only the
+    # titles the edit removed lead there).
+    source.write_text(
+        source.read_text("utf-8").replace(title, 'title = "一个独一无二的新标题用于测试"', 1), "utf-8"
+    )
+    cached, plain = _both(archive)
+    assert cached == plain
+    assert not any(p.code == "W601" and p.path == str(target) and f"“{value}”" in p.message for p in plain)
+    # The early issue deleted, a file renamed: still the full answer.
+    source.unlink()
+    files[7].rename(files[7].with_name("renamed.toml"))
+    cached, plain = _both(archive)
+    assert cached == plain
+    # Many files changed at once: every title compared in one pass, the same answer.
+    asked.clear()
+    for path in _files(archive)[:40]:
+        path.write_text(path.read_text("utf-8") + "# many\n", "utf-8")
+    cached, plain = _both(archive)
+    assert cached == plain and asked == []
+
+
+def test_asking_for_some_codes_skips_only_the_text_rules(archive: Path) -> None:
+    """`codes` (add's guard rails): the same problems of those codes as a full check, and
+    the text rules, which can find none of them, are not run."""
+    from ecdigest.guards import GUARD_CODES, article_warnings
+    from ecdigest.validate import TEXT_CODES
+
+    opened = open_archive(archive)
+    whole = validate_report(opened).problems
+    assert TEXT_CODES & {p.code for p in whole} and GUARD_CODES & {p.code for p in whole}
+    for path in _files(archive)[::7]:
+        issue = opened.read(path).issue
+        wanted = {a.id for a in issue.articles}
+        full = validate_report(opened, [issue.id], articles=wanted).problems
+        asked = validate_report(opened, [issue.id], articles=wanted, codes=GUARD_CODES).problems
+        assert not TEXT_CODES & {p.code for p in asked}
+        assert [p for p in asked if p.code in GUARD_CODES] == [p for p in full if p.code in GUARD_CODES]
+        assert article_warnings(opened, issue.id, wanted) == [
+            p for p in full if p.code in GUARD_CODES and p.article in wanted
+        ]
+    # Asking for a text code runs the text rules.
+    path = next(p for p in _files(archive) if any(q.code == "W802" and q.path == str(p) for q in whole))
+    issue = opened.read(path).issue
+    asked = validate_report(opened, [issue.id], codes={"W802"}).problems
+    assert "W802" in {p.code for p in asked}
