@@ -744,6 +744,8 @@ def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newslet
 
 def _check_editions(settings: Newsletter, line_of: Callable[[str], int | None]) -> None:
     """Edition names must be known and protected terms well-formed (zhconv says how)."""
+    if not settings.editions and not settings.protected_terms:
+        return  # nothing to check: zhconv is not imported (every command reads the settings)
     from .zhconv import EDITIONS, parse_protected_terms
 
     for name in settings.editions:
