@@ -80,6 +80,13 @@ def stdout_is_terminal() -> bool:
         return False
 
 
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
 def color_enabled() -> bool:
     """Colour and rich output: only on a terminal, NO_COLOR unset, TERM not dumb."""
     return stdout_is_terminal() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
