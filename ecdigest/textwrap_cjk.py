@@ -83,6 +83,25 @@ def join_lines(text: str) -> str:
 # by the line that holds it whole.
 
 
+class _Widths(dict[int, int]):
+    """Code point -> char_width, for str.translate: a text's widths, one character each, at
+    C speed for every character seen before (the first 65,536 distinct ones are kept)."""
+
+    def __missing__(self, code: int) -> int:
+        width = char_width(chr(code))
+        if len(self) < 65_536:
+            self[code] = width
+        return width
+
+
+_WIDTHS = _Widths()
+
+
+def _widths(text: str) -> bytes:
+    """One byte a character: its width in columns (0, 1 or 2)."""
+    return text.translate(_WIDTHS).encode("latin-1")
+
+
 def _may_break(text: str, widths: bytes, end: int) -> bool:
     """May a line end at `end` (0 < end < len(text), `text` normalized by `_normalize`,
     `widths` its characters' widths)?
@@ -123,7 +142,7 @@ def wrap(text: str, width: int, *, indent: str = "", subsequent_indent: str | No
     if subsequent_indent is None:
         subsequent_indent = indent
     text = _normalize(text)
-    widths = bytes(map(char_width, text))  # one byte a character: 0, 1 or 2 columns
+    widths = _widths(text)
     size = len(text)
     lines: list[str] = []
     start, prefix = 0, indent

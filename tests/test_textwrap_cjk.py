@@ -193,3 +193,15 @@ def test_wrap_gives_the_reference_lines_for_the_sample_issue() -> None:
     for width in (20, 33, 60, 72, 80, 119):
         for paragraph in paragraphs:
             assert wrap(paragraph, width, indent="  ") == reference_wrap(paragraph, width, indent="  ")
+
+
+def test_the_width_table_is_char_width_for_every_code_point() -> None:
+    """wrap's widths (str.translate over a cached table) are char_width's, for every code
+    point, the first time (filling the table, and past its cap) and from the table."""
+    from ecdigest.textwrap_cjk import _widths
+
+    every = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000)
+    expected = bytes(map(char_width, every))
+    assert _widths(every) == expected
+    assert _widths(every) == expected
+    assert _widths(every[::-1]) == expected[::-1]
