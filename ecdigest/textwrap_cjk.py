@@ -52,7 +52,7 @@ def display_width(text: str) -> int:
         return char_width(text)
     if text.isascii() and text.isprintable():
         return len(text)
-    return sum(map(char_width, text))
+    return sum(_widths(text))
 
 
 def _is_cjk_unit(char: str) -> bool:
