@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 from .dates import DateError, parse_date
 from .errors import InputError, UsageError
@@ -32,6 +31,10 @@ from .model import (
     is_valid_id,
     is_valid_issue_id,
 )
+
+TYPE_CHECKING = False  # not `typing`'s: show and list never import typing
+if TYPE_CHECKING:
+    from typing import Any
 
 ISSUE_KEYS = ("id", "title", "date", "status", "last_article_number", "articles")
 ARTICLE_KEYS = ("id", "section", "title", "source", "compiled_by", "date", "url", "tags", "body")

@@ -7,14 +7,15 @@ JSON are pure functions of the issue and the settings; the CLI decides where the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from .counting import count_article, count_issue
 from .errors import UsageError
 from .export.text import head_lines, render_article
 from .model import Article, Issue, Newsletter
 
+TYPE_CHECKING = False  # not `typing`'s: show never imports typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from .archive import Archive
 
 

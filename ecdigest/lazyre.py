@@ -12,7 +12,10 @@ pattern's own.
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+
+TYPE_CHECKING = False  # not `typing`'s: show and list never import typing
+if TYPE_CHECKING:
+    from typing import Any
 
 # What a pattern offers (re.Pattern's public methods and attributes).
 _NAMES = (
@@ -55,7 +58,7 @@ class _Lazy:
 
 def lazy(source: str, flags: int = 0) -> re.Pattern[str]:
     """`re.compile(source, flags)`, compiled when first used."""
-    return cast("re.Pattern[str]", _Lazy(source, flags))
+    return _Lazy(source, flags)  # type: ignore[return-value]  # it answers as one
 
 
 def is_compiled(pattern: object) -> bool:
