@@ -7,7 +7,7 @@ interleaved round-robin so machine noise hits every command alike:
     ecdigest --version                   target: within 3x of the floor
     ecdigest --help
     ecdigest list   (the shipped archive) target: within 4x of the floor
-    ecdigest show 2023-06                 a command that goes through Typer
+    ecdigest show 2023-06                 one issue, wrapped (the launcher answers it, as list)
     ecdigest search 跨境 (warm index, a copy of the shipped archive)
 
 and reports medians of N runs (default 25) and their ratios to the floor. With

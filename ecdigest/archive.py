@@ -40,6 +40,11 @@ STATE_DIR = ".ecdigest"
 GITIGNORE = f"{STATE_DIR}/\n"
 
 
+class StaleCatalog(Exception):
+    """A file changed between an open catalog's answer and its read (`Archive.get` and
+    `latest` given a catalog): close it and ask again without one. Never leaves ecdigest."""
+
+
 def resolve_root(option: str | Path | None = None) -> Path:
     """`--archive`, else `$ECDIGEST_ARCHIVE`, else the nearest archive upward, else
     `./issues` (discover.py: the one resolver of every entry path)."""
@@ -350,11 +355,16 @@ class Archive:
 
         return open_catalog(self)
 
-    def get(self, issue_id: str) -> IssueFile:
-        """The issue with this id, found through the catalog and read from its file alone;
-        NotFoundError lists the ids that exist."""
+    def _catalog_or(self, opened: Catalog | None) -> contextlib.AbstractContextManager[Catalog]:
+        """`opened` (a catalog the caller holds open, left open), else a fresh one."""
+        return contextlib.nullcontext(opened) if opened is not None else self.catalog()
+
+    def get(self, issue_id: str, *, catalog: Catalog | None = None) -> IssueFile:
+        """The issue with this id, found through the catalog (`catalog`: one already open)
+        and read from its file alone; NotFoundError lists the ids that exist."""
+        opened = catalog
         for attempt in (1, 2):
-            with self.catalog() as catalog:
+            with self._catalog_or(opened) as catalog:
                 files = catalog.issue_files(issue_id)
                 if not files:
                     # A file that cannot be read has no id: its name stands in for it.
@@ -370,18 +380,23 @@ class Archive:
                 if item.issue.id != issue_id:
                     raise NotFoundError(f"no issue {issue_id!r} in {self.root}")
                 return item
-            # The file changed between the catalog's answer and our read: ask again.
+            # The file changed between the catalog's answer and our read: ask again (a
+            # new catalog, which a caller's open one would block: the caller asks again).
+            if opened is not None:
+                raise StaleCatalog(item.path)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def latest(self, *, status: str | None = None) -> IssueFile:
-        """The newest issue (by date, then id), optionally of one status.
+    def latest(self, *, status: str | None = None, catalog: Catalog | None = None) -> IssueFile:
+        """The newest issue (by date, then id), optionally of one status (`catalog`: one
+        already open).
 
         A broken file that could be the answer (it cannot be read at all, or its issue is
         at least as new and of that status) is an error: what it holds is unknown. Older
         broken files do not matter.
         """
+        opened = catalog
         for attempt in (1, 2):
-            with self.catalog() as catalog:
+            with self._catalog_or(opened) as catalog:
                 entries = catalog.issues()
             for entry in entries:
                 if not entry.readable:  # it could hold anything, the newest issue too
@@ -407,6 +422,8 @@ class Archive:
             if attempt == 2:
                 return item
             # The file changed between the catalog's answer and our read: ask again.
+            if opened is not None:
+                raise StaleCatalog(item.path)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def newest(self, count: int, *, status: str) -> list[IssueFile]:
@@ -545,12 +562,15 @@ class Archive:
             return "is (or would be read as) an issue file: every .toml file in the archive is one"
         return None
 
-    def taken_article_ids(self, prefix: str, *, exclude: Path | None = None) -> list[str]:
+    def taken_article_ids(
+        self, prefix: str, *, exclude: Path | None = None, catalog: Catalog | None = None
+    ) -> list[str]:
         """Article ids starting with `prefix` in files other than `exclude`: parsed, or found
         by a text scan of `id = "…"` lines (so a file that does not parse reserves its ids).
-        Answered by the catalog, which reads only files changed since the last command."""
-        with self.catalog() as catalog:
-            return catalog.taken_ids(prefix, exclude=exclude)
+        Answered by the catalog (`catalog`: one already open), which reads only files
+        changed since the last command."""
+        with self._catalog_or(catalog) as opened:
+            return opened.taken_ids(prefix, exclude=exclude)
 
 
 def strict_error(result: LoadResult) -> InputError | None:

@@ -8,24 +8,24 @@ The outlet is kept exactly as printed, marks included; only the date is normalis
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from .dates import format_cn, parse_date
 from .errors import UsageError
+from .lazyre import lazy
 
 _D = r"[0-9０-９]"
 _DATE = (
     rf"{_D}{{4}}\s*年\s*{_D}{{1,2}}\s*月\s*{_D}{{1,2}}\s*日"
     rf"|{_D}{{4}}\s*[-/.－／．]\s*{_D}{{1,2}}\s*[-/.－／．]\s*{_D}{{1,2}}"
 )
-_LINE = re.compile(
+_LINE = lazy(
     r"^\s*来\s*源\s*[:：]\s*(?P<source>.*?)\s*"
     r"(?:编\s*选\s*[:：]\s*(?P<compiled>.*?)\s*)?"
     rf"(?P<date>{_DATE})\s*$"
 )
 # Anything that starts like an attribution line, complete or not (for residue checks).
-_PREFIX = re.compile(r"^\s*来\s*源\s*[:：]")
+_PREFIX = lazy(r"^\s*来\s*源\s*[:：]")
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 from .dates import DateError, parse_date
 from .errors import InputError, UsageError
+from .lazyre import lazy
 from .model import (
     EMAIL_FORMATS,
     ID_RULE,
@@ -31,6 +31,10 @@ from .model import (
     is_valid_id,
     is_valid_issue_id,
 )
+
+TYPE_CHECKING = False  # not `typing`'s: show and list never import typing
+if TYPE_CHECKING:
+    from typing import Any
 
 ISSUE_KEYS = ("id", "title", "date", "status", "last_article_number", "articles")
 ARTICLE_KEYS = ("id", "section", "title", "source", "compiled_by", "date", "url", "tags", "body")
@@ -62,9 +66,9 @@ class KeyLines:
     located by finding `key =` at the top level or inside the n-th `[[articles]]` table.
     """
 
-    _HEADER = re.compile(r"^\s*\[\[\s*articles\s*\]\]")
-    _TABLE = re.compile(r"^\s*\[")
-    _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+    _HEADER = lazy(r"^\s*\[\[\s*articles\s*\]\]")
+    _TABLE = lazy(r"^\s*\[")
+    _KEY = lazy(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
 
     def __init__(self, text: str | None) -> None:
         self._lines: dict[tuple[int | None, str], int] = {}
@@ -110,12 +114,12 @@ class KeyLines:
 # whole files): what lies outside strings, a basic and a literal one-line string, and the
 # rest of a multi-line string up to its closing delimiter (with up to two more quotes that
 # belong to the text).
-_OUTSIDE = re.compile(r"[^#\"']*")
-_BASIC = re.compile(r'"(?:[^"\\]|\\.)*"?')
-_LITERAL = re.compile(r"'[^']*'?")
+_OUTSIDE = lazy(r"[^#\"']*")
+_BASIC = lazy(r'"(?:[^"\\]|\\.)*"?')
+_LITERAL = lazy(r"'[^']*'?")
 _CLOSING = {
-    '"""': re.compile(r'(?:[^"\\]|\\.|"(?!""))*"""(?:"{1,2}(?!"))?'),
-    "'''": re.compile(r"(?:[^']|'(?!''))*'''(?:'{1,2}(?!'))?"),
+    '"""': lazy(r'(?:[^"\\]|\\.|"(?!""))*"""(?:"{1,2}(?!"))?'),
+    "'''": lazy(r"(?:[^']|'(?!''))*'''(?:'{1,2}(?!'))?"),
 }
 
 
@@ -457,19 +461,19 @@ class _Statement:
     trailing: str  # `  # comment` after its value on its last line, or ""
 
 
-_WS = re.compile(r"[ \t]*")
+_WS = lazy(r"[ \t]*")
 _BARE_OR_QUOTED = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
-_KEY_AT = re.compile(rf"{_BARE_OR_QUOTED}(?:[ \t]*\.[ \t]*{_BARE_OR_QUOTED})*[ \t]*=[ \t]*")
-_TABLE_AT = re.compile(r"\[\[?[^\]\n]*\]\]?")
-_ARTICLES_HEADER = re.compile(r"\[\[[ \t]*articles[ \t]*\]\]")
-_END_OF_LINE = re.compile(r"[ \t]*(#[^\n]*)?(?:\n|\Z)")
+_KEY_AT = lazy(rf"{_BARE_OR_QUOTED}(?:[ \t]*\.[ \t]*{_BARE_OR_QUOTED})*[ \t]*=[ \t]*")
+_TABLE_AT = lazy(r"\[\[?[^\]\n]*\]\]?")
+_ARTICLES_HEADER = lazy(r"\[\[[ \t]*articles[ \t]*\]\]")
+_END_OF_LINE = lazy(r"[ \t]*(#[^\n]*)?(?:\n|\Z)")
 _STRINGS = (
-    re.compile(r'"""(?:\\.|[^\\])*?""""{0,2}', re.DOTALL),
-    re.compile(r"'''.*?'''(?:''?)?", re.DOTALL),
-    re.compile(r'"(?:\\.|[^"\\\n])*"'),
-    re.compile(r"'[^'\n]*'"),
+    lazy(r'"""(?:\\.|[^\\])*?""""{0,2}', re.DOTALL),
+    lazy(r"'''.*?'''(?:''?)?", re.DOTALL),
+    lazy(r'"(?:\\.|[^"\\\n])*"'),
+    lazy(r"'[^'\n]*'"),
 )
-_SCALAR = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:[0-9:.]+(?:Z|[+-]\d\d:\d\d)?|[^\s,\]}#]+")
+_SCALAR = lazy(r"\d{4}-\d\d-\d\d[T ]\d\d:[0-9:.]+(?:Z|[+-]\d\d:\d\d)?|[^\s,\]}#]+")
 
 
 def _value_end(text: str, pos: int, line: int) -> int:
@@ -744,6 +748,8 @@ def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newslet
 
 def _check_editions(settings: Newsletter, line_of: Callable[[str], int | None]) -> None:
     """Edition names must be known and protected terms well-formed (zhconv says how)."""
+    if not settings.editions and not settings.protected_terms:
+        return  # nothing to check: zhconv is not imported (every command reads the settings)
     from .zhconv import EDITIONS, parse_protected_terms
 
     for name in settings.editions:

@@ -7,14 +7,15 @@ JSON are pure functions of the issue and the settings; the CLI decides where the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from .counting import count_article, count_issue
 from .errors import UsageError
 from .export.text import head_lines, render_article
 from .model import Article, Issue, Newsletter
 
+TYPE_CHECKING = False  # not `typing`'s: show never imports typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from .archive import Archive
 
 
@@ -136,14 +137,23 @@ def show(
     if target is None:
         item, index = archive.resolve(None), None
     else:
-        from .editing import find_target
+        # editing.find_target, with editing.py imported only for an article's id.
+        from .errors import NotFoundError
 
-        item, index = find_target(archive, target)
+        try:
+            item, index = archive.get(target), None
+        except NotFoundError as not_issue:
+            from .editing import find_article
+
+            item, index = find_article(archive, target, not_issue)
     issue, settings = item.issue, archive.settings
     if width is None:
-        import shutil
+        if stdout_is_terminal():
+            import shutil
 
-        width = min(shutil.get_terminal_size((80, 24)).columns, 100) if stdout_is_terminal() else 80
+            width = min(shutil.get_terminal_size((80, 24)).columns, 100)
+        else:
+            width = 80
     if index is not None:
         if toc or section is not None:
             raise UsageError(f"{target} is an article; --toc and --section show an issue")

@@ -35,9 +35,10 @@ _CJK = (
     "\uf900-\ufaff"  # compatibility ideographs
     "\U00020000-\U0003134f"  # extensions B-H
 )
-_TOKEN = re.compile(rf"(?P<cjk>[{_CJK}])|(?P<latin>[A-Za-z0-9]+(?:[.,'’-][A-Za-z0-9]+)*|[\uac00-\ud7a3]+)")
+# The definition: one match per word (a pattern, not compiled here: `show` never needs it).
+TOKEN_PATTERN = rf"(?P<cjk>[{_CJK}])|(?P<latin>[A-Za-z0-9]+(?:[.,'’-][A-Za-z0-9]+)*|[\uac00-\ud7a3]+)"
 # The two kinds counted apart, at C speed (`show` counts every article): no character of
-# one kind can be part of a token of the other, so the counts are _TOKEN's.
+# one kind can be part of a token of the other, so the counts are TOKEN_PATTERN's.
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _LATIN = re.compile(r"[A-Za-z0-9]+(?:[.,'’-][A-Za-z0-9]+)*|[\uac00-\ud7a3]+")
 
@@ -61,7 +62,7 @@ class Count:
 
 
 def count_text(text: str) -> Count:
-    """What `_TOKEN` finds, counted without a match per character (a Chinese text is
+    """What TOKEN_PATTERN finds, counted without a match per character (a Chinese text is
     mostly one-character tokens): the Chinese characters are the length the text loses
     without them, the other tokens never hold one (tests/test_counting.py compares both)."""
     normal = unicodedata.normalize("NFKC", text)

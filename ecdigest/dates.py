@@ -22,17 +22,16 @@ import unicodedata
 from functools import lru_cache
 
 from .errors import UsageError
+from .lazyre import lazy
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 _RELATIVE = {"today": 0, "今天": 0, "今日": 0, "yesterday": -1, "昨天": -1, "昨日": -1}
 
 # Year first, any of - / . or 年月日 between the parts, optional spaces anywhere.
-_YMD = re.compile(
-    r"^\s*(?P<y>\d{4})\s*(?:[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*(?P<d>\d{1,2})\s*日?\s*$"
-)
+_YMD = lazy(r"^\s*(?P<y>\d{4})\s*(?:[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*(?P<d>\d{1,2})\s*日?\s*$")
 # All-numeric forms with the year last are ambiguous (05/06/2023: May or June?).
-_AMBIGUOUS = re.compile(r"^\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*\d{2,4}\s*$")
+_AMBIGUOUS = lazy(r"^\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*\d{2,4}\s*$")
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(9998, 12, 31)
 RANGE_TEXT = f"{EARLIEST.isoformat()} to {LATEST.isoformat()}"

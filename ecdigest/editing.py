@@ -61,12 +61,18 @@ def find_target(archive: Archive, value: str) -> tuple[IssueFile, int | None]:
     try:
         return archive.get(value), None
     except NotFoundError as not_issue:
-        try:
-            return locate(archive, value)
-        except NotFoundError as not_article:
-            with archive.catalog() as catalog:
-                of_an_issue = bool(catalog.issue_files(value.rpartition("-")[0]))
-            raise not_article if of_an_issue else not_issue from None
+        return find_article(archive, value, not_issue)
+
+
+def find_article(archive: Archive, value: str, not_issue: NotFoundError) -> tuple[IssueFile, int | None]:
+    """find_target once `value` is known not to be an issue id (`not_issue`: what get said):
+    the article, or the error that fits the id, not an issue's when it names one's article."""
+    try:
+        return locate(archive, value)
+    except NotFoundError as not_article:
+        with archive.catalog() as catalog:
+            of_an_issue = bool(catalog.issue_files(value.rpartition("-")[0]))
+        raise not_article if of_an_issue else not_issue from None
 
 
 def _article_hint(catalog: object, article_id: str) -> str:

@@ -43,6 +43,35 @@ def article_warnings(archive: Archive, issue_id: str, article_ids: Iterable[str]
     return [p for p in report.problems if p.article in wanted and p.code in GUARD_CODES]
 
 
+def problem_line(problem: Problem) -> str:
+    """`PATH:LINE: CODE severity: [ARTICLE FIELD] message`, as validate prints a finding."""
+    where = f"{problem.path}:{problem.line}" if problem.line else f"{problem.path}"
+    subject = " ".join(x for x in (problem.article, problem.field) if x)
+    subject = f"[{subject}] " if subject else ""
+    return f"{where}: {problem.code} {problem.severity}: {subject}{problem.message}"
+
+
+def warning_line(problem: Problem) -> str:
+    """A guard rail's finding as `add`, `edit` and `mv` print it on stderr (no line end)."""
+    from .terminal import printable
+
+    return printable(f"ecdigest: {problem_line(problem)}", one_line=True)
+
+
+def warning_lines(
+    archive: Archive, issue_id: str, article_ids: Iterable[str], *, known: Iterable[Problem] = ()
+) -> list[str]:
+    """What to say at once about articles just written (`article_warnings`), but for what
+    was said already before the change (`known`): the Typer commands and the launcher's
+    `add` print these lines."""
+    said = {(p.code, p.field, p.message) for p in known}
+    return [
+        warning_line(p)
+        for p in article_warnings(archive, issue_id, article_ids)
+        if (p.code, p.field, p.message) not in said
+    ]
+
+
 # --------------------------------------------------------------------------- placeholders
 
 

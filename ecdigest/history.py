@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,8 @@ from typing import TYPE_CHECKING
 from .errors import EcdigestError, Failure, NotFoundError
 
 if TYPE_CHECKING:
+    import subprocess
+
     from .archive import Archive
 
 TRAILER = "Ecdigest-"
@@ -88,6 +89,8 @@ def run_git(
     cwd: Path, *args: str, input: str | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """Run `git ARGS` in `cwd`; HistoryError (one line: git's own message) when it fails."""
+    import subprocess  # here: every write imports this module, most never run git
+
     try:
         result = subprocess.run(
             ["git", *args],

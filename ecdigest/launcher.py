@@ -1,9 +1,10 @@
 """The process entry point: a few hot command lines are answered without loading Typer.
 
 Cron jobs, scripts and editors start `ecdigest --version`, `ecdigest list`, `ecdigest
-show` and `ecdigest search` constantly, and importing Typer (vendored Click, inspect, shellingham)
-and building the app costs some 50-60 ms: more than those commands' own work (numbers in
-bench/RESULTS.md). So the console script enters here, and one mechanism serves them all:
+show`, `ecdigest search` and `ecdigest add` constantly, and importing Typer (vendored Click,
+inspect, shellingham) and building the app costs some 50-60 ms: more than those commands'
+own work (numbers in bench/RESULTS.md). So the console script enters here, and one
+mechanism serves them all:
 
 - `FAST_COMMANDS` declares each such command by its option table (`Opt`); `parse_argv`
   reads `[--archive PATH | -a PATH] COMMAND [WORDS] [--option VALUE]...` against it.
@@ -11,8 +12,10 @@ bench/RESULTS.md). So the console script enters here, and one mechanism serves t
   terminal, where the app would draw a rich table), is run by the command's `run`.
 - Anything else (`--help`, an unknown option, a value that does not convert, another
   command, `--debug`) and any error goes to the Typer app, which runs the command again and
-  reports it the one way every command does. These commands are read-only and print
-  nothing until their output is complete, so running one twice is harmless.
+  reports it the one way every command does. The read-only commands print nothing until
+  their output is complete, so running one twice is harmless; `add` writes, so it hands a
+  command line over only before it has read anything (`Decline`) and reports its own
+  failures after that, as the app does (`run_add`).
 
 The Typer face of `search` is built from the same option table (cli/search_cmd.py), and
 `list` shares its rows with the Typer command (listing.py); tests compare both paths byte
@@ -201,6 +204,29 @@ def show_options() -> tuple[Opt, ...]:
         Opt("toc", "--toc", "", "The contents: sections and article ids.", kind="flag", default=False),
         Opt("section", "--section", "NAME", "Only this section."),
         Opt("no_pager", "--no-pager", "", "Print straight to the terminal.", kind="flag", default=False),
+    )
+
+
+def add_options() -> tuple[Opt, ...]:
+    """The options of `ecdigest add` as cli/archive_cmds.py declares them (a test compares
+    both tables); the launcher answers `add` without --edit, --from-text and --from-draft."""
+    text = (
+        ("title", "--title", "TEXT"),
+        ("section", "--section", "NAME"),
+        ("source", "--source", "TEXT"),
+        ("compiled_by", "--compiled-by", "TEXT"),
+        ("date", "--date", "DATE"),
+        ("url", "--url", "URL"),
+        ("body", "--body", "TEXT"),
+        ("body_file", "--body-file", "PATH|-"),
+        ("from_text", "--from-text", "FILE|-"),
+        ("from_draft", "--from-draft", "FILE|-"),
+    )
+    return (
+        *(Opt(name, flag, metavar, "") for name, flag, metavar in text),
+        Opt("tag", "--tag", "TAG", "", multiple=True),
+        Opt("edit", "--edit", "", "", kind="flag", default=False),
+        Opt("force", "--force", "", "", kind="flag", default=False),
     )
 
 
@@ -401,6 +427,94 @@ def run_show(archive_option: str | None, words: Sequence[str], values: dict[str,
     page(text, enabled=not values["no_pager"])
 
 
+class Decline(Exception):
+    """The Typer app must answer this command line; nothing was read or written yet."""
+
+
+def _add_accepts(values: dict[str, Any]) -> bool:
+    """`add` from the command line alone: the editor, a pasted text and a draft file are
+    the app's, and so is the error for a body given twice."""
+    return (
+        not values["edit"]
+        and values["from_text"] is None
+        and values["from_draft"] is None
+        and (values["body"] is None or values["body_file"] is None)
+    )
+
+
+def run_add(archive_option: str | None, words: Sequence[str], values: dict[str, Any]) -> int:
+    """`ecdigest add [ISSUE] --title ...`: what the Typer command does and prints (the same
+    operations.add_article and guards.warning_lines), without loading Typer.
+
+    `add` writes, so once it may have written nothing goes back to the app: each failure
+    is reported here as the app reports it (one line; the exit code of the error, 70 for
+    a bug). Before that, a command line the app must judge (an unknown option spelled as
+    ISSUE, fields to ask for at a terminal) is declined."""
+    if any(word.startswith("-") for word in words):
+        raise Decline  # `-x`: click's "no such option"; `-`: a word click reads its own way
+    from .errors import EcdigestError
+    from .terminal import printable
+
+    try:
+        return _add(archive_option, words[0] if words else None, values)
+    except (Decline, BrokenPipeError, KeyboardInterrupt):
+        raise
+    except EcdigestError as error:  # cli/app.py's EcdigestGroup.invoke, word for word
+        sys.stderr.write(printable(f"ecdigest: error: {error}", one_line=True) + "\n")
+        return error.exit_code
+    except OSError as error:
+        failure = EcdigestError(error.strerror or str(error), path=error.filename)
+        sys.stderr.write(printable(f"ecdigest: error: {failure}", one_line=True) + "\n")
+        return failure.exit_code
+    except Exception as exc:  # cli.main's line for a bug
+        sys.stderr.write(
+            printable(
+                f"ecdigest: internal error: {type(exc).__name__}: {exc} "
+                "(rerun with --debug for the traceback, and please report it)",
+                one_line=True,
+            )
+            + "\n"
+        )
+        return 70
+
+
+def _add(archive_option: str | None, issue: str | None, values: dict[str, Any]) -> int:
+    """cli/archive_cmds.add for the command lines `_add_accepts`, step for step."""
+    from .archive import open_archive
+    from .operations import ArticleDraft, add_article
+    from .terminal import printable, stdin_is_terminal
+
+    archive = open_archive(archive_option)
+    body, body_file = values["body"], values["body_file"]
+    if body is None and body_file is not None:
+        from .fileio import decode_utf8, read_bytes
+
+        body = decode_utf8(read_bytes(body_file), "<stdin>" if body_file == "-" else body_file)
+    draft = ArticleDraft(
+        title=values["title"],
+        section=values["section"],
+        source=values["source"],
+        compiled_by=values["compiled_by"],
+        date=values["date"],
+        url=values["url"],
+        tags=list(values["tag"]),
+        body=body,
+    )
+    if draft.missing() and stdin_is_terminal() and body_file != "-":
+        raise Decline  # the app asks for the missing fields (a file body is read again, harmless)
+    updated, article = add_article(archive, issue, draft, force=values["force"])
+    write_stdout(article.id + "\n")
+    if stdout_is_terminal():
+        count = len(updated.issue.articles)
+        sys.stderr.write(printable(f"added to {updated.issue.id} ({updated.path}), {count} articles") + "\n")
+    from .guards import warning_lines
+
+    for line in warning_lines(archive, updated.issue.id, [article.id]):
+        sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+    return 0
+
+
 class FastCommand:
     """A command the launcher may answer: its option table, how many words it takes, when
     it applies (`accepts`), and what runs it (returning its exit code; None for 0)."""
@@ -438,6 +552,8 @@ FAST_COMMANDS: dict[str, FastCommand] = {
     ),
     # Plain text wrapped to the terminal, or JSON, through the pager on a terminal (pager.py).
     "show": FastCommand(show_options, run_show, max_words=1),
+    # One article from the command line (a writer: see run_add for how it fails).
+    "add": FastCommand(add_options, run_add, max_words=1, accepts=_add_accepts),
 }
 
 
@@ -560,6 +676,8 @@ def fast_path(argv: Sequence[str]) -> int | None:
         return None
     try:
         code = spec.run(archive, words, values)
+    except Decline:
+        return None
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

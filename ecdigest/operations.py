@@ -17,6 +17,10 @@ from .dates import DateError, parse_date, today
 from .errors import ConflictError, Failure, UsageError
 from .model import Article, Issue, Newsletter, join_paragraphs, next_article_id, split_paragraphs
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
 REQUIRED_FIELDS = ("title", "section", "source", "date", "body")
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)  # used with fullmatch
 
@@ -257,11 +261,11 @@ def draft_problems(draft: ArticleDraft, settings: Newsletter) -> list[UsageError
     return problems
 
 
-def target_issue(archive: Archive, issue_id: str | None) -> IssueFile:
-    """The named issue, else the newest draft."""
+def target_issue(archive: Archive, issue_id: str | None, *, catalog: Catalog | None = None) -> IssueFile:
+    """The named issue, else the newest draft (`catalog`: one already open)."""
     if issue_id:
-        return archive.get(issue_id)
-    return archive.latest(status="draft")
+        return archive.get(issue_id, catalog=catalog)
+    return archive.latest(status="draft", catalog=catalog)
 
 
 class PublishedIssue(Failure):
@@ -278,6 +282,21 @@ def refuse_published(issue: Issue, what: str, consequence: str, *, force: bool) 
         )
 
 
+def _target_and_taken(archive: Archive, issue_id: str | None) -> tuple[IssueFile, list[str]]:
+    """The target issue (`target_issue`) and the article ids its prefix has in other files,
+    from one catalog (closed before the caller writes: the guard rails' catalog then takes
+    in the changed file); a file changed while it looked: both again, the usual way."""
+    from .archive import StaleCatalog
+
+    try:
+        with archive.catalog() as catalog:
+            found = target_issue(archive, issue_id, catalog=catalog)
+            return found, archive.taken_article_ids(f"{found.issue.id}-", exclude=found.path, catalog=catalog)
+    except StaleCatalog:
+        found = target_issue(archive, issue_id)
+        return found, archive.taken_article_ids(f"{found.issue.id}-", exclude=found.path)
+
+
 def add_article(
     archive: Archive, issue_id: str | None, draft: ArticleDraft, *, force: bool = False
 ) -> tuple[IssueFile, Article]:
@@ -287,15 +306,13 @@ def add_article(
     # Check everything that does not depend on the file before taking the lock.
     build_article(draft, settings, "check")
     with archive.locked():
-        current = target_issue(archive, issue_id)
-        fresh = archive.read(current.path)  # re-read inside the lock
+        fresh, taken = _target_and_taken(archive, issue_id)  # read inside the lock
         refuse_published(
             fresh.issue,
             "adding to it",
             "the article appears in the feed as a new item at the next build",
             force=force,
         )
-        taken = archive.taken_article_ids(f"{fresh.issue.id}-", exclude=fresh.path)
         article_id, number = next_article_id(fresh.issue, taken)
         article = build_article(draft, settings, article_id)
         issue = fresh.issue.with_article(article, number)

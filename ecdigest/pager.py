@@ -14,8 +14,6 @@ output quietly.
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 
 from .terminal import stdout_is_terminal, write_stdout
 
@@ -31,6 +29,8 @@ def pager_command() -> list[str] | None:
             break
     else:
         value = DEFAULT_PAGER
+    import shlex  # here, not at the top: `show` off a terminal never pages
+
     try:
         argv = shlex.split(value)
     except ValueError:
@@ -49,6 +49,7 @@ def page(text: str, *, enabled: bool = True) -> None:
     env = dict(os.environ)
     env.setdefault("LESS", "FRX")
     env.setdefault("LV", "-c")
+    import subprocess
     import sys
 
     sys.stdout.flush()

@@ -57,25 +57,40 @@ def is_text(value: str) -> bool:
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns aligned by display width (a Chinese character is two columns), no colour."""
-    from .textwrap_cjk import display_width
+    """Columns aligned by display width (a Chinese character is two columns), no colour.
 
-    cells = [[printable(cell, one_line=True) for cell in row] for row in [headers, *rows]]
-    # Each cell measured once (a 3,000-issue `list` has 15,000 cells).
-    sizes = [[display_width(cell) for cell in row] for row in cells]
-    widths = [max(row[i] for row in sizes) for i in range(len(headers))]
-    lines = [
-        "  ".join(
-            cell + " " * max(0, w - size) for cell, size, w in zip(row, row_sizes, widths, strict=True)
-        ).rstrip()
-        for row, row_sizes in zip(cells, sizes, strict=True)
-    ]
+    Column by column, at C speed where it can be (a 3,000-issue `list` has 15,000 cells):
+    a column of printable ASCII is padded by str.ljust; another is measured cell by cell."""
+    table = [headers, *rows]
+    padded: list[list[str]] = []
+    for column in zip(*table, strict=True):  # a row of another length: ValueError
+        whole = "".join(column)
+        if whole.isascii() and whole.isprintable():  # one column per character
+            width = max(map(len, column))
+            padded.append([cell.ljust(width) for cell in column])
+            continue
+        from .textwrap_cjk import display_width
+
+        cells = [printable(cell, one_line=True) for cell in column]
+        sizes = list(map(display_width, cells))
+        width = max(sizes)
+        padded.append([cell + " " * (width - size) for cell, size in zip(cells, sizes, strict=True)])
+    lines = (
+        [line.rstrip() for line in map("  ".join, zip(*padded, strict=True))] if padded else [""] * len(table)
+    )
     return "\n".join(lines) + "\n"
 
 
 def stdout_is_terminal() -> bool:
     try:
         return sys.stdout is not None and sys.stdout.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
     except (ValueError, OSError):
         return False
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from functools import lru_cache
+from itertools import accumulate
 
 # Ambiguous-width marks that Chinese fonts draw full-width.
 WIDE_AMBIGUOUS = frozenset("“”‘’—…·")
@@ -50,29 +52,12 @@ def display_width(text: str) -> int:
         return char_width(text)
     if text.isascii() and text.isprintable():
         return len(text)
-    return sum(map(char_width, text))
+    return sum(_widths(text))
 
 
 def _is_cjk_unit(char: str) -> bool:
     """Wide characters stand alone as break units; ASCII stays inside its Latin run."""
     return char_width(char) == 2
-
-
-def _units(word: str) -> list[str]:
-    """Split a space-free run into units: single wide characters and Latin runs."""
-    units: list[str] = []
-    latin = -1  # where the current Latin run starts, -1 outside one
-    for index, char in enumerate(word):
-        if _is_cjk_unit(char):
-            if latin >= 0:
-                units.append(word[latin:index])
-                latin = -1
-            units.append(char)
-        elif latin < 0:
-            latin = index
-    if latin >= 0:
-        units.append(word[latin:])
-    return units
 
 
 def join_lines(text: str) -> str:
@@ -88,67 +73,92 @@ def join_lines(text: str) -> str:
     return _LINE_BREAK.sub(replace, text)
 
 
-# Atoms are built as lists of parts and joined once: gluing by string concatenation copied
-# the atom so far for every mark glued to it, quadratic in a run of unbreakable marks
-# (6 MB of `（` took minutes in `show`). Every step below is linear in the text.
-_Atom = tuple[list[str], bool]  # (parts, space_before)
+# Wrapping works on break positions, not on a list of atoms: a line is the longest slice
+# of the text that fits (its characters' widths, one byte each, summed at C speed), cut
+# at the last place before its end where a break is allowed; only the characters around
+# that place are looked at in Python. Building atoms character by character took ~22 ms
+# of `show` for one issue of 60 articles, this ~4 ms (tests/test_textwrap_cjk.py keeps
+# that wrapper as the reference both must agree with). Every step is linear in the text:
+# a run of unbreakable marks (6 MB of `（` took minutes once) is scanned once, forward,
+# by the line that holds it whole.
 
 
-def _atoms(text: str) -> list[tuple[str, bool]]:
-    """(atom, space_before) pairs; an atom is never split across lines."""
-    atoms: list[_Atom] = []
-    for index, word in enumerate(_SPACE.split(join_lines(text).strip())):
-        if not word:
-            continue
-        space = index > 0
-        merged: list[list[str]] = []
-        glue_next = False
-        for unit in _units(word):
-            if merged and (glue_next or unit[0] in NO_START):
-                merged[-1].append(unit)
-            else:
-                merged.append([unit])
-            glue_next = unit[-1] in NO_END
-        # A closing mark after a space still may not start a line: attach to the word before.
-        if atoms and merged and merged[0][0][0] in NO_START and space:
-            atoms[-1][0].append(" ")
-            atoms[-1][0].extend(merged.pop(0))
-            space = False
-        # An opening mark that ends the previous word glues to this one.
-        if atoms and merged and atoms[-1][0][-1][-1] in NO_END:
-            if space:
-                atoms[-1][0].append(" ")
-            atoms[-1][0].extend(merged.pop(0))
-            space = False
-        for position, parts in enumerate(merged):
-            atoms.append((parts, space if position == 0 else False))
-    return [("".join(parts), space) for parts, space in atoms]
+class _Widths(dict[int, int]):
+    """Code point -> char_width, for str.translate: a text's widths, one character each, at
+    C speed for every character seen before (the first 65,536 distinct ones are kept)."""
+
+    def __missing__(self, code: int) -> int:
+        width = char_width(chr(code))
+        if len(self) < 65_536:
+            self[code] = width
+        return width
+
+
+_WIDTHS = _Widths()
+
+
+def _widths(text: str) -> bytes:
+    """One byte a character: its width in columns (0, 1 or 2)."""
+    return text.translate(_WIDTHS).encode("latin-1")
+
+
+def _may_break(text: str, widths: bytes, end: int) -> bool:
+    """May a line end at `end` (0 < end < len(text), `text` normalized by `_normalize`,
+    `widths` its characters' widths)?
+
+    At a space (the line ends before it, the next starts after it): unless the mark before
+    it may not end a line or the one after it may not start one. Elsewhere only between
+    two units (a wide character stands alone; a run of other characters is one unit),
+    under the same two rules."""
+    before, after = text[end - 1], text[end]
+    if after == " ":
+        return before not in NO_END and text[end + 1] not in NO_START
+    if before == " " or before in NO_END or after in NO_START:
+        return False
+    return widths[end - 1] == 2 or widths[end] == 2
+
+
+def _fitting(widths: bytes, start: int, room: int) -> int:
+    """The largest `end` whose characters from `start` take at most `room` columns."""
+    end, used = start, 0
+    while True:
+        # Half the room in characters: a line of Chinese in one step; Latin in a few more.
+        chunk = widths[end : end + max((room - used) // 2, 0) + 1]
+        if not chunk:
+            return end
+        sums = list(accumulate(chunk, initial=used))
+        if sums[-1] > room:  # the chunk's characters that fit, and no more
+            return end + max(bisect_right(sums, room) - 1, 0)
+        end, used = end + len(chunk), sums[-1]
+
+
+def _normalize(text: str) -> str:
+    """The paragraph on one line, its blanks squeezed to single spaces."""
+    return _SPACE.sub(" ", join_lines(text).strip())
 
 
 def wrap(text: str, width: int, *, indent: str = "", subsequent_indent: str | None = None) -> list[str]:
     """Lines of at most `width` columns (a lone over-wide token excepted)."""
     if subsequent_indent is None:
         subsequent_indent = indent
+    text = _normalize(text)
+    widths = _widths(text)
+    size = len(text)
     lines: list[str] = []
-    current = [indent]
-    current_width = display_width(indent)
-    empty = True
-    for atom, space in _atoms(text):
-        atom_width = display_width(atom)
-        gap = 1 if space and not empty else 0
-        if not empty and current_width + gap + atom_width > width:
-            lines.append("".join(current))
-            current = [subsequent_indent]
-            current_width = display_width(subsequent_indent)
-            empty = True
-            gap = 0
-        if gap:
-            current.append(" ")
-        current.append(atom)
-        current_width += gap + atom_width
-        empty = False
-    if not empty:
-        lines.append("".join(current))
+    start, prefix = 0, indent
+    while start < size:
+        room = width - display_width(prefix)
+        limit = _fitting(widths, start, room)
+        end = limit
+        while end > start and end < size and not _may_break(text, widths, end):
+            end -= 1
+        if end == start:  # nothing fits whole: the first unbreakable token, alone
+            end = max(limit, start) + 1
+            while end < size and not _may_break(text, widths, end):
+                end += 1
+        lines.append(prefix + text[start:end])
+        start = end + 1 if end < size and text[end] == " " else end
+        prefix = subsequent_indent
     return lines
 
 

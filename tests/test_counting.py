@@ -80,13 +80,15 @@ def test_an_issue_of_one_article_is_not_called_articles() -> None:
 
 
 def _by_token(text: str) -> Count:
-    """The definition: one `_TOKEN` match per word."""
+    """The definition: one TOKEN_PATTERN match per word."""
+    import re
     import unicodedata
 
-    from ecdigest.counting import _TOKEN
+    from ecdigest.counting import TOKEN_PATTERN
 
+    token = re.compile(TOKEN_PATTERN)
     cjk = latin = 0
-    for match in _TOKEN.finditer(unicodedata.normalize("NFKC", text)):
+    for match in token.finditer(unicodedata.normalize("NFKC", text)):
         if match.lastgroup == "cjk":
             cjk += 1
         else:

@@ -168,3 +168,10 @@ def test_the_fast_list_path_leaves_errors_and_odd_command_lines_to_the_app(tmp_p
     for args in (["show", "--width", "5"], ["show", "a", "b"]):  # click's usage errors
         failed = _cli(["--archive", str(empty), *args])
         assert failed.returncode == 2 and b"Traceback" not in failed.stderr, (args, failed.stderr)
+
+
+def test_list_loads_no_typing(archive: Path) -> None:
+    """`list` answers from the catalog without a TOML parser (tomllib imports typing), so
+    nothing it imports needs typing (~2 ms of its start-up): ecdigest's own modules import
+    it for type checking only."""
+    assert "typing" not in loaded_by("--archive", str(archive), "list")

@@ -207,10 +207,3 @@ def _global(
     ] = False,
 ) -> None:
     ctx.obj = State(archive_option=archive, debug=debug)
-
-
-def stdin_is_terminal() -> bool:
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (ValueError, OSError):
-        return False

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..terminal import stdout_is_terminal
-from .app import app, state, stdin_is_terminal
+from ..terminal import stdin_is_terminal, stdout_is_terminal
+from .app import app, state
 from .output import FormatOption, TextOrJson, emit_json, note, table, write_stdout
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..guards import DEFAULT_SITE
-from ..terminal import printable
-from .app import app, state, stdin_is_terminal
+from ..terminal import printable, stdin_is_terminal
+from .app import app, state
 from .archive_cmds import (
     BodyFileOption,
     BodyOption,
@@ -22,7 +22,6 @@ from .archive_cmds import (
     UrlOption,
 )
 from .output import FormatOption, TextOrJson, emit_json, note, write_stdout
-from .publish_cmds import _problem_line as problem_line
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,8 +34,10 @@ if TYPE_CHECKING:
 def warn(problems: Sequence[Problem]) -> None:
     """Guard-rail findings on stderr, one line each as validate prints them (the command
     still succeeds: the change is made, validate and publish will judge it)."""
+    from ..guards import warning_line
+
     for problem in problems:
-        note(printable(f"ecdigest: {problem_line(problem)}", one_line=True))
+        note(warning_line(problem))
 
 
 def warn_about(
@@ -44,16 +45,10 @@ def warn_about(
 ) -> None:
     """Say at once what validate will say about articles just written (guards.py), but
     for what it said already before the change (`known`)."""
-    from ..guards import article_warnings
+    from ..guards import warning_lines
 
-    said = {(p.code, p.field, p.message) for p in known}
-    warn(
-        [
-            p
-            for p in article_warnings(archive, issue_id, article_ids)
-            if (p.code, p.field, p.message) not in said
-        ]
-    )
+    for line in warning_lines(archive, issue_id, article_ids, known=known):
+        note(line)
 
 
 def _warnings_now(archive: Archive, issue_id: str, article_id: str) -> list[Problem]:

@@ -21,10 +21,9 @@ if TYPE_CHECKING:
 
 
 def _problem_line(problem: Problem) -> str:
-    where = f"{problem.path}:{problem.line}" if problem.line else f"{problem.path}"
-    subject = " ".join(x for x in (problem.article, problem.field) if x)
-    subject = f"[{subject}] " if subject else ""
-    return f"{where}: {problem.code} {problem.severity}: {subject}{problem.message}"
+    from ..guards import problem_line
+
+    return problem_line(problem)
 
 
 def _report(problems: list[Problem]) -> None:

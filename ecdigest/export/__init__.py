@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 
+TYPE_CHECKING = False  # not `typing`'s: show never imports typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..model import Issue, Newsletter
 
 # format name -> module (relative to this package)
