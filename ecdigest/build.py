@@ -185,7 +185,7 @@ def build(
     from .outputs import output_folder
     from .site import corpus as site_corpus
     from .site.builder import Plan, base_digest
-    from .site.manifest import Manifest, unchanged_since
+    from .site.manifest import Manifest, issue_key, unchanged_since
     from .site.output import RACY_NS, Writer
 
     output_folder(out_dir, archive)  # a folder (or nothing yet), and not the archive's own
@@ -195,7 +195,9 @@ def build(
             raise UsageError(f"issue id {info.id!r} cannot be a file name", hint="run `ecdigest validate`")
     published = [i for i in summary.issues if not i.is_draft]
     base = base_digest(archive, drafts=drafts)
-    state = _state(base, [f"{i.path}\x1e{i.digest}\x1e{i.status}" for i in summary.issues])
+    state = _state(
+        base, [f"{issue_key(archive.root, i.path)}\x1e{i.digest}\x1e{i.status}" for i in summary.issues]
+    )
     result = BuildResult(out_dir, len(published))
     # Read without the lock first: a no-change build, or one refused by validation, must
     # not even create the output folder. Written files are decided under the lock.
@@ -222,7 +224,8 @@ def build(
             changed = [
                 i.path
                 for i in published
-                if (found := recorded.get(str(i.path))) is None or found.digest != i.digest
+                if (found := recorded.get(issue_key(archive.root, i.path))) is None
+                or found.digest != i.digest
             ]
             problems = blocking_problems(archive, changed) if changed else []
         if problems:

@@ -46,6 +46,7 @@ from ..model import Issue, Newsletter
 from . import feeds as site_feeds
 from . import searchindex
 from .corpus import ArticleInfo, Corpus, IssueInfo, articles_of
+from .manifest import issue_key
 from .names import KINDS, issue_path, key, slug
 from .render import (
     INDEX_ISSUES,
@@ -312,6 +313,10 @@ class Plan:
         self.writer.put(name, full_key, data, family=job.family, sitemap=job.sitemap)
         self.step(name)
 
+    def record_key(self, path: Path) -> str:
+        """An issue file's name in the manifest (manifest.issue_key)."""
+        return issue_key(self.archive.root, path)
+
     def step(self, label: str) -> None:
         self.done += 1
         if self.progress is not None:
@@ -412,7 +417,7 @@ class Plan:
         """A plan from the manifest: which issues changed since the last build, read them,
         and what their facets touch."""
         old = self.manifest.issues()
-        current = {str(info.path): info for info in self.issues}
+        current = {self.record_key(info.path): info for info in self.issues}
         for path, info in current.items():
             recorded = old.get(path)
             if recorded is None or (recorded.id, recorded.digest, recorded.status) != (
@@ -426,7 +431,9 @@ class Plan:
             issue = self.read(info)
             self.parsed[info.id] = issue
             self.new_facets[info.id] = issue_facets(issue)
-        befores = [(self.manifest.facets(str(i.path)), self.new_facets[i.id][0]) for i in self.changed]
+        befores = [
+            (self.manifest.facets(self.record_key(i.path)), self.new_facets[i.id][0]) for i in self.changed
+        ]
         befores += [(self.manifest.facets(path), {}) for path in self.removed]
         for before, after in befores:
             for name in before.keys() | after.keys():
@@ -446,13 +453,13 @@ class Plan:
         from the manifest; any other issue is read even if none of its pages is stale."""
         old = self.manifest.issues() if self.manifest.usable else {}
         for info in self.issues:
-            recorded = old.get(str(info.path))
+            recorded = old.get(self.record_key(info.path))
             if recorded is not None and (recorded.id, recorded.digest, recorded.status) == (
                 info.id,
                 info.digest,
                 info.status,
             ):
-                self.carried[str(info.path)] = ""
+                self.carried[self.record_key(info.path)] = ""
             else:
                 self.work.setdefault(info.id, IssueWork(info))
 
@@ -461,7 +468,7 @@ class Plan:
         found = self.new_facets.get(info.id) or self.recorded_facets.get(info.id)
         if found is not None:
             return found
-        facets = self.manifest.facets(str(info.path))
+        facets = self.manifest.facets(self.record_key(info.path))
         found = self.recorded_facets[info.id] = (facets, facets.get("sum", ""))
         return found
 
@@ -474,7 +481,7 @@ class Plan:
         for info in self.issues:
             found = self.new_facets.get(info.id)
             if found is None:
-                if str(info.path) in self.carried:
+                if self.record_key(info.path) in self.carried:
                     facets, summary = self.facets_of(info)
                     summary = facets.pop("sum", summary)
                 else:
@@ -488,7 +495,7 @@ class Plan:
                 json.dumps({**facets, "sum": summary}, ensure_ascii=False, sort_keys=True),
                 summary,
             )
-            self.manifest.set_issue(str(info.path), record)
+            self.manifest.set_issue(self.record_key(info.path), record)
 
     # ------------------------------------------------------------------ reading issues
 
@@ -1216,7 +1223,7 @@ class Plan:
         if isinstance(item, Issue):
             return self._facets(item)[1]
         found = self.new_facets.get(item.id) or self.recorded_facets.get(item.id)
-        return found[1] if found is not None else self.manifest.summary(str(item.path))
+        return found[1] if found is not None else self.manifest.summary(self.record_key(item.path))
 
     def section_facets(self, infos: Iterable[IssueInfo | Issue], section: str) -> list[str]:
         name = f"s\x1f{section}"
