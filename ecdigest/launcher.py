@@ -453,28 +453,21 @@ def run_add(archive_option: str | None, words: Sequence[str], values: dict[str, 
     if any(word.startswith("-") for word in words):
         raise Decline  # `-x`: click's "no such option"; `-`: a word click reads its own way
     from .errors import EcdigestError
-    from .terminal import printable
+    from .terminal import error_line, internal_error_line
 
     try:
         return _add(archive_option, words[0] if words else None, values)
     except (Decline, BrokenPipeError, KeyboardInterrupt):
         raise
     except EcdigestError as error:  # cli/app.py's EcdigestGroup.invoke, word for word
-        sys.stderr.write(printable(f"ecdigest: error: {error}", one_line=True) + "\n")
+        sys.stderr.write(error_line(error) + "\n")
         return error.exit_code
     except OSError as error:
         failure = EcdigestError(error.strerror or str(error), path=error.filename)
-        sys.stderr.write(printable(f"ecdigest: error: {failure}", one_line=True) + "\n")
+        sys.stderr.write(error_line(failure) + "\n")
         return failure.exit_code
     except Exception as exc:  # cli.main's line for a bug
-        sys.stderr.write(
-            printable(
-                f"ecdigest: internal error: {type(exc).__name__}: {exc} "
-                "(rerun with --debug for the traceback, and please report it)",
-                one_line=True,
-            )
-            + "\n"
-        )
+        sys.stderr.write(internal_error_line(exc) + "\n")
         return 70
 
 

@@ -37,6 +37,20 @@ def printable(text: str, *, one_line: bool = False) -> str:
     return text
 
 
+def error_line(error: object) -> str:
+    """The one stderr line for bad input (the Typer app's and the launcher's, alike)."""
+    return printable(f"ecdigest: error: {error}", one_line=True)
+
+
+def internal_error_line(exc: BaseException) -> str:
+    """The one stderr line for a bug (exit 70), without a traceback unless --debug."""
+    return printable(
+        f"ecdigest: internal error: {type(exc).__name__}: {exc} "
+        "(rerun with --debug for the traceback, and please report it)",
+        one_line=True,
+    )
+
+
 def _has_surrogates(text: str) -> bool:
     try:
         text.encode("utf-8")

@@ -326,3 +326,13 @@ def test_installed_script_in_a_real_subprocess(tmp_path: Path) -> None:
     assert b"title" in missing.stderr and b"Traceback" not in missing.stderr
     exported = json.loads(run_cli(["export", "json", "2023-07"], env=env).stdout)
     assert exported["articles"][0]["paragraphs"] == ["第一段。", "第二段。"]
+
+
+def test_the_error_lines_are_one_line_each() -> None:
+    """The Typer app and the launcher print bad input and bugs through the same two lines."""
+    from ecdigest.terminal import error_line, internal_error_line
+
+    assert error_line("bad\nthing") == "ecdigest: error: bad\\x0athing"
+    line = internal_error_line(RuntimeError("boom\x1b[2J"))
+    assert line.startswith("ecdigest: internal error: RuntimeError: boom\\x1b[2J (rerun with --debug")
+    assert "\n" not in line and "\x1b" not in line

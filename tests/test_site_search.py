@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,17 @@ def _build(
     return out
 
 
+def _random_texts(rnd: random.Random, alphabet: str, *, count: int, body: int) -> list[tuple[str, str]]:
+    """`count` (title, body) pairs of up to 6 and `body` characters drawn from `alphabet`."""
+    return [
+        (
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6))),
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, body))),
+        )
+        for _ in range(count)
+    ]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_postings_hold_every_gram_of_every_document(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each character and pair of each title and body (never across the two, the space
@@ -101,15 +113,7 @@ def test_the_postings_hold_every_gram_of_every_document(seed: int, monkeypatch: 
 
     from ecdigest.site.searchindex import fnv1a, grams
 
-    rnd = random.Random(seed)
-    alphabet = "电商直播跨境 abc𠀀𪚥Ａ的"
-    texts = [
-        (
-            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6))),
-            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30))),
-        )
-        for _ in range(60)
-    ]
+    texts = _random_texts(random.Random(seed), "电商直播跨境 abc𠀀𪚥Ａ的", count=60, body=30)
     files = _build(texts, [17, 40], monkeypatch)
     expected: dict[str, list[int]] = {}
     for number, (title, body) in enumerate(texts):
@@ -152,15 +156,7 @@ def test_a_part_merged_before_the_segment_gives_the_same_files(
 
     from ecdigest.site import searchindex
 
-    rnd = random.Random(seed)
-    alphabet = "电商直播跨境 ab𠀀的"
-    texts = [
-        (
-            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6))),
-            "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40))),
-        )
-        for _ in range(80)
-    ]
+    texts = _random_texts(random.Random(seed), "电商直播跨境 ab𠀀的", count=80, body=40)
     merged = _build(texts, [23, 51], monkeypatch)
     blocks: list[int] = []
     real_compact = searchindex.SegmentPart._compact

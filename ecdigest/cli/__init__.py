@@ -57,14 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug, not bad input: say so in one line
         if debug:
             raise
-        from ..terminal import printable
+        from ..terminal import internal_error_line
 
-        sys.stderr.write(
-            printable(
-                f"ecdigest: internal error: {type(exc).__name__}: {exc} "
-                "(rerun with --debug for the traceback, and please report it)",
-                one_line=True,
-            )
-            + "\n"
-        )
+        sys.stderr.write(internal_error_line(exc) + "\n")
         sys.exit(70)

@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import EcdigestError
-from ..terminal import is_text, printable, write_stdout
+from ..terminal import error_line, is_text, printable, write_stdout
 
 if TYPE_CHECKING:
     from typer._click.exceptions import UsageError
@@ -36,7 +36,7 @@ def debug_enabled(ctx: typer.Context | None = None) -> bool:
 
 def fail(error: EcdigestError) -> NoReturn:
     """Print one line for `error` on stderr and exit with its code."""
-    typer.echo(printable(f"ecdigest: error: {error}", one_line=True), err=True)
+    typer.echo(error_line(error), err=True)
     raise typer.Exit(error.exit_code)
 
 
@@ -133,7 +133,7 @@ def _usage_line(error: UsageError) -> int:
 
 
 def _one_line(message: str, code: int) -> int:
-    sys.stderr.write(printable(f"ecdigest: error: {message}", one_line=True) + "\n")
+    sys.stderr.write(error_line(message) + "\n")
     return code
 
 
