@@ -41,9 +41,12 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
-    from typing import Any
+    from typing import Any, TypeAlias
 
     from .archive import Archive
+
+    # The archive's issue files (scan), or a scan still under way in a thread.
+    Files: TypeAlias = "dict[bytes, tuple[int, int]] | ScanInThread"
 
 STATE_DIR = ".ecdigest"
 SETTINGS_FILE = "ecdigest.toml"
@@ -142,6 +145,41 @@ def _walk(folder: bytes, prefix: bytes, found: dict[bytes, tuple[int, int]]) -> 
             _walk(entry.path, prefix + entry.name + b"/", found)
 
 
+class ScanInThread:
+    """`scan(root)` in a thread of its own, started now: the 1,000 `stat` calls of a large
+    archive release the GIL, so they overlap what the caller does meanwhile (loading
+    SQLite's module, opening the store, reading its `files` table). `_thread`, not
+    `threading`: the module costs a millisecond to import, more than it would save here."""
+
+    __slots__ = ("_done", "_error", "_found")
+
+    def __init__(self, root: str) -> None:
+        import _thread
+
+        self._found: dict[bytes, tuple[int, int]] | None = None
+        self._error: BaseException | None = None
+        self._done = _thread.allocate_lock()
+        self._done.acquire()
+        _thread.start_new_thread(self._run, (root,))
+
+    def _run(self, root: str) -> None:
+        try:
+            self._found = scan(root)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+        finally:
+            self._done.release()
+
+    def result(self) -> dict[bytes, tuple[int, int]]:
+        """The scan's answer, once it is complete (its error, raised here)."""
+        with self._done:
+            pass
+        if self._error is not None:
+            raise self._error
+        assert self._found is not None
+        return self._found
+
+
 def archive_root(option: str | None) -> str:
     """`--archive`, else `$ECDIGEST_ARCHIVE`, else the nearest folder upward holding
     `ecdigest.toml`, else `./issues`: discover.py, the one resolver of every entry path."""
@@ -207,9 +245,9 @@ def sqlite_driver() -> Any:
     return driver
 
 
-def connect(place: str) -> sqlite3.Connection:
+def connect(place: str, busy_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
     conn: sqlite3.Connection = sqlite_driver().connect(place, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
     return conn
 
 
@@ -233,6 +271,9 @@ class Store(ABC):
     schema = ""  # the store's own tables (meta and files come from FILES_SCHEMA)
     build_pragmas: tuple[str, ...] = ()  # for the cold build's private temporary file
     workers = 1  # processes preparing files for a cold build of a large archive
+    # Scan the archive in a thread while the store is opened (ScanInThread): for a store
+    # whose commands start fast and open it at once (the search index).
+    scan_in_thread = False
     parallel_from = 64  # below this many files a cold build prepares them itself
 
     def versions(self) -> dict[str, str]:
@@ -394,10 +435,12 @@ class Changes:
         return bool(self.changed or self.removed or self.settings)
 
 
-def changes(conn: sqlite3.Connection, files: dict[bytes, tuple[int, int]], stamp: str) -> Changes:
+def changes(conn: sqlite3.Connection, files: Files, stamp: str) -> Changes:
     """The one invalidation rule: which files to read again, which are gone, whether
-    ecdigest.toml changed."""
+    ecdigest.toml changed. `files` may be a scan still under way (its `result` is asked
+    for once the stored rows are read)."""
     stored = {row[0]: row[1:] for row in conn.execute("SELECT path, size, mtime_ns, checked_ns FROM files")}
+    files = _scanned(files)
     changed: list[bytes] = []
     for path, (size, mtime) in files.items():
         old = stored.pop(path, None)
@@ -686,7 +729,7 @@ def _begin_reading(conn: sqlite3.Connection) -> None:
 
 
 def _open_if_fresh(
-    store: Store, place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str
+    store: Store, place: str, root: str, files: Files, stamp: str
 ) -> sqlite3.Connection | None:
     """The store at `place` in a read transaction if it needs no change (the common case)."""
     sqlite3 = sqlite_driver()
@@ -762,25 +805,27 @@ def _ready_locked(
         lock.release()
 
 
-def _ready(
-    store: Store, place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str
-) -> sqlite3.Connection:
+def _scanned(files: Files) -> dict[bytes, tuple[int, int]]:
+    return files if isinstance(files, dict) else files.result()
+
+
+def _ready(store: Store, place: str, root: str, files: Files, stamp: str) -> sqlite3.Connection:
     if place == MEMORY:
         conn = connect(MEMORY)
-        _build(store, conn, root, files, stamp)
+        _build(store, conn, root, _scanned(files), stamp)
         _begin_reading(conn)
         return conn
     if os.path.isfile(place):
         fresh = _open_if_fresh(store, place, root, files, stamp)
         if fresh is not None:
             return fresh
-    return _ready_locked(store, place, root, files, stamp)
+    return _ready_locked(store, place, root, _scanned(files), stamp)
 
 
 def open_store(store: Store, root: str) -> tuple[sqlite3.Connection, str]:
     """The store of the archive at `root`, up to date, in a read transaction; and its place."""
     stamp = settings_stamp(root)
-    files = scan(root)
+    files: Files = ScanInThread(root) if store.scan_in_thread else scan(root)
     last: Unusable | None = None
     for place in places(root, store.name):
         try:

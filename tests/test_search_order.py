@@ -249,13 +249,13 @@ def test_one_character_terms_use_the_character_tables(
     )
     seen: list[str] = []
     monkeypatch.setattr(search_index, "RANK_LIMIT", 1)
-    real = search_index._Plan.count
+    real = search_index._Plan.count_statements
 
-    def spy(self: Any, arms: Any, table: str | None = None) -> int:
-        seen.append(table or self.table)
-        return real(self, arms, table)
+    def spy(self: Any) -> Any:
+        seen.append(self.table)
+        return real(self)
 
-    monkeypatch.setattr(search_index._Plan, "count", spy)
+    monkeypatch.setattr(search_index._Plan, "count_statements", spy)
     found, result = search_ids(root, "網")
     assert seen == ["uni"]
     assert [h.article for h in result.hits] == ["2023-02-002", "2023-02-001", "2023-01-001", "2023-01-002"]
