@@ -508,3 +508,33 @@ def test_count_beside_not_begun_is_counted_here(tmp_path: Path, monkeypatch: pyt
     assert opened.wait(5)
     time.sleep(0.2)
     assert counted == [threading.main_thread().name]
+
+
+def test_search_runs_without_the_cyclic_collector_and_gives_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from test_search import search_ids
+
+    from ecdigest import search_index
+
+    root = tmp_path / "a"
+    _count_archive(root, 2)
+    seen: list[bool] = []
+    real = search_index.open_index
+
+    def spy(place: str) -> Any:
+        seen.append(gc.isenabled())
+        return real(place)
+
+    monkeypatch.setattr(search_index, "open_index", spy)
+    assert gc.isenabled()
+    assert search_ids(root, "直播")[1].total == 6
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        search_ids(root, "直播")
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
