@@ -822,10 +822,67 @@ def _ready(store: Store, place: str, root: str, files: Files, stamp: str) -> sql
     return _ready_locked(store, place, root, _scanned(files), stamp)
 
 
-def open_store(store: Store, root: str) -> tuple[sqlite3.Connection, str]:
-    """The store of the archive at `root`, up to date, in a read transaction; and its place."""
+class Unchecked:
+    """A store opened while the archive is still being scanned (`open_unchecked`): its
+    answers hold only if `fresh()` says, once the scan is done, that no file changed."""
+
+    __slots__ = ("conn", "files", "place", "stamp")
+
+    def __init__(self, conn: sqlite3.Connection | None, place: str, files: ScanInThread, stamp: str) -> None:
+        self.conn = conn
+        self.place = place
+        self.files = files
+        self.stamp = stamp
+
+    def fresh(self) -> bool:
+        """Whether the store as this read transaction sees it is the archive as scanned: the
+        one invalidation rule (`changes`), asked in the transaction the answers came from."""
+        if self.conn is None:
+            return False
+        try:
+            return not changes(self.conn, self.files, self.stamp)
+        except sqlite_driver().DatabaseError:
+            return False
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def open_unchecked(store: Store, root: str) -> Unchecked:
+    """The store at its usual place in a read transaction, without waiting for the scan
+    of the archive (it runs in a thread): the caller answers from it meanwhile and keeps
+    the answer only if `fresh()`; else it opens the store the usual way (`open_store` with
+    this scan: the same moment of the archive). `conn` is None when the store is missing
+    or of another version."""
     stamp = settings_stamp(root)
-    files: Files = ScanInThread(root) if store.scan_in_thread else scan(root)
+    files = ScanInThread(root)
+    place = local_place(root, store.name)
+    if os.path.isfile(place):
+        sqlite3 = sqlite_driver()
+        try:
+            conn = connect(place)
+        except sqlite3.Error:
+            return Unchecked(None, place, files, stamp)
+        try:
+            _begin_reading(conn)
+            if _is_current(store, conn, root, place):
+                return Unchecked(conn, place, files, stamp)
+        except sqlite3.DatabaseError:
+            pass
+        conn.close()
+    return Unchecked(None, place, files, stamp)
+
+
+def open_store(
+    store: Store, root: str, *, files: Files | None = None, stamp: str | None = None
+) -> tuple[sqlite3.Connection, str]:
+    """The store of the archive at `root`, up to date, in a read transaction; and its place.
+    `files` and `stamp`: the archive as already scanned (see `open_unchecked`)."""
+    stamp = settings_stamp(root) if stamp is None else stamp
+    if files is None:
+        files = ScanInThread(root) if store.scan_in_thread else scan(root)
     last: Unusable | None = None
     for place in places(root, store.name):
         try:

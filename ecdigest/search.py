@@ -241,23 +241,28 @@ def search(root: str, options: SearchOptions) -> SearchResult:
 
 
 def _search(root: str, options: SearchOptions) -> SearchResult:
+    """The answer from the index as it is, while the archive is scanned in a thread (the
+    scan's 1,000 stats and the query overlap), kept only if the scan then shows the index
+    was up to date (a file changed: the index is brought up to date and asked again, as
+    is any error met before the scan said the index was current)."""
     from . import search_index
     from .derived import Corrupt, discard
 
-    for attempt in (1, 2):
-        index = search_index.open_index(root)
+    index, early = search_index.open_unchecked(root)
+    if index is not None:
         try:
-            filters = _resolve_filters(index, options)
-            rows, total = index.query(
-                options.query,
-                within=options.within,
-                sort=options.sort,
-                limit=options.limit,
-                scores=options.scores,
-                **filters,
-            )
-            hits = [_hit(row, options) for row in rows]
-            return SearchResult(hits, total, index.warnings())
+            result = _answer(index, options)
+        except Exception:
+            result = None  # asked again below, from an index known to be up to date
+        try:
+            if result is not None and early.fresh():
+                return result
+        finally:
+            early.close()
+    for attempt in (1, 2):
+        index = search_index.open_index(root, early if attempt == 1 else None)
+        try:
+            return _answer(index, options)
         except Corrupt as exc:
             # Damaged on disk (a crash, a bad copy): the index is a cache, so rebuild it once.
             if attempt == 2:
@@ -266,6 +271,20 @@ def _search(root: str, options: SearchOptions) -> SearchResult:
         finally:
             index.close()
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _answer(index: Any, options: SearchOptions) -> SearchResult:
+    filters = _resolve_filters(index, options)
+    rows, total = index.query(
+        options.query,
+        within=options.within,
+        sort=options.sort,
+        limit=options.limit,
+        scores=options.scores,
+        **filters,
+    )
+    hits = [_hit(row, options) for row in rows]
+    return SearchResult(hits, total, index.warnings())
 
 
 def _resolve_filters(index: Any, options: SearchOptions) -> dict[str, Any]:

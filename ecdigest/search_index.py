@@ -66,6 +66,7 @@ import sys
 import unicodedata
 
 from .derived import MEMORY, Corrupt, Store, StoreWriter, connect, is_corrupt, open_store
+from .derived import open_unchecked as derived_open_unchecked
 from .query import key as fold
 
 # `typing` costs milliseconds to import and this module is on every search's start-up path.
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .archive import Archive
+    from .derived import Unchecked
     from .query import Query
 
 SCHEMA_VERSION = 6
@@ -719,10 +721,20 @@ def _documents(title: str, body: str) -> tuple[str, str, str, str]:
     return bigrams(body), bigrams(title), characters(title, body), characters(title)
 
 
-def open_index(root: str) -> Index:
-    """The index of the archive at `root`, up to date, in a read transaction."""
-    conn, place = open_store(STORE, root)
+def open_index(root: str, early: Unchecked | None = None) -> Index:
+    """The index of the archive at `root`, up to date, in a read transaction (`early`: the
+    archive as an earlier `open_unchecked` scanned it)."""
+    if early is None:
+        conn, place = open_store(STORE, root)
+    else:
+        conn, place = open_store(STORE, root, files=early.files, stamp=early.stamp)
     return Index(conn, place)
+
+
+def open_unchecked(root: str) -> tuple[Index | None, Unchecked]:
+    """The index as it is, before the archive's scan is done (`derived.open_unchecked`)."""
+    early = derived_open_unchecked(STORE, root)
+    return (None if early.conn is None else Index(early.conn, early.place)), early
 
 
 def _read_issue(archive: Archive, path: Path, data: bytes | None) -> tuple[Any, str | None]:

@@ -292,6 +292,18 @@ def _count_archive(root: Path, issues: int) -> None:
             [{"title": f"直播{k}", "body": "跨境电商" if k % 2 else "网店"} for k in range(3)],
             date=dt.date(2023, n + 1, 1),
         )
+    _age(root)
+
+
+def _age(root: Path) -> None:
+    """Files as an archive has them: not written in the last seconds (racily clean files are
+    read again by every search)."""
+    import os
+    import time
+
+    old = time.time() - 3600
+    for path in root.rglob("*.toml"):
+        os.utime(path, (old, old))
 
 
 def _counted_in_thread(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
@@ -522,13 +534,13 @@ def test_search_runs_without_the_cyclic_collector_and_gives_it_back(
     root = tmp_path / "a"
     _count_archive(root, 2)
     seen: list[bool] = []
-    real = search_index.open_index
+    real = search_index.open_unchecked
 
     def spy(place: str) -> Any:
         seen.append(gc.isenabled())
         return real(place)
 
-    monkeypatch.setattr(search_index, "open_index", spy)
+    monkeypatch.setattr(search_index, "open_unchecked", spy)
     assert gc.isenabled()
     assert search_ids(root, "直播")[1].total == 6
     assert seen == [False] and gc.isenabled()
@@ -538,3 +550,120 @@ def test_search_runs_without_the_cyclic_collector_and_gives_it_back(
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+# --------------------------------------------------------------------------- search: answering while the scan runs
+
+
+def _answers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Spy: 'early' for each answer from the index before the scan was done, 'checked' for
+    each from an index known to be up to date."""
+    from ecdigest import search, search_index
+
+    seen: list[str] = []
+    real_answer = search._answer
+    real_open = search_index.open_index
+
+    def answer(index: Any, options: Any) -> Any:
+        seen.append("checked" if getattr(index, "checked", False) else "early")
+        return real_answer(index, options)
+
+    def open_index(root: str, early: Any = None) -> Any:
+        index = real_open(root, early)
+        index.checked = True
+        return index
+
+    monkeypatch.setattr(search, "_answer", answer)
+    monkeypatch.setattr(search_index, "open_index", open_index)
+    monkeypatch.setattr(search_index.Index, "checked", False, raising=False)
+    return seen
+
+
+def test_an_up_to_date_index_answers_while_the_scan_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_search import search_ids
+
+    root = tmp_path / "a"
+    _count_archive(root, 3)
+    search_ids(root, "直播")  # the index, built
+    seen = _answers(monkeypatch)
+    found, result = search_ids(root, "直播")
+    assert seen == ["early"] and result.total == len(found) == 9
+
+
+def test_an_edit_the_scan_finds_is_answered_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file edited in place since the last search: the early answer is thrown away, the
+    index brought up to date, and asked again; so is an error that only the stale index gave
+    (a section the edit brought)."""
+    import os
+
+    from test_search import search_ids, write_issue
+
+    root = tmp_path / "a"
+    _count_archive(root, 2)
+    search_ids(root, "直播")
+    path = write_issue(
+        root,
+        "2023-01",
+        [{"title": "直播新规", "body": "直播", "section": "政策法规"}],
+        date=dt.date(2023, 1, 1),
+    )
+    os.utime(path, (1_000_000_000, 1_000_000_000))
+    seen = _answers(monkeypatch)
+    found, result = search_ids(root, "直播", sections=["政策法规"])
+    assert seen == ["early", "checked"]
+    assert found == {("2023-01", "2023-01-001")}
+    seen.clear()
+    found, result = search_ids(root, "直播", sections=["政策法规"])
+    assert seen == ["early"] and result.total == 1
+
+
+def test_an_error_of_an_up_to_date_index_is_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_search import search_ids
+
+    from ecdigest.errors import UsageError
+
+    root = tmp_path / "a"
+    _count_archive(root, 2)
+    search_ids(root, "直播")
+    seen = _answers(monkeypatch)
+    with pytest.raises(UsageError, match="unknown section '无此栏目'"):
+        search_ids(root, "直播", sections=["无此栏目"])
+    assert seen == ["early", "checked"]  # asked again from an index known to be current
+
+
+def test_random_edits_answer_as_a_fresh_index(tmp_path: Path) -> None:
+    """Edits, deletions and new files, each aged to another old mtime, between searches:
+    every answer (early or not) is the answer of an index built afresh from the files."""
+    import os
+    import shutil
+
+    from test_search import search_ids, write_issue
+
+    rng = random.Random(18)
+    root = tmp_path / "a"
+    _count_archive(root, 3)
+    words = ["直播", "网店", "跨境电商", "政策"]
+    for step in range(24):
+        name = f"2023-{rng.randint(1, 5):02d}"
+        path = root / "2023" / f"{name}.toml"
+        if rng.random() < 0.2 and path.exists():
+            path.unlink()
+        else:
+            articles = [
+                {"title": rng.choice(words) + str(k), "body": "".join(rng.choices(words, k=3))}
+                for k in range(rng.randint(1, 4))
+            ]
+            path = write_issue(root, name, articles, date=dt.date(2023, int(name[-2:]), 1))
+            stamp = 1_000_000_000 + step * 7
+            os.utime(path, (stamp, stamp))
+        term = rng.choice(words)
+        found, result = search_ids(root, term)
+        fresh = tmp_path / f"fresh{step}"
+        shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".ecdigest"))
+        expected, reference = search_ids(fresh, term)
+        assert (found, result.total) == (expected, reference.total), step
+        shutil.rmtree(fresh)
