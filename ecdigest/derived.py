@@ -188,6 +188,16 @@ def archive_root(option: str | None) -> str:
     return resolve(option)
 
 
+def is_archive(root: str) -> bool:
+    """Whether `root` holds ecdigest.toml as a file (one stat)."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(os.path.join(root, SETTINGS_FILE)).st_mode)
+    except OSError:
+        return False
+
+
 def settings_stamp(root: str) -> str:
     """`size:mtime` of the archive's ecdigest.toml; the one error every command gives when
     `root` is not an archive."""
@@ -245,8 +255,17 @@ def sqlite_driver() -> Any:
     return driver
 
 
-def connect(place: str, busy_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
-    conn: sqlite3.Connection = sqlite_driver().connect(place, isolation_level=None, check_same_thread=False)
+def connect(place: str, busy_ms: int = BUSY_TIMEOUT_MS, *, read_only: bool = False) -> sqlite3.Connection:
+    """`read_only`: never creates the file (a reader that comes late must not leave an
+    empty database where a store was deleted), never writes to it."""
+    driver = sqlite_driver()
+    if read_only:
+        uri = "file:" + place.replace("%", "%25").replace("?", "%3f").replace("#", "%23") + "?mode=ro"
+        conn: sqlite3.Connection = driver.connect(
+            uri, isolation_level=None, check_same_thread=False, uri=True
+        )
+    else:
+        conn = driver.connect(place, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
     return conn
 
@@ -850,14 +869,14 @@ class Unchecked:
             self.conn = None
 
 
-def open_unchecked(store: Store, root: str) -> Unchecked:
+def open_unchecked(store: Store, root: str, files: ScanInThread | None = None) -> Unchecked:
     """The store at its usual place in a read transaction, without waiting for the scan
     of the archive (it runs in a thread): the caller answers from it meanwhile and keeps
     the answer only if `fresh()`; else it opens the store the usual way (`open_store` with
     this scan: the same moment of the archive). `conn` is None when the store is missing
-    or of another version."""
+    or of another version. `files`: a scan of `root` the caller started earlier."""
     stamp = settings_stamp(root)
-    files = ScanInThread(root)
+    files = ScanInThread(root) if files is None else files
     place = local_place(root, store.name)
     if os.path.isfile(place):
         sqlite3 = sqlite_driver()

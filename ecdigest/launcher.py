@@ -330,9 +330,13 @@ def run_search(
     archive_option: str | None, words: Sequence[str], values: dict[str, Any], *, color: bool
 ) -> None:
     """Run `ecdigest search` with parsed values: warnings on stderr, hits on stdout."""
+    from .derived import ScanInThread, archive_root, is_archive
+
+    root = archive_root(archive_option)
+    # The archive's stats start now, beside loading the search modules (search.py).
+    scanning = ScanInThread(root) if is_archive(root) else None
     from .search import (
         SearchOptions,
-        archive_root,
         parse_query,
         render_json,
         render_rich,
@@ -364,7 +368,7 @@ def run_search(
         sort=values.get("sort") or "relevance",
         scores=values.get("format") == "json",
     )
-    result = search(archive_root(archive_option), options)
+    result = search(root, options, scanning=scanning)
     from .terminal import printable
 
     for warning in result.warnings:

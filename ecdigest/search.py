@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any
 
+    from .derived import ScanInThread
     from .errors import EcdigestError
 
 WITHIN = ("title", "body", "all")
@@ -223,8 +224,9 @@ class SearchResult:
 # --------------------------------------------------------------------------- running a search
 
 
-def search(root: str, options: SearchOptions) -> SearchResult:
-    """Bring the archive's index up to date and answer `options` from it.
+def search(root: str, options: SearchOptions, *, scanning: ScanInThread | None = None) -> SearchResult:
+    """Bring the archive's index up to date and answer `options` from it (`scanning`: a
+    scan of `root` the caller started, `derived.ScanInThread`).
 
     Without the cyclic garbage collector while it runs: a search makes no cycles worth
     collecting, and the thousands of objects it makes (the archive's scan, the index's
@@ -234,13 +236,13 @@ def search(root: str, options: SearchOptions) -> SearchResult:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _search(root, options)
+        return _search(root, options, scanning)
     finally:
         if enabled:
             gc.enable()
 
 
-def _search(root: str, options: SearchOptions) -> SearchResult:
+def _search(root: str, options: SearchOptions, scanning: ScanInThread | None) -> SearchResult:
     """The answer from the index as it is, while the archive is scanned in a thread (the
     scan's 1,000 stats and the query overlap), kept only if the scan then shows the index
     was up to date (a file changed: the index is brought up to date and asked again, as
@@ -248,7 +250,7 @@ def _search(root: str, options: SearchOptions) -> SearchResult:
     from . import search_index
     from .derived import Corrupt, discard
 
-    index, early = search_index.open_unchecked(root)
+    index, early = search_index.open_unchecked(root, scanning)
     if index is not None:
         try:
             result = _answer(index, options)

@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .archive import Archive
-    from .derived import Unchecked
+    from .derived import ScanInThread, Unchecked
     from .query import Query
 
 SCHEMA_VERSION = 6
@@ -586,7 +586,7 @@ class Count:
 
     def _count_beside(self, place: str, state: tuple[Any, ...], done: Any) -> None:
         try:
-            other = connect(place, busy_ms=0)
+            other = connect(place, busy_ms=0, read_only=True)
             try:
                 other.execute("BEGIN")
                 if other.execute(_STATE).fetchone() == state and self._claim.acquire(False):
@@ -731,9 +731,9 @@ def open_index(root: str, early: Unchecked | None = None) -> Index:
     return Index(conn, place)
 
 
-def open_unchecked(root: str) -> tuple[Index | None, Unchecked]:
+def open_unchecked(root: str, files: ScanInThread | None = None) -> tuple[Index | None, Unchecked]:
     """The index as it is, before the archive's scan is done (`derived.open_unchecked`)."""
-    early = derived_open_unchecked(STORE, root)
+    early = derived_open_unchecked(STORE, root, files)
     return (None if early.conn is None else Index(early.conn, early.place)), early
 
 

@@ -501,9 +501,9 @@ def test_count_beside_not_begun_is_counted_here(tmp_path: Path, monkeypatch: pyt
     counted: list[str] = []
     real_count = search_index._count
 
-    def slow_connect(place: str, busy_ms: int = 0) -> Any:
+    def slow_connect(place: str, busy_ms: int = 0, read_only: bool = False) -> Any:
         time.sleep(0.5)
-        conn = real_connect(place, busy_ms=busy_ms)
+        conn = real_connect(place, busy_ms=busy_ms, read_only=read_only)
         opened.set()
         return conn
 
@@ -536,9 +536,9 @@ def test_search_runs_without_the_cyclic_collector_and_gives_it_back(
     seen: list[bool] = []
     real = search_index.open_unchecked
 
-    def spy(place: str) -> Any:
+    def spy(place: str, files: Any = None) -> Any:
         seen.append(gc.isenabled())
-        return real(place)
+        return real(place, files)
 
     monkeypatch.setattr(search_index, "open_unchecked", spy)
     assert gc.isenabled()
@@ -667,3 +667,25 @@ def test_random_edits_answer_as_a_fresh_index(tmp_path: Path) -> None:
         expected, reference = search_ids(fresh, term)
         assert (found, result.total) == (expected, reference.total), step
         shutil.rmtree(fresh)
+
+
+@pytest.mark.parametrize("name", ["search.sqlite3", "odd?name#%.sqlite3"])
+def test_the_count_beside_never_creates_a_database(tmp_path: Path, name: str) -> None:
+    """A thread that comes late (its search is over, the index deleted) must not leave an
+    empty database behind: it opens the index read-only, and only an existing file."""
+    import sqlite3
+
+    from ecdigest import derived
+
+    place = str(tmp_path / name)
+    with pytest.raises(sqlite3.OperationalError):
+        derived.connect(place, read_only=True).execute("SELECT 1 FROM sqlite_master").fetchall()
+    assert not (tmp_path / name).exists()
+    writer = derived.connect(place)
+    writer.execute("CREATE TABLE t(x)")
+    writer.close()
+    reader = derived.connect(place, read_only=True)
+    assert reader.execute("SELECT name FROM sqlite_master").fetchall() == [("t",)]
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.execute("INSERT INTO t VALUES (1)")
+    reader.close()
