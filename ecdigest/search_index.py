@@ -376,6 +376,7 @@ class _Plan:
         self.low, self.high = low, high
         char = single_character(query, within)
         self.char = char
+        self.newest_from = 1  # the first id of the newest matches (split)
         self.table = "bi"
         self.q = self.bi_q
         if char is not None:
@@ -488,6 +489,7 @@ class _Plan:
     def split(self, key: str) -> tuple[list[_Arm], list[_Arm]]:
         """(arms of the matches dated at or after `key`, arms of the older ones)."""
         first = self._first_from(self.low, self.high, key)
+        self.newest_from = first
         newer = self.arms(low=first, loose=f" AND coalesce(a.date, '') >= {self._param(key)}")
         older = self.arms(high=first - 1, loose=f" AND coalesce(a.date, '') < {self._param(key)}")
         return newer, older
@@ -535,8 +537,13 @@ class _Plan:
         if self.table == "bi":
             page = [(i, -s) for i, s in self.select(ranked_arms, _BM25, f"s, {self._ORDER}", limit)]
         else:
-            # One character in more than RANK_LIMIT articles: titles that have it first.
-            titled = f"(id IN (SELECT rowid FROM uni_t WHERE uni_t MATCH :q)) DESC, {self._ORDER}"
+            # One character in more than RANK_LIMIT articles: titles that have it first. The
+            # ranked ids are all at or above the first of the newest (ordered ones from it,
+            # loose ones above every ordered one): the titles' list is read from there.
+            titled = (
+                f"(id IN (SELECT rowid FROM uni_t WHERE uni_t MATCH :q AND rowid >= {self.newest_from})) "
+                f"DESC, {self._ORDER}"
+            )
             page = [(i, 0.0) for i, _ in self.select(ranked_arms, "0", titled, limit)]
         if rest_arms and (limit == 0 or len(page) < limit):
             rest = self.select(rest_arms, "0", self._ORDER, limit - len(page) if limit else 0)

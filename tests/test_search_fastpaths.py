@@ -689,3 +689,61 @@ def test_the_count_beside_never_creates_a_database(tmp_path: Path, name: str) ->
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         reader.execute("INSERT INTO t VALUES (1)")
     reader.close()
+
+
+def test_titles_first_reads_the_titles_from_the_newest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-character term in more than RANK_LIMIT articles puts titles that have it first
+    among the newest; the titles' list read from the first of the newest gives the order the
+    whole list gives, with ids added out of date order (loose) among them."""
+    import os
+
+    from test_search import search_ids, write_issue
+
+    from ecdigest import search_index
+    from ecdigest.operations import init_archive
+
+    root = tmp_path / "a"
+    init_archive(root)
+    rng = random.Random(5)
+
+    def issue(month: int) -> None:
+        articles = [
+            {
+                "title": rng.choice(["网店", "直播", "网购新规", "其他"]),
+                "body": rng.choice(["网", "网络", "x"]),
+            }
+            for _ in range(6)
+        ]
+        path = write_issue(root, f"2023-{month:02d}", articles, date=dt.date(2023, month, 1))
+        os.utime(path, (1_000_000_000 + month, 1_000_000_000 + month))
+
+    for month in (3, 6, 9, 12):
+        issue(month)
+    search_ids(root, "网")
+    for month in (1, 7, 10):  # older than the newest: numbered out of order
+        issue(month)
+    search_ids(root, "网")  # the update (RANK_LIMIT as shipped: no renumbering)
+    monkeypatch.setattr(search_index, "RANK_LIMIT", 7)
+    real_split = search_index._Plan.split
+
+    def whole_list(self: Any, key: str) -> Any:
+        found = real_split(self, key)
+        self.newest_from = 1
+        return found
+
+    orders = []
+    for bounded in (True, False):
+        if not bounded:
+            monkeypatch.setattr(search_index._Plan, "split", whole_list)
+        for within in ("all", "title"):
+            _, result = search_ids(root, "网", within=within)
+            orders.append([(h.issue, h.article) for h in result.hits])
+    assert orders[:2] == orders[2:]
+    ordered = int(
+        search_index.open_index(str(root))
+        .conn.execute("SELECT value FROM meta WHERE key = 'ordered'")
+        .fetchone()[0]
+    )
+    assert ordered < 42  # some rows were added out of order
