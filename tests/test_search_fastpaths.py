@@ -747,3 +747,24 @@ def test_titles_first_reads_the_titles_from_the_newest(
         .fetchone()[0]
     )
     assert ordered < 42  # some rows were added out of order
+
+
+def test_the_console_search_freezes_what_it_leaves_for_the_end(warm_archive: Path) -> None:
+    """The fast path's search ends its process: what is left is frozen (the collection
+    Python runs while ending skips it) after the output is written."""
+    code = PROBE.replace(
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)",
+        "import gc\nprint(json.dumps(gc.get_freeze_count()), file=sys.stderr)",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "--archive", str(warm_archive), "search", "跨境"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=cli_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.rstrip().endswith(("articles match", "article matches")) or "showing" in result.stdout
+    )
+    assert json.loads(result.stderr.strip().splitlines()[-1]) > 1000
