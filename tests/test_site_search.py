@@ -254,3 +254,19 @@ def test_the_collector_is_paused_while_a_batch_is_made_and_back_after(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@given(
+    st.lists(st.text(min_size=1, max_size=2), max_size=40),
+    st.sampled_from([1, 2, 256, 2048, 1 << 16]),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_shards_in_bulk_are_fnv1a_modulo_the_shard_count(grams: list[str], shards: int) -> None:
+    """`_shards` (the hash's low 16 bits from tables, in C loops) is FNV-1a over UTF-16
+    modulo the shard count for grams of one and two characters, mixed, astral characters
+    and lone surrogates included."""
+    from ecdigest.site.searchindex import _shards, fnv1a
+
+    assert _shards(grams, shards - 1) == [fnv1a(gram) % shards for gram in grams]
+    mixed = ["电", "电商", "\uffff\uffff", "a", "\ud800", "\u4e00\u0100"]
+    assert _shards(mixed, shards - 1) == [fnv1a(gram) % shards for gram in mixed]

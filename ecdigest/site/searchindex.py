@@ -56,13 +56,14 @@ import hashlib
 import itertools
 import json
 import os
+import sys
 import tempfile
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import add, itemgetter, sub
+from operator import add, and_, itemgetter, sub, xor
 from typing import Any
 
 from ..search import fold
@@ -80,6 +81,7 @@ _SURROGATES = 0xD800
 # A segment holds at most ~1.1 million documents (20,000 issues of 55): a gap is one code point.
 _FNV_OFFSET = 0x811C9DC5
 _FNV_PRIME = 0x01000193
+_UTF16 = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"  # native: read as unsigned shorts
 
 
 def key(text: str) -> str:
@@ -383,9 +385,10 @@ class SegmentBuilder:
                 ]
                 with _collector_paused():
                     grams, firsts, _, tails = _merge(blocks)
-                    for gram, head, tail in zip(grams, _heads(firsts), tails, strict=True):
-                        buckets.setdefault(_fnv1a_code_points(gram) % shards, {})[gram] = head + tail
-                    del grams, firsts, tails
+                    gaps = map(add, _heads(firsts), tails)
+                    for shard, gram, gap in zip(_shards(grams, shards - 1), grams, gaps, strict=True):
+                        buckets.setdefault(shard, {})[gram] = gap
+                    del grams, firsts, tails, gaps
                 for shard in range(group, shards, groups):
                     bucket = dict(sorted(buckets.get(shard, {}).items()))
                     yield f"{name}/p{shard}.js", _js("postings", name, shard, bucket)
@@ -528,6 +531,33 @@ def _partitions(grams: list[str], width: int) -> bytes:
     if width == 1:
         return lows.translate(_PT[0])
     return bytes(map(_PT[1].__getitem__, memoryview(lows).cast("H")))
+
+
+_FNV16: list[Any] = []  # made on first use: FNV-1a's low 16 bits after one code unit, and a step
+
+
+def _shards(grams: list[str], mask: int) -> list[int]:
+    """`_fnv1a_code_points(gram) & mask` of every gram (of one or two characters; `mask` <
+    65536: a shard count's bits), in C loops where every character is in the Basic
+    Multilingual Plane: the hash's low 16 bits depend only on the code units' (a table for
+    the first unit, one for the multiplication after the second)."""
+    if not _FNV16:
+        from array import array
+
+        first = array("H", [((_FNV_OFFSET ^ unit) * _FNV_PRIME) & 0xFFFF for unit in range(1 << 16)])
+        step = array("H", [(value * _FNV_PRIME) & 0xFFFF for value in range(1 << 16)])
+        _FNV16.extend((first, step))
+    first, step = _FNV16
+    padded = "".join(map(str.ljust, grams, itertools.repeat(2), itertools.repeat("\0")))
+    data = padded.encode(_UTF16, "surrogatepass")
+    if len(padded) != 2 * len(grams) or len(data) != 4 * len(grams):
+        return [_fnv1a_code_points(gram) & mask for gram in grams]
+    units = memoryview(data).cast("H")
+    after_one = list(map(first.__getitem__, units[0::2]))
+    hashes = list(map(step.__getitem__, map(xor, after_one, units[1::2])))
+    for single in itertools.compress(range(len(grams)), map((1).__eq__, map(len, grams))):
+        hashes[single] = after_one[single]
+    return list(map(and_, hashes, itertools.repeat(mask)))
 
 
 def _js(call: str, *args: object) -> bytes:
