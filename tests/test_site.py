@@ -625,3 +625,18 @@ def test_the_kept_one_line_and_uri_answer_what_they_compute(text: str) -> None:
     for _ in range(2):
         assert common.one_line(text) == computed
         assert common.uri(text) == common.uri.__wrapped__(text)
+
+
+@given(
+    st.text(alphabet=st.sampled_from("电商直播 a\t\n\r\x00\x85\u2028\u3000\ud800\ufffe。，"), max_size=300)
+    | st.text(max_size=300)
+)
+@settings(max_examples=300, deadline=None)
+def test_a_paragraph_as_one_line_is_one_line_of_its_joined_lines(text: str) -> None:
+    """paragraph_text skips one_line's second clean and its cache: it answers
+    `one_line(join_lines(clean(paragraph)))` for any text (line breaks between Chinese
+    characters and others, CR, controls, surrogates, noncharacters, long and short)."""
+    from ecdigest.export import common
+    from ecdigest.textwrap_cjk import join_lines
+
+    assert common.paragraph_text(text) == common.one_line(join_lines(common.clean(text)))

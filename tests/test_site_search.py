@@ -199,3 +199,74 @@ def test_gaps_past_the_surrogates_and_the_partition_of_every_gram(monkeypatch: p
             for _ in range(rnd.randint(1, 2))
         )
         assert _partition(gram) == fnv1a(gram) % 256, gram
+
+
+@given(
+    st.lists(st.text(min_size=1, max_size=1), max_size=40),
+    st.lists(st.text(min_size=2, max_size=2), max_size=40),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_partitions_in_bulk_are_each_grams_partition(chars: list[str], pairs: list[str]) -> None:
+    """`_partitions` (tables of UTF-16 low bytes, in C loops) answers `_partition` for
+    every gram: any character, astral ones and lone surrogates included (one gram at a
+    time then)."""
+    from ecdigest.site.searchindex import _partition, _partitions
+
+    assert list(_partitions(chars, 1)) == [_partition(gram) for gram in chars]
+    assert list(_partitions(pairs, 2)) == [_partition(gram) for gram in pairs]
+    common = ["电", "商", "a", "\u4e00", "\uff21", "\ud800"]
+    assert list(_partitions(common, 1)) == [fnv % 256 for fnv in map(_fnv, common)]
+    two = ["电商", "a\u4e00", "\u4e00\u0100", "\ud800b"]
+    assert list(_partitions(two, 2)) == [fnv % 256 for fnv in map(_fnv, two)]
+
+
+def _fnv(text: str) -> int:
+    from ecdigest.site.searchindex import fnv1a
+
+    return fnv1a(text)
+
+
+def test_the_collector_is_paused_while_a_batch_is_made_and_back_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The postings are made with the garbage collector off (its walks of the batch's lists
+    were a quarter of the index's time); it is on again after, and stays off for a caller
+    that had turned it off."""
+    import gc
+
+    from ecdigest.site import searchindex
+
+    seen: list[bool] = []
+    real = searchindex._partitions
+
+    def watching(grams: list[str], width: int) -> bytes:
+        seen.append(gc.isenabled())
+        return real(grams, width)
+
+    monkeypatch.setattr(searchindex, "_partitions", watching)
+    texts = _random_texts(random.Random(9), "电商直播 ab", count=30, body=30)
+    assert gc.isenabled()
+    first = _build(texts, [11], monkeypatch)
+    assert seen and not any(seen) and gc.isenabled()
+    gc.disable()
+    try:
+        assert _build(texts, [11], monkeypatch) == first
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@given(
+    st.lists(st.text(min_size=1, max_size=2), max_size=40),
+    st.sampled_from([1, 2, 256, 2048, 1 << 16]),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_shards_in_bulk_are_fnv1a_modulo_the_shard_count(grams: list[str], shards: int) -> None:
+    """`_shards` (the hash's low 16 bits from tables, in C loops) is FNV-1a over UTF-16
+    modulo the shard count for grams of one and two characters, mixed, astral characters
+    and lone surrogates included."""
+    from ecdigest.site.searchindex import _shards, fnv1a
+
+    assert _shards(grams, shards - 1) == [fnv1a(gram) % shards for gram in grams]
+    mixed = ["电", "电商", "\uffff\uffff", "a", "\ud800", "\u4e00\u0100"]
+    assert _shards(mixed, shards - 1) == [fnv1a(gram) % shards for gram in mixed]

@@ -70,8 +70,13 @@ def _one_line_short(text: str) -> str:
 
 def paragraph_text(paragraph: str) -> str:
     """A paragraph as one line: cleaned, hard line breaks joined (none between two
-    Chinese characters, one space elsewhere)."""
-    return one_line(join_lines(clean(paragraph)))
+    Chinese characters, one space elsewhere).
+
+    `one_line(join_lines(clean(paragraph)))` without its second `clean` (joining lines
+    adds nothing it would remove) and outside `one_line`'s cache: a paragraph is read once
+    per build, and ~100,000 of them in a worker of a cold build pushed the titles and
+    sections, asked for again and again, out of it."""
+    return _BLANKS.sub(" ", join_lines(clean(paragraph))).strip()
 
 
 def paragraphs(article: Article) -> list[str]:

@@ -165,7 +165,7 @@ class Writer:
             self.unchanged.append(name)
             current = info
         else:
-            current = self._write(name, path, data)
+            current = self._write(name, path, data, existed=info is not None)
             self.written.append(name)
         record = Record(key, digest_bytes(data), current.st_size, current.st_mtime_ns, family, sitemap)
         self.manifest.files[name] = self.records[name] = record
@@ -192,9 +192,10 @@ class Writer:
         """`name` is fresh: counted as unchanged."""
         self.unchanged.append(name)
 
-    def _write(self, name: str, path: Path, data: bytes) -> os.stat_result:
+    def _write(self, name: str, path: Path, data: bytes, *, existed: bool) -> os.stat_result:
         """Write atomically; the folder is checked (inside the output folder) and swept of
-        dead writers' temporary files the first time this build writes into it."""
+        dead writers' temporary files the first time this build writes into it. `existed`:
+        the caller's stat found a file there (said in an error; not a second stat per file)."""
         from ..fileio import _describe, sweep_temp_files, temp_path
 
         folder = path.parent
@@ -207,7 +208,6 @@ class Writer:
                 raise WriteError(f"cannot create the folder: {_describe(exc)}", path=folder) from None
             sweep_temp_files(folder)
             self._swept.add(folder)
-        existed = path.exists()
         tmp = temp_path(path)
         try:
             with open(tmp, "xb") as handle:
