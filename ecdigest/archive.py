@@ -12,7 +12,6 @@ import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from .codec import (
@@ -29,9 +28,13 @@ from .model import Issue, Newsletter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from dataclasses import dataclass as record
+
     from .catalog import Catalog, IssueEntry
     from .fasttoml import Lines
     from .history import Change
+else:  # `dataclasses` costs ~7 ms of start-up: records.py makes the same classes without it
+    from .records import record
 
 ENV_VAR = "ECDIGEST_ARCHIVE"
 DEFAULT_DIR = "issues"
@@ -53,7 +56,7 @@ def resolve_root(option: str | Path | None = None) -> Path:
     return Path(archive_root(option))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IssueFile:
     """An issue and the file it was read from."""
 
@@ -61,7 +64,7 @@ class IssueFile:
     issue: Issue
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LoadResult:
     """What a lenient read of one file found: the issue (if it parsed) and its problems."""
 
