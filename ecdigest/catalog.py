@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from .derived import Store, StoreWriter, discard, is_corrupt, open_store
+from .derived import Store, StoreWriter, discard, is_corrupt, open_store, sqlite_driver
 
 # `typing` costs milliseconds to import and `list` runs through this module.
 TYPE_CHECKING = False
@@ -364,7 +364,7 @@ class Catalog:
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Run a query; a damaged catalog is discarded, rebuilt and asked again, once."""
-        import sqlite3
+        sqlite3 = sqlite_driver()  # not the package: its import is ~0.5 ms of show's start
 
         for attempt in (1, 2):
             assert self._conn is not None, "the catalog is closed"

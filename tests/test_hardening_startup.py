@@ -175,3 +175,12 @@ def test_list_loads_no_typing(archive: Path) -> None:
     nothing it imports needs typing (~2 ms of its start-up): ecdigest's own modules import
     it for type checking only."""
     assert "typing" not in loaded_by("--archive", str(archive), "list")
+
+
+def test_show_loads_no_dataclasses_toml_parser_or_typing(archive: Path) -> None:
+    """`show ISSUE` makes the model's classes without the dataclasses module (records.py:
+    it imports inspect, ~7 ms), reads a plain ecdigest.toml without tomllib (fasttoml.py;
+    tomllib imports typing) and asks the catalog through `_sqlite3`, not the package."""
+    loaded = loaded_by("--archive", str(archive), "show", "2023-06")
+    assert "ecdigest" in loaded
+    assert not loaded & {"dataclasses", "inspect", "tomllib", "typing", "sqlite3"}, sorted(loaded)
