@@ -92,6 +92,7 @@ from typing import TYPE_CHECKING, Any
 from .catalog import MIN_NEAR, body_digest, title_key, title_pairs
 from .codec import FieldProblem, KeyLines
 from .errors import InputError, NotFoundError
+from .lazyre import lazy  # the text rules' patterns compile on first use (add never runs them)
 from .model import Article, Issue, Newsletter
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ _CN_LEFT = f"[{_HAN}”’》」』）】]"
 _CN_RIGHT = f"[{_HAN}“‘《「『（【]"
 _FULL = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
 _SPACE = "[ \\t\u3000\u00a0]"
-_URL = re.compile(r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef“”‘’《》]+|www\.[A-Za-z0-9.-]+[^\s]*")
+_URL = lazy(r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef“”‘’《》]+|www\.[A-Za-z0-9.-]+[^\s]*")
 
 
 @dataclass(frozen=True)
@@ -385,12 +386,12 @@ def copyedit_findings(text: str, limit: int | None = None) -> CopyEdit:
 
 # --------------------------------------------------------------------------- residue
 
-_PAGE_NUMBER = re.compile(
+_PAGE_NUMBER = lazy(
     r"^(?:[-—–~]?\s*\d{1,3}\s*[-—–~]?|第\s*\d{1,3}\s*页(?:\s*[/／共]\s*\d{1,3}\s*页?)?"
     r"|\d{1,3}\s*/\s*\d{1,3}|(?:page|p\.)\s*\d{1,3}(?:\s*(?:/|of)\s*\d{1,3})?)$",
     re.IGNORECASE,
 )
-_ATTRIBUTION_TAIL = re.compile(
+_ATTRIBUTION_TAIL = lazy(
     r"来\s*源\s*[:：].{0,80}?\d{4}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2})\s*$"
 )
 
