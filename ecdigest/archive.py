@@ -400,25 +400,18 @@ class Archive:
         opened = catalog
         for attempt in (1, 2):
             with self._catalog_or(opened) as catalog:
-                entries = catalog.issues()
-            for entry in entries:
-                if not entry.readable:  # it could hold anything, the newest issue too
-                    assert entry.error is not None
-                    raise entry.error
-            chosen = None
-            for entry in reversed(entries):
-                if status is not None and entry.status != status:
-                    continue
-                if entry.error is not None:
-                    raise entry.error
-                chosen = entry
-                break
+                unreadable, chosen = catalog.latest(status)
+                same = catalog.issue_files(chosen.id or "") if chosen is not None else []
+            if unreadable is not None:  # it could hold anything, the newest issue too
+                assert unreadable.error is not None
+                raise unreadable.error
             if chosen is None:
                 what = f"{status} issue" if status else "issue"
                 raise NotFoundError(f"no {what} in {self.root}", hint="create one with `ecdigest new`")
-            same = sorted(e.path for e in entries if e.id == chosen.id)
-            if len(same) > 1:
-                raise duplicate_id_error(chosen.id or "", same[0], same[1])
+            if chosen.error is not None:
+                raise chosen.error
+            if len(same) > 1:  # in path order, as issue_files gives them
+                raise duplicate_id_error(chosen.id or "", same[0].path, same[1].path)
             item = self.read(chosen.path)
             if (item.issue.id, item.issue.date, item.issue.status) == (chosen.id, chosen.date, chosen.status):
                 return item

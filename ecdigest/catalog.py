@@ -409,6 +409,27 @@ class Catalog:
         entries.sort(key=IssueEntry.order)
         return entries
 
+    def latest(self, status: str | None = None) -> tuple[IssueEntry | None, IssueEntry | None]:
+        """What `Archive.latest` needs of `issues()`, without an entry for every file: the
+        first file that cannot be read at all (in `issues()` order: such files sort by path)
+        and the newest issue of `status` (of any when None), each None when there is none."""
+        unreadable = self._issue_files("i.id IS NULL", ())
+        if unreadable:
+            return unreadable[0], None
+        where, params = ("WHERE i.status = ?", (status,)) if status is not None else ("", ())
+        best: tuple[str, str, tuple[str, ...]] | None = None
+        chosen = None
+        for file_id, path, date, issue_id in self._rows(
+            f"SELECT i.file, f.path, i.date, i.id FROM issues i JOIN files f ON f.id = i.file {where}", params
+        ):
+            key = (date or "", issue_id or "", tuple(os.fsdecode(path).split("/")))  # IssueEntry.order
+            if best is None or key > best:
+                best, chosen = key, file_id
+        if chosen is None:
+            return None, None
+        (entry,) = self._issue_files("i.file = ?", (chosen,))
+        return None, entry
+
     def issue_files(self, issue_id: str) -> list[IssueEntry]:
         """The files whose issue has this id (more than one: a duplicate id), in path order."""
         return self._issue_files("i.id = ?", (issue_id,))
