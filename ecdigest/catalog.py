@@ -118,11 +118,9 @@ CREATE TABLE title_pair_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHO
 def body_digest(body: str) -> str:
     """A digest of an article's text that ignores how it is wrapped and spaced: two
     articles with the same digest have the same words (`add`'s duplicate warning)."""
-    import hashlib
+    from .derived import blake2b_hex
 
-    return hashlib.blake2b(
-        " ".join(body.split()).encode("utf-8", "surrogatepass"), digest_size=16
-    ).hexdigest()
+    return blake2b_hex(" ".join(body.split()).encode("utf-8", "surrogatepass"), 16)
 
 
 def title_key(title: str) -> str:
