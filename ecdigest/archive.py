@@ -604,9 +604,8 @@ def _issue_order(item: IssueFile) -> tuple[str, str]:
 def check_round_trip(issue: Issue, text: str, path: Path) -> None:
     """Refuse (WriteError, nothing written) a text the reader would reject or read back as
     another issue: the last check before any issue file is renamed into place."""
-    from dataclasses import replace
-
     from .model import article_number
+    from .records import replace
 
     try:
         decoded, problems = decode_issue(parse_toml(text, path), text)

@@ -169,11 +169,10 @@ class Issue:
         return {name: len(group) for name, group in self.by_section(sections)}
 
     def with_article(self, article: Article, number: int) -> Issue:
-        return Issue(
-            id=self.id,
-            title=self.title,
-            date=self.date,
-            status=self.status,
+        from .records import replace
+
+        return replace(
+            self,
             articles=(*self.articles, article),
             last_article_number=max(self.last_article_number, number),
         )

@@ -22,7 +22,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecdigest import archive, attribution, codec, counting, model, records, urls
+from ecdigest import (
+    archive,
+    attribution,
+    codec,
+    counting,
+    guards,
+    history,
+    model,
+    operations,
+    records,
+    urls,
+    validate,
+)
 from ecdigest.records import record
 
 CLASSES: list[type[Any]] = [
@@ -36,22 +48,68 @@ CLASSES: list[type[Any]] = [
     counting.Count,
     urls.Cleaning,
     attribution.Attribution,
+    operations.ArticleDraft,
+    history.Repo,
+    history.Description,
+    history.Commit,
+    guards.Reach,
+    validate.Problem,
+    validate.Report,
+    validate.Edit,
+    validate._Rule,
+    validate.CopyEdit,
+    validate._Finding,
+    validate._Loaded,
+    validate.Change,
+    validate.FileFix,
 ]
+MADE = {
+    "__init__",
+    "__repr__",
+    "__eq__",
+    "__hash__",
+    "__setattr__",
+    "__delattr__",
+    "__getstate__",
+    "__setstate__",
+}
 
 
 def twin(cls: type[Any]) -> type[Any]:
-    """A real dataclass with the record's annotations, defaults and methods."""
+    """A real dataclass with the record's annotations, defaults and methods (the defaults
+    as the dataclasses module reads them from the record)."""
     frozen = cls.__hash__ is not None
+    slots = "__slots__" in vars(cls)
+    names = cls.__match_args__
     namespace = {
         name: value
         for name, value in vars(cls).items()
-        if name not in ("__dict__", "__weakref__", "__dataclass_fields__", "__dataclass_params__")
-        and name not in {"__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__"}
+        if name
+        not in ("__dict__", "__weakref__", "__slots__", "__dataclass_fields__", "__dataclass_params__")
+        and name not in MADE
+        and name not in names
         and name != "__match_args__"
     }
+    for f in dataclasses.fields(cls):
+        if f.default_factory is not dataclasses.MISSING:
+            namespace[f.name] = dataclasses.field(default_factory=f.default_factory)
+        elif f.default is not dataclasses.MISSING:
+            namespace[f.name] = f.default
     made = type(cls.__name__, (), namespace)
     made.__qualname__ = cls.__qualname__
-    return dataclasses.dataclass(frozen=frozen)(made)
+    return dataclasses.dataclass(frozen=frozen, slots=slots)(made)
+
+
+def state(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in type(obj).__match_args__}
+
+
+def signature(function: Any) -> list[tuple[str, Any, Any, str]]:
+    """A signature to compare: a default made by a factory is shown as `<factory>` by both."""
+    return [
+        (p.name, p.kind, p.annotation, repr(p.default))
+        for p in inspect.signature(function).parameters.values()
+    ]
 
 
 SAMPLE: dict[str, Any] = {
@@ -88,11 +146,16 @@ def sample(cls: type[Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
 def test_a_record_is_the_dataclass_it_declares(cls: type[Any]) -> None:
     real = twin(cls)
-    assert inspect.signature(cls.__init__) == inspect.signature(real.__init__)
+    assert signature(cls.__init__) == signature(real.__init__)
+    assert (
+        inspect.signature(cls.__init__).return_annotation
+        == inspect.signature(real.__init__).return_annotation
+    )
     assert cls.__match_args__ == real.__match_args__
     values = sample(cls)
     ours, theirs = cls(**values), real(**values)
-    assert vars(ours) == vars(theirs)  # what __init__ and __post_init__ stored
+    assert state(ours) == state(theirs)  # what __init__ and __post_init__ stored
+    assert hasattr(ours, "__dict__") is hasattr(theirs, "__dict__")  # slots or not
     assert repr(ours) == repr(theirs)
     positional = cls(*values.values())
     assert positional == ours
@@ -199,3 +262,18 @@ def test_what_a_record_refuses() -> None:
             b: ClassVar[int]
 
     assert records.record is record
+
+
+def test_a_default_factory_makes_a_new_value_for_each_instance() -> None:
+    one, two = operations.ArticleDraft(), operations.ArticleDraft()
+    one.tags.append("x")
+    assert two.tags == [] and operations.ArticleDraft(tags=["y"]).tags == ["y"]
+    assert "tags" not in vars(operations.ArticleDraft)  # as dataclasses leaves it: no class attribute
+
+
+def test_replace_as_dataclasses_replaces() -> None:
+    article = model.Article("a-001", title="题", tags=("x",))
+    assert records.replace(article, title="新") == dataclasses.replace(article, title="新")
+    assert records.replace(article) == article and records.replace(article) is not article
+    with pytest.raises(TypeError):
+        records.replace(article, nope=1)
