@@ -41,9 +41,12 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
-    from typing import Any
+    from typing import Any, TypeAlias
 
     from .archive import Archive
+
+    # The archive's issue files (scan), or a scan still under way in a thread.
+    Files: TypeAlias = "dict[bytes, tuple[int, int]] | ScanInThread"
 
 STATE_DIR = ".ecdigest"
 SETTINGS_FILE = "ecdigest.toml"
@@ -142,12 +145,57 @@ def _walk(folder: bytes, prefix: bytes, found: dict[bytes, tuple[int, int]]) -> 
             _walk(entry.path, prefix + entry.name + b"/", found)
 
 
+class ScanInThread:
+    """`scan(root)` in a thread of its own, started now: the 1,000 `stat` calls of a large
+    archive release the GIL, so they overlap what the caller does meanwhile (loading
+    SQLite's module, opening the store, reading its `files` table). `_thread`, not
+    `threading`: the module costs a millisecond to import, more than it would save here."""
+
+    __slots__ = ("_done", "_error", "_found")
+
+    def __init__(self, root: str) -> None:
+        import _thread
+
+        self._found: dict[bytes, tuple[int, int]] | None = None
+        self._error: BaseException | None = None
+        self._done = _thread.allocate_lock()
+        self._done.acquire()
+        _thread.start_new_thread(self._run, (root,))
+
+    def _run(self, root: str) -> None:
+        try:
+            self._found = scan(root)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+        finally:
+            self._done.release()
+
+    def result(self) -> dict[bytes, tuple[int, int]]:
+        """The scan's answer, once it is complete (its error, raised here)."""
+        with self._done:
+            pass
+        if self._error is not None:
+            raise self._error
+        assert self._found is not None
+        return self._found
+
+
 def archive_root(option: str | None) -> str:
     """`--archive`, else `$ECDIGEST_ARCHIVE`, else the nearest folder upward holding
     `ecdigest.toml`, else `./issues`: discover.py, the one resolver of every entry path."""
     from .discover import archive_root as resolve
 
     return resolve(option)
+
+
+def is_archive(root: str) -> bool:
+    """Whether `root` holds ecdigest.toml as a file (one stat)."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(os.path.join(root, SETTINGS_FILE)).st_mode)
+    except OSError:
+        return False
 
 
 def settings_stamp(root: str) -> str:
@@ -207,9 +255,18 @@ def sqlite_driver() -> Any:
     return driver
 
 
-def connect(place: str) -> sqlite3.Connection:
-    conn: sqlite3.Connection = sqlite_driver().connect(place, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+def connect(place: str, busy_ms: int = BUSY_TIMEOUT_MS, *, read_only: bool = False) -> sqlite3.Connection:
+    """`read_only`: never creates the file (a reader that comes late must not leave an
+    empty database where a store was deleted), never writes to it."""
+    driver = sqlite_driver()
+    if read_only:
+        uri = "file:" + place.replace("%", "%25").replace("?", "%3f").replace("#", "%23") + "?mode=ro"
+        conn: sqlite3.Connection = driver.connect(
+            uri, isolation_level=None, check_same_thread=False, uri=True
+        )
+    else:
+        conn = driver.connect(place, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
     return conn
 
 
@@ -233,6 +290,9 @@ class Store(ABC):
     schema = ""  # the store's own tables (meta and files come from FILES_SCHEMA)
     build_pragmas: tuple[str, ...] = ()  # for the cold build's private temporary file
     workers = 1  # processes preparing files for a cold build of a large archive
+    # Scan the archive in a thread while the store is opened (ScanInThread): for a store
+    # whose commands start fast and open it at once (the search index).
+    scan_in_thread = False
     parallel_from = 64  # below this many files a cold build prepares them itself
 
     def versions(self) -> dict[str, str]:
@@ -412,12 +472,14 @@ class Changes:
         return bool(self.changed or self.removed or self.settings)
 
 
-def changes(conn: sqlite3.Connection, files: dict[bytes, tuple[int, int]], stamp: str) -> Changes:
+def changes(conn: sqlite3.Connection, files: Files, stamp: str) -> Changes:
     """The one invalidation rule: which files to read again, which are gone, whether
-    ecdigest.toml changed."""
+    ecdigest.toml changed. `files` may be a scan still under way (its `result` is asked
+    for once the stored rows are read)."""
     stored = {
         row[0]: row[1:] for row in conn.execute("SELECT path, size, mtime_ns, checked_ns, digest FROM files")
     }
+    files = _scanned(files)
     changed: list[bytes] = []
     racy: dict[bytes, str | None] = {}
     for path, (size, mtime) in files.items():
@@ -736,7 +798,7 @@ def _begin_reading(conn: sqlite3.Connection) -> None:
 
 
 def _open_if_fresh(
-    store: Store, place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str
+    store: Store, place: str, root: str, files: Files, stamp: str
 ) -> sqlite3.Connection | None:
     """The store at `place` in a read transaction if it needs no change (the common case)."""
     sqlite3 = sqlite_driver()
@@ -749,7 +811,7 @@ def _open_if_fresh(
         _begin_reading(conn)
         if _is_current(store, conn, root, place):
             found = changes(conn, files, stamp)
-            if not found or same_bytes(root, found, files):
+            if not found or same_bytes(root, found, _scanned(files)):
                 return conn
     except sqlite3.DatabaseError:
         pass
@@ -814,25 +876,84 @@ def _ready_locked(
         lock.release()
 
 
-def _ready(
-    store: Store, place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str
-) -> sqlite3.Connection:
+def _scanned(files: Files) -> dict[bytes, tuple[int, int]]:
+    return files if isinstance(files, dict) else files.result()
+
+
+def _ready(store: Store, place: str, root: str, files: Files, stamp: str) -> sqlite3.Connection:
     if place == MEMORY:
         conn = connect(MEMORY)
-        _build(store, conn, root, files, stamp)
+        _build(store, conn, root, _scanned(files), stamp)
         _begin_reading(conn)
         return conn
     if os.path.isfile(place):
         fresh = _open_if_fresh(store, place, root, files, stamp)
         if fresh is not None:
             return fresh
-    return _ready_locked(store, place, root, files, stamp)
+    return _ready_locked(store, place, root, _scanned(files), stamp)
 
 
-def open_store(store: Store, root: str) -> tuple[sqlite3.Connection, str]:
-    """The store of the archive at `root`, up to date, in a read transaction; and its place."""
+class Unchecked:
+    """A store opened while the archive is still being scanned (`open_unchecked`): its
+    answers hold only if `fresh()` says, once the scan is done, that no file changed."""
+
+    __slots__ = ("conn", "files", "place", "stamp")
+
+    def __init__(self, conn: sqlite3.Connection | None, place: str, files: ScanInThread, stamp: str) -> None:
+        self.conn = conn
+        self.place = place
+        self.files = files
+        self.stamp = stamp
+
+    def fresh(self) -> bool:
+        """Whether the store as this read transaction sees it is the archive as scanned: the
+        one invalidation rule (`changes`), asked in the transaction the answers came from."""
+        if self.conn is None:
+            return False
+        try:
+            return not changes(self.conn, self.files, self.stamp)
+        except sqlite_driver().DatabaseError:
+            return False
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def open_unchecked(store: Store, root: str, files: ScanInThread | None = None) -> Unchecked:
+    """The store at its usual place in a read transaction, without waiting for the scan
+    of the archive (it runs in a thread): the caller answers from it meanwhile and keeps
+    the answer only if `fresh()`; else it opens the store the usual way (`open_store` with
+    this scan: the same moment of the archive). `conn` is None when the store is missing
+    or of another version. `files`: a scan of `root` the caller started earlier."""
     stamp = settings_stamp(root)
-    files = scan(root)
+    files = ScanInThread(root) if files is None else files
+    place = local_place(root, store.name)
+    if os.path.isfile(place):
+        sqlite3 = sqlite_driver()
+        try:
+            conn = connect(place)
+        except sqlite3.Error:
+            return Unchecked(None, place, files, stamp)
+        try:
+            _begin_reading(conn)
+            if _is_current(store, conn, root, place):
+                return Unchecked(conn, place, files, stamp)
+        except sqlite3.DatabaseError:
+            pass
+        conn.close()
+    return Unchecked(None, place, files, stamp)
+
+
+def open_store(
+    store: Store, root: str, *, files: Files | None = None, stamp: str | None = None
+) -> tuple[sqlite3.Connection, str]:
+    """The store of the archive at `root`, up to date, in a read transaction; and its place.
+    `files` and `stamp`: the archive as already scanned (see `open_unchecked`)."""
+    stamp = settings_stamp(root) if stamp is None else stamp
+    if files is None:
+        files = ScanInThread(root) if store.scan_in_thread else scan(root)
     last: Unusable | None = None
     for place in places(root, store.name):
         try:

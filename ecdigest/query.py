@@ -84,6 +84,11 @@ _IGNORABLE_FEW = frozenset(
 _LINE_BREAKS = "\n\r\v\f\x85\u2028\u2029"
 _LONG = 256  # texts longer than this are scanned with a regular expression (C speed)
 _ignorable_pattern: list[object] = []
+# Long texts are first checked character by character (a set), until this many characters
+# were: a search folds a few bodies for its snippets, and importing and compiling `re` for
+# them cost more than the rest of its output (~3 ms); an index build folds millions.
+_CHECK_BEFORE_PATTERN = 200_000
+_checked = [0]
 
 
 def _error(kind: str, message: str, hint: str | None = None) -> EcdigestError:
@@ -119,6 +124,10 @@ def drop_ignorable(text: str) -> str:
         if _IGNORABLE_FEW.isdisjoint(text) and (text.isascii() or max(text) < _TAGS[0]):
             return text
         return "".join(ch for ch in text if not is_ignorable(ch))
+    if not _ignorable_pattern and _checked[0] < _CHECK_BEFORE_PATTERN:
+        _checked[0] += len(text)
+        if _IGNORABLE_FEW.isdisjoint(text) and (text.isascii() or max(text) < _TAGS[0]):
+            return text
     if not _ignorable_pattern:
         import re
 

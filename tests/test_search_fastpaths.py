@@ -8,11 +8,13 @@ package's date adapters (derived), no `array` until a document is built (search_
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _hardening import SHIPPED_ARCHIVE, cli_env
@@ -165,3 +167,604 @@ def test_warm_search_loads_neither_the_sqlite3_package_nor_datetime(
     assert "_sqlite3" in loaded
     unwanted = {"sqlite3", "datetime", "_datetime", "array"}
     assert not loaded & unwanted, sorted(loaded & unwanted)
+
+
+@pytest.mark.parametrize(("term", "folds"), [("无关", False), ("直播", True), ("跨境电商", True)])
+def test_warm_search_snippets_compile_no_pattern(tmp_path: Path, term: str, folds: bool) -> None:
+    """The snippets of a warm search fold whole bodies when a hit's body lacks the term in
+    its plain form (the match is in the title, or in Traditional characters): the invisible
+    characters are looked for without compiling a pattern (with importing `re`, ~3 ms)."""
+    from test_search import write_issue
+
+    from ecdigest.operations import init_archive
+
+    root = tmp_path / "a"
+    init_archive(root)
+    long_body = "无关的内容，" * 60
+    write_issue(
+        root,
+        "2023-01",
+        [{"title": "直播", "body": long_body}, {"title": "x", "body": long_body + "跨境電商"}],
+    )
+    _loaded(root, "search", term)  # the index, built
+    code = PROBE.replace(
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)",
+        "q = sys.modules['ecdigest.query']\n"
+        "print(json.dumps([len(q._ignorable_pattern), q._checked[0]]), file=sys.stderr)",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "--archive", str(root), "search", term],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=cli_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "无关的内容" in result.stdout
+    compiled, checked = json.loads(result.stderr.strip().splitlines()[-1])
+    assert (compiled, checked > 0) == (0, folds)
+
+
+long_texts = st.text(
+    alphabet=st.sampled_from(
+        ["a", "跨", "境", " ", "\n", "\u00ad", "\u200b", "\ufeff", "\U000e0001", "\U000e0fff"]
+    )
+    | st.characters(),
+    min_size=257,
+    max_size=700,
+)
+
+
+@given(long_texts)
+def test_drop_ignorable_of_long_texts_is_the_definition_both_ways(text: str) -> None:
+    """Long texts: the set check (a search's few bodies) and the compiled pattern (an index
+    build's millions of characters) both give the definition's answer."""
+    expected = "".join(c for c in text if not _ref_ignorable(c))
+    saved_checked, saved_pattern = query._checked[0], list(query._ignorable_pattern)
+    try:
+        query._checked[0] = 0
+        query._ignorable_pattern.clear()
+        assert query.drop_ignorable(text) == expected  # the set check
+        query._checked[0] = query._CHECK_BEFORE_PATTERN
+        assert query.drop_ignorable(text) == expected  # the pattern (compiled here)
+        query._checked[0] = 0
+        assert query.drop_ignorable(text) == expected  # the pattern once it exists
+    finally:
+        query._checked[0] = saved_checked
+        query._ignorable_pattern[:] = saved_pattern
+
+
+# --------------------------------------------------------------------------- derived: the scan in a thread
+
+
+def test_scan_in_a_thread_is_the_scan(warm_archive: Path) -> None:
+    from ecdigest import derived
+
+    pending = derived.ScanInThread(str(warm_archive))
+    assert pending.result() == derived.scan(str(warm_archive))
+    assert pending.result() == derived.scan(str(warm_archive))  # asked again: the same answer
+
+
+def test_scan_in_a_thread_raises_its_error_to_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecdigest import derived
+
+    def broken(root: str) -> dict[bytes, tuple[int, int]]:
+        raise OSError(5, "the disk went away")
+
+    monkeypatch.setattr(derived, "scan", broken)
+    pending = derived.ScanInThread(str(tmp_path))
+    with pytest.raises(OSError, match="the disk went away"):
+        pending.result()
+
+
+def test_search_store_scans_in_a_thread_and_sees_an_edit(tmp_path: Path) -> None:
+    """The search index opens with the scan under way: an edit made before the search is
+    seen, as with a scan done first."""
+    from test_search import search_ids, write_issue
+
+    from ecdigest import search_index
+    from ecdigest.operations import init_archive
+
+    assert search_index.STORE.scan_in_thread
+    root = tmp_path / "a"
+    init_archive(root)
+    write_issue(root, "2023-01", [{"title": "直播", "body": "x"}])
+    assert len(search_ids(root, "直播")[0]) == 1
+    write_issue(root, "2023-01", [{"title": "直播", "body": "x"}, {"title": "y", "body": "直播带货"}])
+    assert len(search_ids(root, "直播")[0]) == 2
+
+
+# --------------------------------------------------------------------------- search_index: the count beside
+
+
+def _count_archive(root: Path, issues: int) -> None:
+    from test_search import write_issue
+
+    from ecdigest.operations import init_archive
+
+    init_archive(root)
+    for n in range(issues):
+        write_issue(
+            root,
+            f"2023-{n + 1:02d}",
+            [{"title": f"直播{k}", "body": "跨境电商" if k % 2 else "网店"} for k in range(3)],
+            date=dt.date(2023, n + 1, 1),
+        )
+    _age(root)
+
+
+def _age(root: Path) -> None:
+    """Files as an archive has them: not written in the last seconds (racily clean files are
+    read again by every search)."""
+    import os
+    import time
+
+    old = time.time() - 3600
+    for path in root.rglob("*.toml"):
+        os.utime(path, (old, old))
+
+
+def _counted_in_thread(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """Spy: what each Count's thread found (None: nothing, the count is taken again here)."""
+    from ecdigest import search_index
+
+    seen: list[int | None] = []
+    real = search_index.Count.result
+
+    def result(self: Any) -> int:
+        if self._done is not None:
+            with self._done:
+                pass
+        seen.append(self.value)
+        return real(self)
+
+    monkeypatch.setattr(search_index.Count, "result", result)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("words", "options"),
+    [
+        ("直播", {}),
+        ("网", {}),
+        ("跨境电商", {"sort": "date", "limit": 2}),
+        ("直播 -网店", {"sections": ["行业资讯"], "since": "2023-03-01"}),
+        ("直播", {"within": "title", "limit": 0}),
+    ],
+)
+def test_count_beside_is_the_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, words: str, options: dict[str, Any]
+) -> None:
+    """The thread's count (second connection) is the count the first connection gives,
+    with RANK_LIMIT small so that the newest-first cut is taken too."""
+    from test_search import search_ids
+
+    from ecdigest import search_index
+
+    root = tmp_path / "a"
+    _count_archive(root, 6)
+    monkeypatch.setattr(search_index, "RANK_LIMIT", 4)
+    seen = _counted_in_thread(monkeypatch)
+    found, result = search_ids(root, words, **options)
+    assert seen == [result.total] and result.total > 0
+    monkeypatch.setattr(search_index, "MEMORY", str(root / ".ecdigest" / "search.sqlite3"))  # no thread
+    seen.clear()
+    again, alone = search_ids(root, words, **options)
+    assert seen == [None]
+    assert (again, alone.total, [h.article for h in alone.hits]) == (
+        found,
+        result.total,
+        [h.article for h in result.hits],
+    )
+
+
+def test_count_beside_a_rebuilt_index_counts_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index rebuilt and renamed over the one this search reads is another state: the
+    thread opens the new file and finds its `files` differ, and the count is this
+    connection's (the page and the count agree)."""
+    from test_search import write_issue
+
+    from ecdigest import derived, search_index
+    from ecdigest.search import parse_query
+
+    root = tmp_path / "a"
+    _count_archive(root, 3)
+    index = search_index.open_index(str(root))
+    try:
+        write_issue(root, "2023-09", [{"title": "直播", "body": "直播"}], date=dt.date(2023, 9, 1))
+        derived.discard(index.place)  # unlinked: the next open builds a new file
+        search_index.open_index(str(root)).close()
+        seen = _counted_in_thread(monkeypatch)
+        rows, total = index.query(parse_query("直播"), limit=0)
+    finally:
+        index.close()
+    assert seen == [None]
+    assert total == len(rows) == 9
+    assert search_index.open_index(str(root)).query(parse_query("直播"), limit=0)[1] == 10
+
+
+def test_count_beside_a_waiting_writer_does_not_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer waiting to commit (it holds SQLite's PENDING lock and waits for this search's
+    read to end) refuses new readers: the thread gives up at once and the count is taken
+    on the first connection, instead of both waiting for each other."""
+    import threading
+    import time
+
+    from ecdigest import derived, search_index
+    from ecdigest.search import parse_query
+
+    root = tmp_path / "a"
+    _count_archive(root, 3)
+    index = search_index.open_index(str(root))
+    writer = derived.connect(index.place, busy_ms=20_000)
+    committed = threading.Event()
+
+    def write() -> None:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('test', 'x')")
+        writer.execute("COMMIT")  # waits for the search's read transaction
+        committed.set()
+
+    try:
+        index.conn.execute("SELECT count(*) FROM files").fetchone()  # the read lock, held
+        thread = threading.Thread(target=write)
+        thread.start()
+        time.sleep(0.3)  # the writer is waiting to commit
+        assert not committed.is_set()
+        seen = _counted_in_thread(monkeypatch)
+        started = time.monotonic()
+        rows, total = index.query(parse_query("直播"), limit=0)
+        assert time.monotonic() - started < 10
+        assert seen == [None] and total == len(rows) == 9
+    finally:
+        index.close()
+    thread.join(20)
+    assert committed.is_set()
+    writer.close()
+
+
+# --------------------------------------------------------------------------- search: snippets without the table
+
+
+def _first_match_the_long_way(text: str, terms: tuple[str, ...]) -> int:
+    """search._first_match before the shortcut: the whole text's key for missing terms."""
+    from ecdigest.search import find_spans
+
+    best = -1
+    lowered = text.lower()
+    exact = len(lowered) == len(text)
+    missing = []
+    for term in terms:
+        position = lowered.find(term) if exact else -1
+        if position < 0:
+            missing.append(term)
+        elif best < 0 or position < best:
+            best = position
+    if missing:
+        whole = query.key(text)
+        missing = [term for term in missing if term in whole]
+    if missing:
+        spans = find_spans(text, missing)
+        if spans and (best < 0 or spans[0][0] < best):
+            best = spans[0][0]
+    return best
+
+
+_SNIPPET_ALPHABET = (
+    "网網台臺檯颱湾灣着著\uf9df发發髮后後电電商跨境直播⽹Ａa５5 \n\u200b\u00ad，。"
+    + zhkey.PAIRS[:60]
+    + zhkey.PAIRS[-60:]
+)
+
+
+@given(
+    st.text(alphabet=st.sampled_from(_SNIPPET_ALPHABET), max_size=400),
+    st.lists(
+        st.text(alphabet=st.sampled_from(_SNIPPET_ALPHABET), min_size=1, max_size=4), min_size=1, max_size=3
+    ),
+)
+def test_first_match_is_the_long_way(text: str, words: list[str]) -> None:
+    from ecdigest import search
+
+    terms = tuple(t for t in dict.fromkeys(query.key(w) for w in words) if t.strip())
+    if not terms:
+        return
+    assert search._first_match(text, terms) == _first_match_the_long_way(text, terms)
+
+
+def test_sources_are_the_table_read_backwards() -> None:
+    from ecdigest import search
+
+    table = zhkey.table()
+    for char in "网網台臺湾灣着著发發髮后後a跨境" + zhkey.PAIRS[1:400:2] + zhkey.PAIRS[0:400:2]:
+        expected = {chr(c) for c in table if table[c] == char} | ({char} if ord(char) not in table else set())
+        assert set(search._sources(char)) == expected, char
+
+
+def test_count_beside_not_begun_is_counted_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ranking done before the thread began to count (a slow second connection): the
+    count is taken here, once, and the thread leaves it alone."""
+    import threading
+    import time
+
+    from test_search import search_ids
+
+    from ecdigest import search_index
+
+    root = tmp_path / "a"
+    _count_archive(root, 4)
+    search_ids(root, "直播")  # the index, built
+    real_connect = search_index.connect
+    opened = threading.Event()
+    counted: list[str] = []
+    real_count = search_index._count
+
+    def slow_connect(place: str, busy_ms: int = 0, read_only: bool = False) -> Any:
+        time.sleep(0.5)
+        conn = real_connect(place, busy_ms=busy_ms, read_only=read_only)
+        opened.set()
+        return conn
+
+    def spy_count(conn: Any, statements: Any) -> int:
+        counted.append(threading.current_thread().name)
+        return real_count(conn, statements)
+
+    monkeypatch.setattr(search_index, "connect", slow_connect)
+    monkeypatch.setattr(search_index, "_count", spy_count)
+    started = time.monotonic()
+    found, result = search_ids(root, "直播")
+    assert time.monotonic() - started < 0.5  # did not wait for the thread
+    assert result.total == len(found) == 12
+    assert opened.wait(5)
+    time.sleep(0.2)
+    assert counted == [threading.main_thread().name]
+
+
+def test_search_runs_without_the_cyclic_collector_and_gives_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from test_search import search_ids
+
+    from ecdigest import search_index
+
+    root = tmp_path / "a"
+    _count_archive(root, 2)
+    seen: list[bool] = []
+    real = search_index.open_unchecked
+
+    def spy(place: str, files: Any = None) -> Any:
+        seen.append(gc.isenabled())
+        return real(place, files)
+
+    monkeypatch.setattr(search_index, "open_unchecked", spy)
+    assert gc.isenabled()
+    assert search_ids(root, "直播")[1].total == 6
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        search_ids(root, "直播")
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
+
+
+# --------------------------------------------------------------------------- search: answering while the scan runs
+
+
+def _answers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Spy: 'early' for each answer from the index before the scan was done, 'checked' for
+    each from an index known to be up to date."""
+    from ecdigest import search, search_index
+
+    seen: list[str] = []
+    real_answer = search._answer
+    real_open = search_index.open_index
+
+    def answer(index: Any, options: Any) -> Any:
+        seen.append("checked" if getattr(index, "checked", False) else "early")
+        return real_answer(index, options)
+
+    def open_index(root: str, early: Any = None) -> Any:
+        index = real_open(root, early)
+        index.checked = True
+        return index
+
+    monkeypatch.setattr(search, "_answer", answer)
+    monkeypatch.setattr(search_index, "open_index", open_index)
+    monkeypatch.setattr(search_index.Index, "checked", False, raising=False)
+    return seen
+
+
+def test_an_up_to_date_index_answers_while_the_scan_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_search import search_ids
+
+    root = tmp_path / "a"
+    _count_archive(root, 3)
+    search_ids(root, "直播")  # the index, built
+    seen = _answers(monkeypatch)
+    found, result = search_ids(root, "直播")
+    assert seen == ["early"] and result.total == len(found) == 9
+
+
+def test_an_edit_the_scan_finds_is_answered_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file edited in place since the last search: the early answer is thrown away, the
+    index brought up to date, and asked again; so is an error that only the stale index gave
+    (a section the edit brought)."""
+    import os
+
+    from test_search import search_ids, write_issue
+
+    root = tmp_path / "a"
+    _count_archive(root, 2)
+    search_ids(root, "直播")
+    path = write_issue(
+        root,
+        "2023-01",
+        [{"title": "直播新规", "body": "直播", "section": "政策法规"}],
+        date=dt.date(2023, 1, 1),
+    )
+    os.utime(path, (1_000_000_000, 1_000_000_000))
+    seen = _answers(monkeypatch)
+    found, result = search_ids(root, "直播", sections=["政策法规"])
+    assert seen == ["early", "checked"]
+    assert found == {("2023-01", "2023-01-001")}
+    seen.clear()
+    found, result = search_ids(root, "直播", sections=["政策法规"])
+    assert seen == ["early"] and result.total == 1
+
+
+def test_an_error_of_an_up_to_date_index_is_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_search import search_ids
+
+    from ecdigest.errors import UsageError
+
+    root = tmp_path / "a"
+    _count_archive(root, 2)
+    search_ids(root, "直播")
+    seen = _answers(monkeypatch)
+    with pytest.raises(UsageError, match="unknown section '无此栏目'"):
+        search_ids(root, "直播", sections=["无此栏目"])
+    assert seen == ["early", "checked"]  # asked again from an index known to be current
+
+
+def test_random_edits_answer_as_a_fresh_index(tmp_path: Path) -> None:
+    """Edits, deletions and new files, each aged to another old mtime, between searches:
+    every answer (early or not) is the answer of an index built afresh from the files."""
+    import os
+    import shutil
+
+    from test_search import search_ids, write_issue
+
+    rng = random.Random(18)
+    root = tmp_path / "a"
+    _count_archive(root, 3)
+    words = ["直播", "网店", "跨境电商", "政策"]
+    for step in range(24):
+        name = f"2023-{rng.randint(1, 5):02d}"
+        path = root / "2023" / f"{name}.toml"
+        if rng.random() < 0.2 and path.exists():
+            path.unlink()
+        else:
+            articles = [
+                {"title": rng.choice(words) + str(k), "body": "".join(rng.choices(words, k=3))}
+                for k in range(rng.randint(1, 4))
+            ]
+            path = write_issue(root, name, articles, date=dt.date(2023, int(name[-2:]), 1))
+            stamp = 1_000_000_000 + step * 7
+            os.utime(path, (stamp, stamp))
+        term = rng.choice(words)
+        found, result = search_ids(root, term)
+        fresh = tmp_path / f"fresh{step}"
+        shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".ecdigest"))
+        expected, reference = search_ids(fresh, term)
+        assert (found, result.total) == (expected, reference.total), step
+        shutil.rmtree(fresh)
+
+
+@pytest.mark.parametrize("name", ["search.sqlite3", "odd?name#%.sqlite3"])
+def test_the_count_beside_never_creates_a_database(tmp_path: Path, name: str) -> None:
+    """A thread that comes late (its search is over, the index deleted) must not leave an
+    empty database behind: it opens the index read-only, and only an existing file."""
+    import sqlite3
+
+    from ecdigest import derived
+
+    place = str(tmp_path / name)
+    with pytest.raises(sqlite3.OperationalError):
+        derived.connect(place, read_only=True).execute("SELECT 1 FROM sqlite_master").fetchall()
+    assert not (tmp_path / name).exists()
+    writer = derived.connect(place)
+    writer.execute("CREATE TABLE t(x)")
+    writer.close()
+    reader = derived.connect(place, read_only=True)
+    assert reader.execute("SELECT name FROM sqlite_master").fetchall() == [("t",)]
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.execute("INSERT INTO t VALUES (1)")
+    reader.close()
+
+
+def test_titles_first_reads_the_titles_from_the_newest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-character term in more than RANK_LIMIT articles puts titles that have it first
+    among the newest; the titles' list read from the first of the newest gives the order the
+    whole list gives, with ids added out of date order (loose) among them."""
+    import os
+
+    from test_search import search_ids, write_issue
+
+    from ecdigest import search_index
+    from ecdigest.operations import init_archive
+
+    root = tmp_path / "a"
+    init_archive(root)
+    rng = random.Random(5)
+
+    def issue(month: int) -> None:
+        articles = [
+            {
+                "title": rng.choice(["网店", "直播", "网购新规", "其他"]),
+                "body": rng.choice(["网", "网络", "x"]),
+            }
+            for _ in range(6)
+        ]
+        path = write_issue(root, f"2023-{month:02d}", articles, date=dt.date(2023, month, 1))
+        os.utime(path, (1_000_000_000 + month, 1_000_000_000 + month))
+
+    for month in (3, 6, 9, 12):
+        issue(month)
+    search_ids(root, "网")
+    for month in (1, 7, 10):  # older than the newest: numbered out of order
+        issue(month)
+    search_ids(root, "网")  # the update (RANK_LIMIT as shipped: no renumbering)
+    monkeypatch.setattr(search_index, "RANK_LIMIT", 7)
+    real_split = search_index._Plan.split
+
+    def whole_list(self: Any, key: str) -> Any:
+        found = real_split(self, key)
+        self.newest_from = 1
+        return found
+
+    orders = []
+    for bounded in (True, False):
+        if not bounded:
+            monkeypatch.setattr(search_index._Plan, "split", whole_list)
+        for within in ("all", "title"):
+            _, result = search_ids(root, "网", within=within)
+            orders.append([(h.issue, h.article) for h in result.hits])
+    assert orders[:2] == orders[2:]
+    ordered = int(
+        search_index.open_index(str(root))
+        .conn.execute("SELECT value FROM meta WHERE key = 'ordered'")
+        .fetchone()[0]
+    )
+    assert ordered < 42  # some rows were added out of order
+
+
+def test_the_console_search_freezes_what_it_leaves_for_the_end(warm_archive: Path) -> None:
+    """The fast path's search ends its process: what is left is frozen (the collection
+    Python runs while ending skips it) after the output is written."""
+    code = PROBE.replace(
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)",
+        "import gc\nprint(json.dumps(gc.get_freeze_count()), file=sys.stderr)",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "--archive", str(warm_archive), "search", "跨境"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=cli_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.rstrip().endswith(("articles match", "article matches")) or "showing" in result.stdout
+    )
+    assert json.loads(result.stderr.strip().splitlines()[-1]) > 1000
