@@ -12,7 +12,6 @@ import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from .codec import (
@@ -29,9 +28,13 @@ from .model import Issue, Newsletter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from dataclasses import dataclass as record
+
     from .catalog import Catalog, IssueEntry
     from .fasttoml import Lines
     from .history import Change
+else:  # `dataclasses` costs ~7 ms of start-up: records.py makes the same classes without it
+    from .records import record
 
 ENV_VAR = "ECDIGEST_ARCHIVE"
 DEFAULT_DIR = "issues"
@@ -53,7 +56,7 @@ def resolve_root(option: str | Path | None = None) -> Path:
     return Path(archive_root(option))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IssueFile:
     """An issue and the file it was read from."""
 
@@ -61,7 +64,7 @@ class IssueFile:
     issue: Issue
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LoadResult:
     """What a lenient read of one file found: the issue (if it parsed) and its problems."""
 
@@ -397,25 +400,18 @@ class Archive:
         opened = catalog
         for attempt in (1, 2):
             with self._catalog_or(opened) as catalog:
-                entries = catalog.issues()
-            for entry in entries:
-                if not entry.readable:  # it could hold anything, the newest issue too
-                    assert entry.error is not None
-                    raise entry.error
-            chosen = None
-            for entry in reversed(entries):
-                if status is not None and entry.status != status:
-                    continue
-                if entry.error is not None:
-                    raise entry.error
-                chosen = entry
-                break
+                unreadable, chosen = catalog.latest(status)
+                same = catalog.issue_files(chosen.id or "") if chosen is not None else []
+            if unreadable is not None:  # it could hold anything, the newest issue too
+                assert unreadable.error is not None
+                raise unreadable.error
             if chosen is None:
                 what = f"{status} issue" if status else "issue"
                 raise NotFoundError(f"no {what} in {self.root}", hint="create one with `ecdigest new`")
-            same = sorted(e.path for e in entries if e.id == chosen.id)
-            if len(same) > 1:
-                raise duplicate_id_error(chosen.id or "", same[0], same[1])
+            if chosen.error is not None:
+                raise chosen.error
+            if len(same) > 1:  # in path order, as issue_files gives them
+                raise duplicate_id_error(chosen.id or "", same[0].path, same[1].path)
             item = self.read(chosen.path)
             if (item.issue.id, item.issue.date, item.issue.status) == (chosen.id, chosen.date, chosen.status):
                 return item
@@ -608,9 +604,8 @@ def _issue_order(item: IssueFile) -> tuple[str, str]:
 def check_round_trip(issue: Issue, text: str, path: Path) -> None:
     """Refuse (WriteError, nothing written) a text the reader would reject or read back as
     another issue: the last check before any issue file is renamed into place."""
-    from dataclasses import replace
-
     from .model import article_number
+    from .records import replace
 
     try:
         decoded, problems = decode_issue(parse_toml(text, path), text)

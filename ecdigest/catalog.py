@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from .derived import Store, StoreWriter, discard, is_corrupt, open_store
+from .derived import Store, StoreWriter, discard, is_corrupt, open_store, sqlite_driver
 
 # `typing` costs milliseconds to import and `list` runs through this module.
 TYPE_CHECKING = False
@@ -118,11 +118,9 @@ CREATE TABLE title_pair_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHO
 def body_digest(body: str) -> str:
     """A digest of an article's text that ignores how it is wrapped and spaced: two
     articles with the same digest have the same words (`add`'s duplicate warning)."""
-    import hashlib
+    from .derived import blake2b_hex
 
-    return hashlib.blake2b(
-        " ".join(body.split()).encode("utf-8", "surrogatepass"), digest_size=16
-    ).hexdigest()
+    return blake2b_hex(" ".join(body.split()).encode("utf-8", "surrogatepass"), 16)
 
 
 def title_key(title: str) -> str:
@@ -364,7 +362,7 @@ class Catalog:
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Run a query; a damaged catalog is discarded, rebuilt and asked again, once."""
-        import sqlite3
+        sqlite3 = sqlite_driver()  # not the package: its import is ~0.5 ms of show's start
 
         for attempt in (1, 2):
             assert self._conn is not None, "the catalog is closed"
@@ -408,6 +406,27 @@ class Catalog:
         ]
         entries.sort(key=IssueEntry.order)
         return entries
+
+    def latest(self, status: str | None = None) -> tuple[IssueEntry | None, IssueEntry | None]:
+        """What `Archive.latest` needs of `issues()`, without an entry for every file: the
+        first file that cannot be read at all (in `issues()` order: such files sort by path)
+        and the newest issue of `status` (of any when None), each None when there is none."""
+        unreadable = self._issue_files("i.id IS NULL", ())
+        if unreadable:
+            return unreadable[0], None
+        where, params = ("WHERE i.status = ?", (status,)) if status is not None else ("", ())
+        best: tuple[str, str, tuple[str, ...]] | None = None
+        chosen = None
+        for file_id, path, date, issue_id in self._rows(
+            f"SELECT i.file, f.path, i.date, i.id FROM issues i JOIN files f ON f.id = i.file {where}", params
+        ):
+            key = (date or "", issue_id or "", tuple(os.fsdecode(path).split("/")))  # IssueEntry.order
+            if best is None or key > best:
+                best, chosen = key, file_id
+        if chosen is None:
+            return None, None
+        (entry,) = self._issue_files("i.file = ?", (chosen,))
+        return None, entry
 
     def issue_files(self, issue_id: str) -> list[IssueEntry]:
         """The files whose issue has this id (more than one: a duplicate id), in path order."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .dates import DateError, parse_date
@@ -34,13 +33,16 @@ from .model import (
 
 TYPE_CHECKING = False  # not `typing`'s: show and list never import typing
 if TYPE_CHECKING:
+    from dataclasses import dataclass as record
     from typing import Any
+else:  # `dataclasses` costs ~7 ms of start-up: records.py makes the same classes without it
+    from .records import record
 
 ISSUE_KEYS = ("id", "title", "date", "status", "last_article_number", "articles")
 ARTICLE_KEYS = ("id", "section", "title", "source", "compiled_by", "date", "url", "tags", "body")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FieldProblem:
     """Something structurally wrong in an issue file, with where it is.
 
@@ -454,7 +456,7 @@ class CommentsNotKept(InputError):
     """A comment sits where the splice cannot put it back (inside a multi-line array)."""
 
 
-@dataclass
+@record
 class _Statement:
     anchor: Anchor | None  # None: in a table ecdigest does not write
     gap: list[str]  # the blank and comment lines just above it, verbatim
@@ -738,7 +740,7 @@ def decode_settings(data: Mapping[str, Any], text: str | None = None) -> Newslet
                 )
             values[field] = tuple(item) if isinstance(item, list) else item
     settings = Newsletter(
-        **{f.name: values.get(f.name, getattr(defaults, f.name)) for f in fields(Newsletter)}
+        **{name: values.get(name, getattr(defaults, name)) for name in Newsletter.__match_args__}
     )
     if not settings.sections:
         raise InputError("[newsletter] sections must name at least one section", line=line_of("sections"))

@@ -370,9 +370,18 @@ class Prepared:
 
 
 def digest_bytes(data: bytes) -> str:
-    import hashlib
+    return blake2b_hex(data, 16)
 
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+def blake2b_hex(data: bytes, size: int) -> str:
+    """`hashlib.blake2b(data, digest_size=size).hexdigest()`: the same function (hashlib's
+    blake2b is `_blake2`'s), without importing hashlib, which loads OpenSSL (~2 ms of every
+    command that reads a changed file, `add` after its write)."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - an interpreter built without it
+        from hashlib import blake2b
+    return blake2b(data, digest_size=size).hexdigest()
 
 
 def read_file(full: str) -> tuple[int, int, bytes | None] | None:
@@ -443,12 +452,21 @@ def prepare(
 
 
 class Changes:
-    __slots__ = ("changed", "removed", "settings")
+    __slots__ = ("changed", "racy", "removed", "settings")
 
-    def __init__(self, changed: list[bytes], removed: list[bytes], settings: bool) -> None:
+    def __init__(
+        self,
+        changed: list[bytes],
+        removed: list[bytes],
+        settings: bool,
+        racy: dict[bytes, str | None] | None = None,
+    ) -> None:
         self.changed = changed
         self.removed = removed
         self.settings = settings
+        # The changed files whose size and mtime are as stored, there only because they were
+        # checked within RACY_NS of their mtime: path -> the stored digest.
+        self.racy = racy or {}
 
     def __bool__(self) -> bool:
         return bool(self.changed or self.removed or self.settings)
@@ -458,15 +476,47 @@ def changes(conn: sqlite3.Connection, files: Files, stamp: str) -> Changes:
     """The one invalidation rule: which files to read again, which are gone, whether
     ecdigest.toml changed. `files` may be a scan still under way (its `result` is asked
     for once the stored rows are read)."""
-    stored = {row[0]: row[1:] for row in conn.execute("SELECT path, size, mtime_ns, checked_ns FROM files")}
+    stored = {
+        row[0]: row[1:] for row in conn.execute("SELECT path, size, mtime_ns, checked_ns, digest FROM files")
+    }
     files = _scanned(files)
     changed: list[bytes] = []
+    racy: dict[bytes, str | None] = {}
     for path, (size, mtime) in files.items():
         old = stored.pop(path, None)
-        if old is None or old[0] != size or old[1] != mtime or abs(old[2] - mtime) < RACY_NS:
+        if old is None or old[0] != size or old[1] != mtime:
             changed.append(path)
+        elif abs(old[2] - mtime) < RACY_NS:
+            changed.append(path)
+            racy[path] = old[3]
     settings = conn.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
-    return Changes(sorted(changed), sorted(stored), settings is None or settings[0] != stamp)
+    return Changes(sorted(changed), sorted(stored), settings is None or settings[0] != stamp, racy)
+
+
+def same_bytes(root: str, found: Changes, files: dict[bytes, tuple[int, int]]) -> bool:
+    """Whether every change in `found` is a racy file that still holds the bytes the store
+    read (its digest), with the stat it was stored with: the store is right about it, and
+    an update would only note when it was checked. Only within RACY_NS of such a file's
+    mtime (a few files at most: the ones just written); later, the update is made once, so
+    the file stops being racy and is not read again by every command."""
+    import time
+
+    if found.removed or found.settings or len(found.racy) != len(found.changed) or len(found.racy) > 8:
+        return False
+    now = time.time_ns()
+    for path, digest in found.racy.items():
+        size, mtime = files[path]
+        if digest is None or now - mtime >= RACY_NS:
+            return False
+        got = read_file(os.path.join(root, os.fsdecode(path)))
+        if (
+            got is None
+            or got[2] is None
+            or (got[0], got[1]) != (size, mtime)
+            or digest_bytes(got[2]) != digest
+        ):
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- updating
@@ -759,8 +809,10 @@ def _open_if_fresh(
         return None
     try:
         _begin_reading(conn)
-        if _is_current(store, conn, root, place) and not changes(conn, files, stamp):
-            return conn
+        if _is_current(store, conn, root, place):
+            found = changes(conn, files, stamp)
+            if not found or same_bytes(root, found, _scanned(files)):
+                return conn
     except sqlite3.DatabaseError:
         pass
     conn.close()
@@ -771,12 +823,12 @@ def _ready_locked(
     store: Store, place: str, root: str, files: dict[bytes, tuple[int, int]], stamp: str
 ) -> sqlite3.Connection:
     """Build or update under the lock; another process may have done it while we waited."""
-    import sqlite3
     from pathlib import Path
 
     from .errors import WriteError
     from .fileio import FileLock
 
+    sqlite3 = sqlite_driver()  # its exception classes; not the package (~0.5 ms to import)
     folder = os.path.dirname(place)
     try:
         os.makedirs(folder, exist_ok=True)

@@ -4,13 +4,16 @@ tomllib reads a multi-line string character by character in Python: of the 6.5 s
 read a 1,000-issue archive, 5.2 s are article bodies. Files that ecdigest wrote (codec's
 `encode_issue`, through tomli_w) use a small, regular part of TOML, which `loads` reads
 with `str.find` and slicing: `key = value` lines with one space around `=`, `[[articles]]`
-headers, blank lines; values that are basic strings without escapes, multi-line basic
-strings opened on their own line, dates `YYYY-MM-DD`, plain integers, and arrays of
-strings one per line. For such a text it returns exactly what `tomllib.loads` returns
-(tests compare them on generated and mutated files); for anything else (a comment, an
-escape, a quote inside a string, CR LF, a float, another table, a duplicate key...) it
+headers, blank lines, whole-line comments; values that are basic strings without escapes,
+multi-line basic strings opened on their own line, dates `YYYY-MM-DD`, plain integers,
+`true` and `false`, and arrays of strings one per line. The settings file (`ecdigest
+init`'s, with its comments) adds `[table]` headers, read too when no `lines` are asked
+for. For such a text it returns exactly what `tomllib.loads` returns (tests compare them
+on generated and mutated files); for anything else (a comment after a value, an escape, a
+quote inside a string, CR LF, a float, a dotted key, a duplicate key or table...) it
 returns None and the caller uses tomllib, which also reports the errors. So the fast path
-never decides what a file means, only how fast a plain one is read.
+never decides what a file means, only how fast a plain one is read (and `show` and `add`
+never import tomllib, nor the `typing` it imports, for a plain settings file).
 """
 
 from __future__ import annotations
@@ -70,6 +73,10 @@ def loads(text: str, lines: Lines | None = None) -> dict[str, Any] | None:
         number += 1
         if not line:
             continue
+        if line[0] == "#":  # a comment: any character but a control one (a tab is fine)
+            if not _clean(line, _CONTROL_LF):
+                return None
+            continue
         if line == _HEADER:
             if articles is None:
                 if "articles" in top:
@@ -80,6 +87,12 @@ def loads(text: str, lines: Lines | None = None) -> dict[str, Any] | None:
             index = len(articles) - 1
             if lines is not None:
                 lines.tables[index] = number
+            continue
+        if line[0] == "[":  # `[name]`: a table of the settings file, each named once
+            name = line[1:-1]
+            if lines is not None or line[-1] != "]" or not name or not _BARE.issuperset(name) or name in top:
+                return None
+            table = top[name] = {}
             continue
         key, sep, raw = line.partition(" = ")
         if not sep or not key or not _BARE.issuperset(key) or key in table:
@@ -139,11 +152,13 @@ def _string(raw: str) -> str | None:
 
 
 def _scalar(raw: str) -> object:
-    """A one-line value: a string, a date, a plain integer, `[]`; None otherwise."""
+    """A one-line value: a string, a date, a plain integer, a boolean, `[]`; None otherwise."""
     if raw.startswith('"'):
         return _string(raw)
     if raw == "[]":
         return []
+    if raw == "true" or raw == "false":
+        return raw == "true"
     if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
         digits = raw[:4] + raw[5:7] + raw[8:]
         if digits.isdigit() and digits.isascii():

@@ -16,15 +16,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .model import Issue, Newsletter
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from dataclasses import dataclass as record
+
     from .archive import Archive
     from .validate import Problem
+else:  # `dataclasses` costs ~7 ms of start-up: records.py makes the same classes without it
+    from .records import record
 
 # The codes `add`/`edit`/`mv` repeat at once, for the articles they wrote.
 GUARD_CODES = frozenset({"W601", "W602", "W603", "E302", "E303", "E401"})
@@ -183,7 +186,7 @@ def built_outputs(issue: Issue, settings: Newsletter, site: Path) -> list[str]:
     return found
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reach:
     """Where a published issue has gone: a built site's files, and the list's inbox."""
 

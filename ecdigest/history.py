@@ -33,16 +33,19 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .errors import EcdigestError, Failure, NotFoundError
 
+TYPE_CHECKING = False  # not `typing`'s: add imports this module to describe its change
 if TYPE_CHECKING:
     import subprocess
+    from dataclasses import dataclass as record
+    from dataclasses import field
 
     from .archive import Archive
+else:  # `dataclasses` costs ~7 ms of start-up: records.py makes the same classes without it
+    from .records import field, record
 
 TRAILER = "Ecdigest-"
 CHANGE = "Ecdigest-Change"
@@ -124,7 +127,7 @@ def _first_line(text: str) -> str:
     return (interesting or lines or ["(no message)"])[0]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Repo:
     """The git repository (its work tree's top folder) holding an archive."""
 
@@ -219,7 +222,7 @@ def subject(kind: str, what: str, title: str = "") -> str:
     return f"{head} {title}"
 
 
-@dataclass
+@record
 class Description:
     """What a change was, for its commit message and trailers."""
 
@@ -317,7 +320,7 @@ class Change:
 # --------------------------------------------------------------------------- reading the history
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Commit:
     """One commit touching the archive, as `ecdigest log` shows it."""
 

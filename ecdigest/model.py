@@ -5,7 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+
+# `dataclasses` costs ~7 ms of start-up: records.py makes the same classes without it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dataclasses import dataclass as record
+else:
+    from .records import record
 
 DEFAULT_SECTIONS: tuple[str, ...] = ("行业资讯", "政策法规", "数据观察", "专家视点")
 DEFAULT_TITLE = "电子商务动态"
@@ -40,7 +46,7 @@ def is_valid_issue_id(value: str) -> bool:
 ID_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Newsletter:
     """The archive's settings (`ecdigest.toml`)."""
 
@@ -108,7 +114,7 @@ def join_paragraphs(paragraphs: Iterable[str]) -> str:
     return "\n\n".join(p.strip() for p in paragraphs if p.strip())
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Article:
     """One article. `body` is kept exactly as stored; `paragraphs` is derived from it."""
 
@@ -133,7 +139,7 @@ class Article:
         return split_paragraphs(self.body)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Issue:
     id: str
     title: str = ""
@@ -163,6 +169,8 @@ class Issue:
         return {name: len(group) for name, group in self.by_section(sections)}
 
     def with_article(self, article: Article, number: int) -> Issue:
+        from .records import replace
+
         return replace(
             self,
             articles=(*self.articles, article),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .archive import Archive, IssueFile, check_issue_id
@@ -19,7 +18,12 @@ from .model import Article, Issue, Newsletter, join_paragraphs, next_article_id,
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from dataclasses import dataclass as record
+    from dataclasses import field
+
     from .catalog import Catalog
+else:  # `dataclasses` costs ~7 ms of start-up: records.py makes the same classes without it
+    from .records import field, record
 
 REQUIRED_FIELDS = ("title", "section", "source", "date", "body")
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)  # used with fullmatch
@@ -43,6 +47,7 @@ def init_archive(
     `git`: the history setting on (`[history] git = true`), the folder made a git
     repository unless it is in one already, and the archive's creation its first commit.
     """
+    from dataclasses import replace
     from urllib.parse import urlsplit
 
     defaults = Newsletter()
@@ -156,7 +161,7 @@ def new_issue(
 # --------------------------------------------------------------------------- add
 
 
-@dataclass
+@record
 class ArticleDraft:
     """Article fields as gathered from the command line (strings, unparsed)."""
 

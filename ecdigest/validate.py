@@ -85,21 +85,28 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from .catalog import MIN_NEAR, body_digest, title_key, title_pairs
 from .codec import FieldProblem, KeyLines
 from .errors import InputError, NotFoundError
+from .lazyre import lazy  # the text rules' patterns compile on first use (add never runs them)
 from .model import Article, Issue, Newsletter
 
+# Not `typing`'s, and records.py's classes (the dataclasses module costs ~7 ms to import):
+# add's guard rails import this module.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from dataclasses import dataclass as record
+    from dataclasses import field
+    from typing import Any
 
     from .archive import Archive
     from .catalog import ArticleEntry, Catalog
     from .fasttoml import Lines
+else:
+    from .records import field, record
 
 ERROR = "error"
 WARNING = "warning"
@@ -108,7 +115,7 @@ WARNING = "warning"
 MAX_PER_FIELD = 10
 
 
-@dataclass(frozen=True, slots=True)  # slots: a 20-year archive has some 30,000 warnings
+@record(frozen=True, slots=True)  # slots: a 20-year archive has some 30,000 warnings
 class Problem:
     code: str  # stable, e.g. "E101"; errors start with E, warnings with W
     severity: str  # "error" | "warning"
@@ -141,7 +148,7 @@ def _severity(code: str) -> str:
     return ERROR if code.startswith("E") else WARNING
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Report:
     """Problems found and the files that were checked (for the summary line)."""
 
@@ -170,10 +177,10 @@ _CN_LEFT = f"[{_HAN}”’》」』）】]"
 _CN_RIGHT = f"[{_HAN}“‘《「『（【]"
 _FULL = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
 _SPACE = "[ \\t\u3000\u00a0]"
-_URL = re.compile(r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef“”‘’《》]+|www\.[A-Za-z0-9.-]+[^\s]*")
+_URL = lazy(r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef“”‘’《》]+|www\.[A-Za-z0-9.-]+[^\s]*")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Edit:
     """One mechanical change to a text: where, what it was, what it becomes, why."""
 
@@ -192,7 +199,7 @@ def _compile(source: str) -> re.Pattern[str]:
     return re.compile(source)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Rule:
     code: str
     source: str  # the pattern (`pattern` compiles it once, when first asked)
@@ -304,7 +311,7 @@ def _edit(rule: _Rule, m: re.Match[str], new: str, text: str) -> Edit:
 _MAX_ROUNDS = 8
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CopyEdit:
     """The result of the copy-editing rules on one text.
 
@@ -385,17 +392,17 @@ def copyedit_findings(text: str, limit: int | None = None) -> CopyEdit:
 
 # --------------------------------------------------------------------------- residue
 
-_PAGE_NUMBER = re.compile(
+_PAGE_NUMBER = lazy(
     r"^(?:[-—–~]?\s*\d{1,3}\s*[-—–~]?|第\s*\d{1,3}\s*页(?:\s*[/／共]\s*\d{1,3}\s*页?)?"
     r"|\d{1,3}\s*/\s*\d{1,3}|(?:page|p\.)\s*\d{1,3}(?:\s*(?:/|of)\s*\d{1,3})?)$",
     re.IGNORECASE,
 )
-_ATTRIBUTION_TAIL = re.compile(
+_ATTRIBUTION_TAIL = lazy(
     r"来\s*源\s*[:：].{0,80}?\d{4}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2})\s*$"
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Finding:
     code: str
     offset: int
@@ -450,7 +457,7 @@ def residue(text: str, sections: Sequence[str]) -> list[_Finding]:
 # =========================================================================== loading
 
 
-@dataclass
+@record
 class _Loaded:
     path: Path
     issue: Issue | None
@@ -512,6 +519,8 @@ class _SlimArticle:
 
 
 def _slim(item: _Loaded) -> _Loaded:
+    from dataclasses import replace
+
     """`item` with only what the cross-issue rules need: no text, no bodies."""
     if item.issue is None:
         return item
@@ -1719,7 +1728,7 @@ def validate_archive(archive: Archive, issue_ids: Sequence[str] | None = None) -
 # =========================================================================== fixes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Change:
     """One fix applied to a file, for the "what changed" listing."""
 
@@ -1733,7 +1742,7 @@ class Change:
     message: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileFix:
     """The fixes for one file: old and new text, the changes, or why it was skipped."""
 
@@ -1764,6 +1773,8 @@ class FileFix:
 
 
 def _fix_one(archive: Archive, path: Path) -> FileFix | None:
+    from dataclasses import replace
+
     """What the fixes would make of one file; None when there is nothing to fix."""
     item = _load(archive, path)
     if item.failure is not None or item.issue is None or item.text is None:

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace as dataclasses_replace
 from pathlib import Path
 from typing import Any
 
@@ -764,3 +765,34 @@ def test_a_worker_whose_parent_is_gone_before_it_starts_ends_by_itself(
         if worker.is_alive():
             worker.kill()
             worker.join()
+
+
+def test_a_file_just_written_is_checked_by_its_bytes_without_an_update(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Within RACY_NS of a write, every open must look at the written file again (its size
+    and mtime could hide a second write); when its bytes are the ones the catalog read (the
+    stored digest), the catalog is right and is used as it is, without taking the lock to
+    note the check (`add` opens it right after the previous `add` wrote). A rewrite of the
+    same size within the same mtime is still read again."""
+    root = tmp_path / "a"
+    shutil.copytree(Path(__file__).parent.parent / "issues", root, ignore=shutil.ignore_patterns(".ecdigest"))
+    archive = Archive.open(root)
+    path = archive.issue_paths()[0]
+    item = archive.read(path)
+    archive.write(path, item.issue.with_article(dataclasses_replace(item.issue.articles[0], id="x-999"), 999))
+    with archive.catalog() as catalog:  # takes in the write: the file is racy now
+        assert "x-999" in catalog.article_ids("x-")
+    updates: list[bytes] = []
+    ready_locked = derived._ready_locked
+    monkeypatch.setattr(derived, "_ready_locked", lambda *args: updates.append(b"") or ready_locked(*args))
+    with archive.catalog() as catalog:
+        assert "x-999" in catalog.article_ids("x-")
+    assert updates == []  # same bytes: no update, no lock
+    info = path.stat()
+    text = path.read_bytes()
+    path.write_bytes(text.replace(b"x-999", b"x-998"))  # the same size
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    with archive.catalog() as catalog:
+        assert "x-998" in catalog.article_ids("x-") and "x-999" not in catalog.article_ids("x-")
+    assert len(updates) == 1

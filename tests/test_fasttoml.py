@@ -166,7 +166,14 @@ def test_what_is_left_to_tomllib() -> None:
         "d = 2023-02-30\n",
         "d = 2023-06-05T10:00:00\n",
         'id = "a"\nid = "b"\n',
-        '[meta]\nid = "a"\n',
+        '[meta]\nid = "a"\n[meta]\nx = 1\n',
+        '[meta]\nid = "a"\n[meta.x]\nx = 1\n',
+        '[ meta ]\nid = "a"\n',
+        '[meta] # c\nid = "a"\n',
+        'meta = 1\n[meta]\nid = "a"\n',
+        '# a comment\x01\nid = "a"\n',
+        ' # indented comment\nid = "a"\n',
+        "t = True\n",
         'body = """x\n"""\n',
         'body = """\nx""" # c\n',
         'body = """\nx\x01"""\n',
@@ -174,3 +181,72 @@ def test_what_is_left_to_tomllib() -> None:
         '  id = "a"\n',
     ):
         assert fasttoml.loads(other) is None, other
+    # A table is the settings file's: an issue file's reader, which asks where keys are,
+    # leaves it to tomllib.
+    table = '# settings\n[meta]\nid = "a"\nflag = true\n\n[other]\nn = 0\n'
+    assert same_as_tomllib(table) == {"meta": {"id": "a", "flag": True}, "other": {"n": 0}}
+    assert fasttoml.loads(table, fasttoml.Lines()) is None
+
+
+# --------------------------------------------------------------------------- settings files
+
+
+def test_the_settings_files_ecdigest_writes_take_the_fast_path() -> None:
+    from ecdigest.codec import encode_settings
+    from ecdigest.model import Newsletter
+
+    for settings_ in (
+        Newsletter(),
+        Newsletter(editions=("zh-Hant-TW",), known_sources=("《人民日报》", "新华社"), history_git=True),
+    ):
+        text = encode_settings(settings_)
+        assert "#" in text and "[newsletter]" in text
+        assert same_as_tomllib(text) is not None, text
+
+
+COMMENT = st.text(alphabet=st.sampled_from(list("注释 comment#=[]\"'\t\x01\x7f，。")), max_size=20)
+VALUE = st.one_of(
+    PLAIN.map(lambda s: f'"{s}"'),
+    st.integers(-5, 10**6).map(str),
+    st.sampled_from(["true", "false", "True", "[]", "1.5", "2023-06-05", "''", "0x10"]),
+    st.lists(PLAIN, max_size=3).map(lambda items: "[\n" + "".join(f'    "{i}",\n' for i in items) + "]"),
+)
+
+
+@st.composite
+def settings_documents(draw: st.DrawFn) -> str:
+    """Settings-like TOML: tables, keys, values of every kind the settings use (and a
+    few they do not), whole-line and trailing comments, blank lines; names repeated now
+    and then."""
+    out = []
+    for _ in range(draw(st.integers(0, 12))):
+        kind = draw(st.sampled_from(["key", "key", "key", "table", "comment", "blank", "articles"]))
+        if kind == "key":
+            key = draw(st.sampled_from(["title", "from", "sections", "git", "port", "x-y", "a.b"]))
+            line = f"{key} = {draw(VALUE)}"
+            if draw(st.integers(0, 9)) == 0:
+                line += " # trailing"
+            out.append(line)
+        elif kind == "table":
+            out.append(
+                f"[{draw(st.sampled_from(['newsletter', 'email', 'smtp', 'history', 'title', ' email ']))}]"
+            )
+        elif kind == "comment":
+            out.append(draw(st.sampled_from(["#", "# ", " #", "##"])) + draw(COMMENT))
+        elif kind == "articles":
+            out.append("[[articles]]")
+        else:
+            out.append("")
+    return "\n".join(out) + draw(st.sampled_from(["\n", "", "\n\n"]))
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@given(settings_documents())
+def test_settings_like_documents_are_read_as_tomllib_reads_them_or_left_to_it(text: str) -> None:
+    try:
+        expected = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        assert fasttoml.loads(text) is None, text
+        return
+    fast = fasttoml.loads(text)
+    assert fast is None or fast == expected, text

@@ -527,7 +527,11 @@ def test_bad_lock_timeouts_are_one_line_for_commands_that_lock(
         assert draft.read_bytes() == before
     else:  # blank means unset: the default
         assert result.exit_code == 0, result.output
-    # list brings the catalog up to date under its lock: the same one line, or the default
+    # list brings the catalog up to date under its lock: the same one line, or the default.
+    # A change the catalog has not seen (a new mtime): within RACY_NS of the draft's last
+    # write, a file with the same stat and bytes is checked without the lock.
+    info = draft.stat()
+    os.utime(draft, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000_000))
     listing = invoke("list")
     if value.strip():
         assert listing.exit_code == 2 and "ECDIGEST_LOCK_TIMEOUT" in one_error_line(listing.stderr)

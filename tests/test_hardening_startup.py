@@ -175,3 +175,28 @@ def test_list_loads_no_typing(archive: Path) -> None:
     nothing it imports needs typing (~2 ms of its start-up): ecdigest's own modules import
     it for type checking only."""
     assert "typing" not in loaded_by("--archive", str(archive), "list")
+
+
+def test_show_loads_no_dataclasses_toml_parser_or_typing(archive: Path) -> None:
+    """`show ISSUE` makes the model's classes without the dataclasses module (records.py:
+    it imports inspect, ~7 ms), reads a plain ecdigest.toml without tomllib (fasttoml.py;
+    tomllib imports typing) and asks the catalog through `_sqlite3`, not the package."""
+    loaded = loaded_by("--archive", str(archive), "show", "2023-06")
+    assert "ecdigest" in loaded
+    assert not loaded & {"dataclasses", "inspect", "tomllib", "typing", "sqlite3"}, sorted(loaded)
+
+
+def test_add_loads_no_dataclasses_hashlib_or_typing(tmp_path: Path) -> None:
+    """`add` (the launcher's, with its guard rails: validate's rules) makes its classes with
+    records.py, hashes with `_blake2` (hashlib loads OpenSSL) and imports typing for type
+    checking only."""
+    root = tmp_path / "archive"
+    shutil.copytree(SHIPPED_ARCHIVE, root, ignore=shutil.ignore_patterns(".ecdigest"))
+    assert _cli(["--archive", str(root), "new", "--id", "2023-07", "--date", "2023-07-01"]).returncode == 0
+    args = ["--title", "标题", "--section", "行业资讯", "--source", "《人民日报》", "--date", "2023-06-30"]
+    loaded = loaded_by("--archive", str(root), "add", *args, "--body", "正文。")
+    assert "ecdigest" in loaded and "_sqlite3" in loaded
+    assert not loaded & {"dataclasses", "inspect", "hashlib", "typing", "sqlite3", "tomllib", "typer"}, (
+        sorted(loaded)
+    )
+    assert "2023-07-001" in (root / "2023" / "2023-07.toml").read_text("utf-8")
