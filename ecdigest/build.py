@@ -265,13 +265,12 @@ def build(
         writer.save(full=full)
         result.written = writer.written
         result.removed = writer.removed
-        if full:  # every record is in memory: what was saved
-            result.unchanged = [name for name in manifest.files.names() if name not in written]
-        else:
-            saved = Manifest.load(out_dir)
-            try:
-                result.unchanged = [name for name in saved.names() if name not in written]
-            finally:
-                saved.close()
+        # What was saved (a cold build's workers' records went from their spools to the
+        # manifest: none of them is in memory here).
+        saved = Manifest.load(out_dir)
+        try:
+            result.unchanged = [name for name in saved.names() if name not in written]
+        finally:
+            saved.close()
         result.conflicts = [(c.path, c.message()) for c in writer.conflicts]
         return result

@@ -301,6 +301,8 @@ class Plan:
         sitemap: str | None = None,
     ) -> bool:
         """Plan `name`; True when it must be rendered (its key or its file changed)."""
+        if name in self.produced:
+            self.writer.repeated.add(name)
         self.produced.add(name)
         self.families.add(family)
         full_key = _key(self.base, key) if key is not None else None
@@ -546,11 +548,16 @@ class Plan:
                 before = next((n for n, i in enumerate(infos) if i.id in ids), len(infos))
                 parts.append(builder.part(sum(i.count for i in infos[:before])))
             chunk_parts.append(parts)
+        from .manifest import Spool
+
         context = multiprocessing.get_context("fork")
         pipes = []
-        for chunk, jobs, parts in zip(chunks, local, chunk_parts, strict=True):
+        spools = [Spool() for _ in chunks]  # each worker's records (the parent's save reads them)
+        for chunk, jobs, parts, spool in zip(chunks, local, chunk_parts, spools, strict=True):
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=self._worker, args=(sender, chunk, jobs, parts), daemon=True)
+            process = context.Process(
+                target=self._worker, args=(sender, chunk, jobs, parts, spool), daemon=True
+            )
             process.start()
             sender.close()
             pipes.append((process, receiver))
@@ -572,11 +579,14 @@ class Plan:
                 writer.written, writer.unchanged, writer.conflicts, writer.bulk = kept
         failure: BaseException | None = None
         results = []
-        for process, receiver in pipes:  # in order: segment parts must be merged in order
+        reported = []  # the spools of the workers that finished (done, or stale)
+        for (process, receiver), spool in zip(pipes, spools, strict=True):
+            # in order: segment parts must be merged in order
             try:
                 kind, payload = receiver.recv()
                 if kind == "error" and isinstance(payload, _Stale):
                     self.manifest.files.update(receiver.recv()[1])
+                    reported.append(spool)
             except EOFError:
                 kind, payload = "error", RuntimeError("a build worker died")
             process.join()  # after every message: a child blocked on a full pipe never exits
@@ -584,12 +594,15 @@ class Plan:
                 failure = failure or payload
                 continue
             results.append(payload)
+            reported.append(spool)
         if isinstance(failure, _Stale):
             # An issue file changed between the catalog's answer and its reading (an editor
             # saving during a cold build): read the issues again here, numbering as we go.
             # The files the workers wrote are recorded as theirs, so none is a stranger.
-            for payload in results:
-                self.manifest.files.update(payload[0])
+            for spool in reported:
+                self.manifest.files.update(spool.records())
+            for spool in spools:
+                spool.close()
             for builder, _ in self.building:
                 builder.discard()
             self.parts = [builder.part(0) for builder, _ in self.building]
@@ -598,7 +611,10 @@ class Plan:
             self._finish_parts([[part.close() for part in self.parts]])
             return early
         if failure is not None:
+            for spool in spools:
+                spool.close()
             raise failure
+        self.manifest.files.spools += spools
         summaries = []
         for payload in results:
             summaries.append(self._absorb(payload))
@@ -641,23 +657,26 @@ class Plan:
         chunk: list[IssueInfo],
         jobs: list[PendingTask],
         parts: list[searchindex.SegmentPart],
+        spool: Any,
     ) -> None:
-        """In a forked process: do the chunk's tasks, send back what the parent must know."""
+        """In a forked process: do the chunk's tasks, send back what the parent must know
+        (the files' records go to `spool`)."""
         try:
             self.in_worker = True
             self.parts = parts
             writer = self.writer
             writer.records = {}
+            writer.spool = spool
             self.new_facets = {}
             self.progress = None  # the parent's progress bar is the parent's to draw
             marks = (len(writer.written), len(writer.conflicts), self.done)
             self._read(chunk, jobs)
             summaries = [part.close() for part in parts]
+            spool.flush()
             sender.send(
                 (
                     "done",
                     (
-                        writer.records,
                         writer.written[marks[0] :],
                         writer.conflicts[marks[1] :],
                         self.done - marks[2],
@@ -668,6 +687,7 @@ class Plan:
                 )
             )
         except _Stale as exc:  # the parent does the stretch again; what was written is ours
+            spool.flush()
             sender.send(("error", exc))
             sender.send(("records", self.writer.records))
         except BaseException as exc:  # sent to the parent, which raises it
@@ -676,20 +696,12 @@ class Plan:
             sender.close()
 
     def _absorb(self, payload: Any) -> list[searchindex.PartSummary]:
-        records, written, conflicts, done, summaries, facets, pending = payload
+        written, conflicts, done, summaries, facets, pending = payload
         writer = self.writer
-        # A worker's files are done: their jobs go, and their records keep the plan's own
-        # strings for the name and key (not the copies unpickled from the worker; 177,000
-        # of each at 3,000 issues).
+        # A worker's files are done (their records are in its spool): the jobs of those it
+        # wrote go, and their names are the plan's own strings, not the unpickled copies.
         jobs = self.jobs_by_name
-        writer.written.extend(job.name if (job := jobs.get(n)) is not None else n for n in written)
-        for name, record in records.items():
-            job = jobs.pop(name, None)
-            if job is not None:
-                name = job.name
-                if job.key == record.key:
-                    record.key = job.key
-            self.manifest.files[name] = record
+        writer.written.extend(job.name if (job := jobs.pop(n, None)) is not None else n for n in written)
         writer.conflicts.extend(conflicts)
         writer.pending |= pending
         self.new_facets.update(facets)
@@ -828,6 +840,8 @@ class Plan:
         stale = []
         for article in articles:
             share = root + share_path(article.id)
+            if share in self.produced:
+                self.writer.repeated.add(share)
             self.produced.add(share)
             if self.writer.fresh(share, _key(self.base, self._share_key(edition, info.digest, article.id))):
                 self.writer.keep(share)

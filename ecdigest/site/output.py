@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import WriteError
-from .manifest import Manifest, Record
+from .manifest import Manifest, Record, Spool
 
 RACY_NS = 2_000_000_000
 # A build writing up to this many files fsyncs each (an edit's build: milliseconds); a larger
@@ -85,6 +85,11 @@ class Writer:
         self.conflicts: list[Conflict] = []
         self._swept: set[Path] = set()
         self.records: dict[str, Record] = {}  # what this process recorded (a worker reports it)
+        # A forked worker's records go to its spool, not to memory (the parent's save reads
+        # them back), but for `repeated` names (planned more than once: the next write of
+        # one must know this one's record).
+        self.spool: Spool | None = None
+        self.repeated: set[str] = set()
         self.pending: set[str] = set()  # families with a conflict: planned again next time
         # A bulk write (the parent of a cold build's workers): no fsync per file, one sync of
         # the file system at the save instead (`unsynced` says one is owed).
@@ -168,6 +173,10 @@ class Writer:
             current = self._write(name, path, data)
             self.written.append(name)
         record = Record(key, digest_bytes(data), current.st_size, current.st_mtime_ns, family, sitemap)
+        if self.spool is not None:
+            self.spool.add(name, record)
+            if name not in self.repeated:
+                return
         self.manifest.files[name] = self.records[name] = record
 
     def conflict(self, conflict: Conflict, family: str) -> None:
