@@ -269,7 +269,7 @@ def build(
         # manifest: none of them is in memory here).
         saved = Manifest.load(out_dir)
         try:
-            result.unchanged = [name for name in saved.names() if name not in written]
+            result.unchanged = [name for name in saved.iter_names() if name not in written]
         finally:
             saved.close()
         result.conflicts = [(c.path, c.message()) for c in writer.conflicts]

@@ -616,8 +616,8 @@ class Plan:
             raise failure
         self.manifest.files.spools += spools
         summaries = []
-        for payload in results:
-            summaries.append(self._absorb(payload))
+        for payload, spool in zip(results, spools, strict=True):
+            summaries.append(self._absorb(payload, spool))
         self._finish_parts(summaries)
         self.pending = []
         if rest:  # feeds whose issues span the workers' stretches: read those issues here
@@ -695,8 +695,9 @@ class Plan:
         finally:
             sender.close()
 
-    def _absorb(self, payload: Any) -> list[searchindex.PartSummary]:
+    def _absorb(self, payload: Any, spool: Any) -> list[searchindex.PartSummary]:
         written, conflicts, done, summaries, facets, pending = payload
+        written += spool.written()
         writer = self.writer
         # A worker's files are done (their records are in its spool): the jobs of those it
         # wrote go, and their names are the plan's own strings, not the unpickled copies.

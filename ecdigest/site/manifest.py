@@ -112,9 +112,20 @@ class Spool:
         self.file = tempfile.TemporaryFile(prefix="ecdigest-manifest-")  # noqa: SIM115
         self._batch: list[tuple[Any, ...]] = []
 
-    def add(self, name: str, record: Record) -> None:
+    def add(self, name: str, record: Record, *, written: bool = False) -> None:
+        """Spool `name`'s record (`written`: this build wrote its bytes, else they were
+        already there)."""
         self._batch.append(
-            (name, record.family, record.key, record.digest, record.size, record.mtime_ns, record.sitemap)
+            (
+                name,
+                record.family,
+                record.key,
+                record.digest,
+                record.size,
+                record.mtime_ns,
+                record.sitemap,
+                written,
+            )
         )
         if len(self._batch) >= SPOOL_BATCH:
             self.flush()
@@ -130,8 +141,8 @@ class Spool:
         self.file.flush()
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
-        """Every spooled row (name, family, key, digest, size, mtime_ns, sitemap), in the
-        order they were added."""
+        """Every spooled row (name, family, key, digest, size, mtime_ns, sitemap, written),
+        in the order they were added."""
         import pickle
 
         self.file.seek(0)
@@ -144,6 +155,10 @@ class Spool:
 
     def records(self) -> dict[str, Record]:
         return {row[0]: Record(row[2], row[3], row[4], row[5], row[1], row[6]) for row in self.rows()}
+
+    def written(self) -> list[str]:
+        """The files whose bytes were written, in the order they were."""
+        return [row[0] for row in self.rows() if row[7]]
 
     def close(self) -> None:
         self.file.close()
@@ -232,7 +247,7 @@ class Files:
             if record is not None and record.sitemap is not None and (self._all or name in self._changed):
                 found[name] = record.sitemap
         for spool in self.spools:
-            for name, *_, sitemap in spool.rows():
+            for name, *_, sitemap, _ in spool.rows():
                 if sitemap is None:
                     found.pop(name, None)
                 else:
@@ -428,9 +443,14 @@ class Manifest:
 
     def names(self) -> list[str]:
         """Every recorded file, sorted."""
-        if self.conn is None:
-            return []
-        return [row[0] for row in self.conn.execute("SELECT name FROM files ORDER BY name")]
+        return list(self.iter_names())
+
+    def iter_names(self) -> Iterator[str]:
+        """Every recorded file, sorted, one at a time (a cold build's 184,000 names at 3,000
+        issues need not all be held to find the few it did not write)."""
+        if self.conn is not None:
+            for (name,) in self.conn.execute("SELECT name FROM files ORDER BY name"):
+                yield name
 
     def families_of(self, names: Iterable[str]) -> set[str]:
         return {record.family for name in names if (record := self.files.get(name)) is not None}
@@ -499,7 +519,10 @@ class Manifest:
                 else:
                     conn.execute("INSERT OR REPLACE INTO families VALUES (?, ?)", (family, key))
             for spool in self.files.spools:  # after the records kept here: the workers' files are theirs
-                conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", spool.rows())
+                conn.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (row[:7] for row in spool.rows()),
+                )
             conn.execute("DELETE FROM pending")
             conn.executemany("INSERT INTO pending VALUES (?)", [(f,) for f in sorted(pending)])
             meta = dict(self._meta_changes)
