@@ -35,7 +35,7 @@ import hashlib
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -1042,9 +1042,12 @@ class Plan:
         def counterpart(other: Edition, suffix: str = "", original: str = original[0]) -> str:
             return f"{kind}/{slug(other.convert(original))}{suffix}"
 
-        per_year: dict[int, list[tuple[ArticleInfo, IssueInfo]]] = {}
+        per_year: dict[int, Pairs] = {}
         for article, info in newest:
-            per_year.setdefault(info.year or 0, []).append((article, info))
+            of_year = per_year.get(info.year or 0)
+            if of_year is None:
+                of_year = per_year[info.year or 0] = Pairs()
+            of_year.append(article, info)
         split = total > NAME_PAGE_ARTICLES
         year_list = sorted(((y, len(r)) for y, r in per_year.items()), reverse=True) if split else []
         path = f"{kind}/{page}.html"
@@ -1056,7 +1059,7 @@ class Plan:
                 kind,
                 display,
                 path,
-                newest[:NAME_PAGE_ARTICLES],
+                Pairs(newest[:NAME_PAGE_ARTICLES]),
                 total=total,
                 years=year_list,
                 variants=variants,
@@ -1502,6 +1505,33 @@ class Plan:
 
 def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class Pairs:
+    """A name page's rows (article, issue), kept as two lists until the page is rendered:
+    as a tuple each, every article's rows on its section's, source's and tags' pages held
+    ~30 MB at 3,000 issues in the parent of a cold build, and in the workers it forks."""
+
+    __slots__ = ("articles", "issues")
+
+    def __init__(self, rows: Iterable[tuple[ArticleInfo, IssueInfo]] = ()) -> None:
+        self.articles: list[ArticleInfo] = []
+        self.issues: list[IssueInfo] = []
+        for article, info in rows:
+            self.append(article, info)
+
+    def append(self, article: ArticleInfo, info: IssueInfo) -> None:
+        self.articles.append(article)
+        self.issues.append(info)
+
+    def __iter__(self) -> Iterator[tuple[ArticleInfo, IssueInfo]]:
+        return zip(self.articles, self.issues, strict=True)
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    def __contains__(self, row: object) -> bool:
+        return row in list(self)
 
 
 class _Stale(Exception):
