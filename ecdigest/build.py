@@ -32,6 +32,9 @@ from .model import is_valid_issue_id
 from .site.manifest import LOCK_NAME  # the output folder's lock: one name, the manifest's
 from .validate import Problem, validate_report
 
+# Validating every issue in a forked child from this many issues (a cold build's parent).
+_APART_FROM = 48
+
 # progress(done, total, label)
 Progress = Callable[[int, int, str], None]
 
@@ -95,9 +98,14 @@ class BuildConflicts(Failure):
 # --------------------------------------------------------------------------- validating
 
 
-def blocking_problems(archive: Archive, paths: list[Path] | None) -> list[Problem]:
+def blocking_problems(archive: Archive, paths: list[Path] | None, *, apart: bool = False) -> list[Problem]:
     """Errors that stop a build: in the published issues of `paths` (all files when None),
-    and in any file too broken to tell its status."""
+    and in any file too broken to tell its status. `apart`: in a forked child (see
+    `_in_child`)."""
+    if apart:
+        found = _in_child(lambda: blocking_problems(archive, paths))
+        if found is not None:
+            return found
     if paths is None:
         # keep=False: the issues only as far as their status (not 100 MB of bodies at 1,000)
         report = validate_report(archive, warnings=False, keep=False)
@@ -113,6 +121,46 @@ def blocking_problems(archive: Archive, paths: list[Path] | None) -> list[Proble
         if issue is None or issue.is_published:  # unreadable: its status is unknown
             blocking.add(str(path))
     return [p for p in report.problems if p.path is None or p.path in blocking]
+
+
+def _in_child(work: Callable[[], list[Problem]]) -> list[Problem] | None:
+    """`work()` done in a forked child, its answer sent back pickled; None when it could
+    not be (no fork; the child failed, raised or died: the caller does the work itself, so
+    any error is raised as it always is). A cold build validates every issue before it
+    plans: in the build's own process, what validation left behind (freed, but not given
+    back to the system: ~28 MB at 3,000 issues) was in the parent, and again in each worker
+    it then forks."""
+    import os
+    import pickle
+
+    if not hasattr(os, "fork"):  # pragma: no cover - POSIX has it
+        return None
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+        if stream is not None:
+            stream.flush()
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
+        try:
+            os.close(reader)
+            try:
+                data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:
+                data = b""
+            with os.fdopen(writer, "wb") as out:
+                out.write(data)
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as source:
+        data = source.read()
+    _, status = os.waitpid(pid, 0)
+    if not data or status != 0:
+        return None
+    found: list[Problem] = pickle.loads(data)
+    return found
 
 
 # --------------------------------------------------------------------------- writing
@@ -219,7 +267,7 @@ def build(
     if validate:
         recorded = manifest.issues()
         if corpus.broken or full:
-            problems = blocking_problems(archive, None)
+            problems = blocking_problems(archive, None, apart=len(summary.issues) >= _APART_FROM)
         else:
             changed = [
                 i.path
@@ -265,13 +313,12 @@ def build(
         writer.save(full=full)
         result.written = writer.written
         result.removed = writer.removed
-        if full:  # every record is in memory: what was saved
-            result.unchanged = [name for name in manifest.files.names() if name not in written]
-        else:
-            saved = Manifest.load(out_dir)
-            try:
-                result.unchanged = [name for name in saved.names() if name not in written]
-            finally:
-                saved.close()
+        # What was saved (a cold build's workers' records went from their spools to the
+        # manifest: none of them is in memory here).
+        saved = Manifest.load(out_dir)
+        try:
+            result.unchanged = [name for name in saved.iter_names() if name not in written]
+        finally:
+            saved.close()
         result.conflicts = [(c.path, c.message()) for c in writer.conflicts]
         return result

@@ -101,6 +101,57 @@ def test_validation_errors_write_nothing(invoke: Invoke, tmp_path: Path) -> None
     assert not out.exists()
 
 
+def test_a_cold_build_validates_in_a_child_with_the_same_answer(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold build of a large archive validates every issue in a forked child (what
+    validation leaves behind stays out of the build's process and of its workers): the
+    same errors, the same refusal, and the same build when there are none; when the child
+    cannot answer, the build validates by itself."""
+    import ecdigest.build as build_module
+    import ecdigest.validate as validate_module
+
+    root = copy_fixture(tmp_path)
+    path = root / "2023" / "2023-06.toml"
+    path.write_text(
+        path.read_text("utf-8").replace('source = "《经济日报》"', 'source = "《经济日报"'), "utf-8"
+    )
+    where = tmp_path / "validated-in"
+    real = validate_module.validate_report
+
+    def validate_report(*args: object, **kwargs: object) -> object:
+        with where.open("a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "validate_report", validate_report)
+    results = {}
+    for apart_from in (10**6, 1):
+        monkeypatch.setattr(build_module, "_APART_FROM", apart_from)
+        where.unlink(missing_ok=True)
+        result = invoke("build", "-o", str(tmp_path / "site"), archive=root)
+        results[apart_from] = (result.exit_code, result.stdout, result.stderr)
+        pids = where.read_text("utf-8").split()
+        assert (pids == [str(os.getpid())]) is (apart_from > 1), pids
+    assert results[1] == results[10**6] and results[1][0] == 1 and "E401" in results[1][2]
+    assert not (tmp_path / "site").exists()
+    # The child cannot answer (here: what it found does not pickle): validated here.
+    import pickle
+
+    real_dumps = pickle.dumps
+    monkeypatch.setattr(pickle, "dumps", lambda *a, **k: real_dumps(lambda: None))
+    where.unlink()
+    result = invoke("build", "-o", str(tmp_path / "site"), archive=root)
+    monkeypatch.setattr(pickle, "dumps", real_dumps)
+    assert (result.exit_code, result.stdout, result.stderr) == results[1]
+    assert where.read_text("utf-8").split()[-1] == str(os.getpid())
+    path.write_text(
+        path.read_text("utf-8").replace('source = "《经济日报"', 'source = "《经济日报》"'), "utf-8"
+    )
+    result = invoke("build", "-o", str(tmp_path / "site"), archive=root)
+    assert result.exit_code == 0, result.output
+
+
 def test_errors_in_a_draft_do_not_block_the_build(invoke: Invoke, tmp_path: Path) -> None:
     root = copy_fixture(tmp_path)
     draft = root / "2023" / "2023-07.toml"

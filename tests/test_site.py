@@ -503,6 +503,99 @@ def test_workers_build_the_same_site(invoke: Invoke, tmp_path: Path, monkeypatch
     assert again["written"] == [] and again["removed"] == []
 
 
+def test_a_worker_that_meets_a_changed_issue_hands_its_stretch_back(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that reads an issue changed since the catalog's answer stops; the parent
+    reads every issue again itself. The files the workers wrote (recorded in their spools,
+    the one that finished and the one that stopped) are the build's own: no conflict, the
+    same site as one process builds, and the manifest is complete."""
+    import ecdigest.site.builder as builder
+    from ecdigest.model import Issue
+    from ecdigest.site.corpus import IssueInfo
+
+    root = many_issues(tmp_path, 24)
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 10**6)
+    build(invoke, root, serial)
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 4)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    real_read = builder.Plan.read
+    seen = tmp_path / "read-by-workers"  # written in the forked workers
+
+    def read(self: builder.Plan, info: IssueInfo) -> Issue:
+        if self.in_worker:
+            with seen.open("a", encoding="utf-8") as handle:
+                handle.write(info.id + "\n")
+            if info.id == "2019-05-20w":  # past the middle: the second worker, files written
+                raise builder._Stale(str(info.path))
+        return real_read(self, info)
+
+    monkeypatch.setattr(builder.Plan, "read", read)
+    # What the workers wrote differs from what the parent then writes (as the pages of an
+    # edited issue would): the parent may replace them only because they are recorded.
+    import os
+
+    from ecdigest.site.render import Site
+
+    parent, real_share = os.getpid(), Site.share_page
+
+    def share_page(self: Site, *args: object) -> bytes:
+        data: bytes = real_share(self, *args)  # type: ignore[arg-type]
+        return data if os.getpid() == parent else data + b"<!-- a worker's -->"
+
+    monkeypatch.setattr(Site, "share_page", share_page)
+    report = build(invoke, root, parallel)
+    read_ids = seen.read_text("utf-8").split()
+    assert "2019-05-20w" in read_ids and read_ids.index("2019-05-20w") > read_ids.index("2019-01-07w")
+    assert report["conflicts"] == []
+    assert files(serial) == files(parallel)
+    for name in files(serial):
+        assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
+    monkeypatch.setattr(builder.Plan, "read", real_read)
+    again = build(invoke, root, parallel)
+    assert again["written"] == [] and again["removed"] == [] and again["conflicts"] == []
+
+
+def test_spooled_records_are_saved_over_the_kept_ones(tmp_path: Path) -> None:
+    """A worker's spool (its records on disk, read back by the parent's save) takes
+    precedence over the records the parent keeps, for the files table and the sitemap; any
+    text survives the round trip."""
+    import sqlite3
+
+    from ecdigest.site.manifest import SPOOL_BATCH, Manifest, Record, Spool
+
+    out = tmp_path / "site"
+    out.mkdir()
+    manifest = Manifest.load(out)
+    manifest.files["kept.html"] = Record("k1", "d1", 1, 10, "lists", "")
+    manifest.files["both.html"] = Record("old", "d0", 2, 20, "page|-", "2020-01-01")
+    manifest.files["gone.html"] = Record("k3", "d3", 3, 30, "page|-", "2021-01-01")
+    spool = Spool()
+    spooled = {
+        "both.html": Record("new", "d2", 4, 40, "page|-", "2024-06-30"),
+        "gone.html": Record("k4", "d4", 5, 50, "shares|-|x", None),
+        "标签/a\x1fb\n.html": Record("键", "d5", 6, 60, "name|-|tag|标签", ""),
+    }
+    for number in range(SPOOL_BATCH + 3):  # more than one batch
+        spooled[f"share/{number}.html"] = Record(f"s{number}", "ds", 7, 70 + number, "shares|-|y")
+    for name, record in spooled.items():
+        spool.add(name, record)
+    spool.flush()
+    assert spool.records() == spooled
+    manifest.files.spools.append(spool)
+    expected = {"kept.html": Record("k1", "d1", 1, 10, "lists", ""), **spooled}
+    assert manifest.files.sitemap() == sorted(
+        (name, record.sitemap) for name, record in expected.items() if record.sitemap is not None
+    )
+    manifest.save(out, pending=set(), full=True)
+    assert manifest.files.spools == [] and spool.file.closed
+    with sqlite3.connect(out / ".ecdigest-manifest.sqlite3") as db:
+        rows = db.execute("SELECT name, key, digest, size, mtime_ns, family, sitemap FROM files").fetchall()
+    db.close()
+    assert {row[0]: Record(*row[1:]) for row in rows} == expected
+
+
 def test_a_manifest_of_another_version_is_adopted_a_damaged_one_is_not(
     invoke: Invoke, tmp_path: Path
 ) -> None:

@@ -35,7 +35,7 @@ import hashlib
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -206,6 +206,15 @@ def issue_facets(issue: Issue) -> tuple[dict[str, str], str]:
     return facets, _short(*head, *summaries)
 
 
+def packed_facets(issue: Issue) -> tuple[str, str]:
+    """(facets as the manifest records them: JSON with the summary under "sum", summary
+    digest): a build keeps every issue's facets it computes until the manifest's save, and
+    as dicts they held ~35 KB an issue (~100 MB at 3,000 issues, in the workers and again
+    in the parent); as this text, ~6 KB."""
+    facets, summary = issue_facets(issue)
+    return json.dumps({**facets, "sum": summary}, ensure_ascii=False, sort_keys=True), summary
+
+
 # --------------------------------------------------------------------------- the plan
 
 
@@ -264,13 +273,14 @@ class Plan:
         self.produced: set[str] = set()
         self.done = 0
         self.total = 0
+        self.unplanned = 0  # outputs to write that have no job (share pages)
         self.final_tasks: list[Callable[[], None]] = []
         self.building: list[tuple[searchindex.SegmentBuilder, list[IssueInfo]]] = []
         self.parts: list[searchindex.SegmentPart] = []  # the segments' parts this process fills
         self.in_worker = False
         self._converted: dict[tuple[str, str], Issue] = {}
         self.parsed: dict[str, Issue] = {}  # issues read before planning (a plan from the manifest)
-        self.new_facets: dict[str, tuple[dict[str, str], str]] = {}  # issue id -> facets read now
+        self.new_facets: dict[str, tuple[str, str]] = {}  # issue id -> facets read now (packed_facets)
         self.recorded_facets: dict[str, tuple[dict[str, str], str]] = {}
         self.changed: list[IssueInfo] = []
         self.removed: dict[str, Any] = {}  # issue file -> IssueRecord (as last built)
@@ -291,6 +301,8 @@ class Plan:
         sitemap: str | None = None,
     ) -> bool:
         """Plan `name`; True when it must be rendered (its key or its file changed)."""
+        if name in self.produced:
+            self.writer.repeated.add(name)
         self.produced.add(name)
         self.families.add(family)
         full_key = _key(self.base, key) if key is not None else None
@@ -358,7 +370,7 @@ class Plan:
             self.plan_static(edition, site)
         self.plan_legacy()
         self.families.add("site")
-        self.total = self.done + sum(1 for j in self.jobs if j.name not in self.fresh)
+        self.total = self.done + self.unplanned + sum(1 for j in self.jobs if j.name not in self.fresh)
         self.check_folders()
         self.writer.check(self.produced - self.fresh)
 
@@ -430,9 +442,9 @@ class Plan:
         for info in self.changed:
             issue = self.read(info)
             self.parsed[info.id] = issue
-            self.new_facets[info.id] = issue_facets(issue)
+            self.new_facets[info.id] = packed_facets(issue)
         befores = [
-            (self.manifest.facets(self.record_key(i.path)), self.new_facets[i.id][0]) for i in self.changed
+            (self.manifest.facets(self.record_key(i.path)), self.facets_of(i)[0]) for i in self.changed
         ]
         befores += [(self.manifest.facets(path), {}) for path in self.removed]
         for before, after in befores:
@@ -465,7 +477,10 @@ class Plan:
 
     def facets_of(self, info: IssueInfo) -> tuple[dict[str, str], str]:
         """An issue's facets: read in this build, else as recorded."""
-        found = self.new_facets.get(info.id) or self.recorded_facets.get(info.id)
+        packed = self.new_facets.get(info.id)
+        if packed is not None:
+            return json.loads(packed[0]), packed[1]
+        found = self.recorded_facets.get(info.id)
         if found is not None:
             return found
         facets = self.manifest.facets(self.record_key(info.path))
@@ -479,22 +494,18 @@ class Plan:
         for path in self.removed:
             self.manifest.set_issue(path, None)
         for info in self.issues:
-            found = self.new_facets.get(info.id)
-            if found is None:
+            packed = self.new_facets.get(info.id)
+            if packed is None:
                 if self.record_key(info.path) in self.carried:
                     facets, summary = self.facets_of(info)
                     summary = facets.pop("sum", summary)
+                    packed = (
+                        json.dumps({**facets, "sum": summary}, ensure_ascii=False, sort_keys=True),
+                        summary,
+                    )
                 else:
                     continue  # as recorded (a plan from the manifest: unchanged)
-            else:
-                facets, summary = found
-            record = IssueRecord(
-                info.id,
-                info.digest,
-                info.status,
-                json.dumps({**facets, "sum": summary}, ensure_ascii=False, sort_keys=True),
-                summary,
-            )
+            record = IssueRecord(info.id, info.digest, info.status, *packed)
             self.manifest.set_issue(self.record_key(info.path), record)
 
     # ------------------------------------------------------------------ reading issues
@@ -537,11 +548,16 @@ class Plan:
                 before = next((n for n, i in enumerate(infos) if i.id in ids), len(infos))
                 parts.append(builder.part(sum(i.count for i in infos[:before])))
             chunk_parts.append(parts)
+        from .manifest import Spool
+
         context = multiprocessing.get_context("fork")
         pipes = []
-        for chunk, jobs, parts in zip(chunks, local, chunk_parts, strict=True):
+        spools = [Spool() for _ in chunks]  # each worker's records (the parent's save reads them)
+        for chunk, jobs, parts, spool in zip(chunks, local, chunk_parts, spools, strict=True):
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=self._worker, args=(sender, chunk, jobs, parts), daemon=True)
+            process = context.Process(
+                target=self._worker, args=(sender, chunk, jobs, parts, spool), daemon=True
+            )
             process.start()
             sender.close()
             pipes.append((process, receiver))
@@ -563,11 +579,14 @@ class Plan:
                 writer.written, writer.unchanged, writer.conflicts, writer.bulk = kept
         failure: BaseException | None = None
         results = []
-        for process, receiver in pipes:  # in order: segment parts must be merged in order
+        reported = []  # the spools of the workers that finished (done, or stale)
+        for (process, receiver), spool in zip(pipes, spools, strict=True):
+            # in order: segment parts must be merged in order
             try:
                 kind, payload = receiver.recv()
                 if kind == "error" and isinstance(payload, _Stale):
                     self.manifest.files.update(receiver.recv()[1])
+                    reported.append(spool)
             except EOFError:
                 kind, payload = "error", RuntimeError("a build worker died")
             process.join()  # after every message: a child blocked on a full pipe never exits
@@ -575,12 +594,15 @@ class Plan:
                 failure = failure or payload
                 continue
             results.append(payload)
+            reported.append(spool)
         if isinstance(failure, _Stale):
             # An issue file changed between the catalog's answer and its reading (an editor
             # saving during a cold build): read the issues again here, numbering as we go.
             # The files the workers wrote are recorded as theirs, so none is a stranger.
-            for payload in results:
-                self.manifest.files.update(payload[0])
+            for spool in reported:
+                self.manifest.files.update(spool.records())
+            for spool in spools:
+                spool.close()
             for builder, _ in self.building:
                 builder.discard()
             self.parts = [builder.part(0) for builder, _ in self.building]
@@ -589,10 +611,13 @@ class Plan:
             self._finish_parts([[part.close() for part in self.parts]])
             return early
         if failure is not None:
+            for spool in spools:
+                spool.close()
             raise failure
+        self.manifest.files.spools += spools
         summaries = []
-        for payload in results:
-            summaries.append(self._absorb(payload))
+        for payload, spool in zip(results, spools, strict=True):
+            summaries.append(self._absorb(payload, spool))
         self._finish_parts(summaries)
         self.pending = []
         if rest:  # feeds whose issues span the workers' stretches: read those issues here
@@ -632,23 +657,26 @@ class Plan:
         chunk: list[IssueInfo],
         jobs: list[PendingTask],
         parts: list[searchindex.SegmentPart],
+        spool: Any,
     ) -> None:
-        """In a forked process: do the chunk's tasks, send back what the parent must know."""
+        """In a forked process: do the chunk's tasks, send back what the parent must know
+        (the files' records go to `spool`)."""
         try:
             self.in_worker = True
             self.parts = parts
             writer = self.writer
             writer.records = {}
+            writer.spool = spool
             self.new_facets = {}
             self.progress = None  # the parent's progress bar is the parent's to draw
             marks = (len(writer.written), len(writer.conflicts), self.done)
             self._read(chunk, jobs)
             summaries = [part.close() for part in parts]
+            spool.flush()
             sender.send(
                 (
                     "done",
                     (
-                        writer.records,
                         writer.written[marks[0] :],
                         writer.conflicts[marks[1] :],
                         self.done - marks[2],
@@ -659,6 +687,7 @@ class Plan:
                 )
             )
         except _Stale as exc:  # the parent does the stretch again; what was written is ours
+            spool.flush()
             sender.send(("error", exc))
             sender.send(("records", self.writer.records))
         except BaseException as exc:  # sent to the parent, which raises it
@@ -666,21 +695,14 @@ class Plan:
         finally:
             sender.close()
 
-    def _absorb(self, payload: Any) -> list[searchindex.PartSummary]:
-        records, written, conflicts, done, summaries, facets, pending = payload
+    def _absorb(self, payload: Any, spool: Any) -> list[searchindex.PartSummary]:
+        written, conflicts, done, summaries, facets, pending = payload
+        written += spool.written()
         writer = self.writer
-        # A worker's files are done: their jobs go, and their records keep the plan's own
-        # strings for the name and key (not the copies unpickled from the worker; 177,000
-        # of each at 3,000 issues).
+        # A worker's files are done (their records are in its spool): the jobs of those it
+        # wrote go, and their names are the plan's own strings, not the unpickled copies.
         jobs = self.jobs_by_name
-        writer.written.extend(job.name if (job := jobs.get(n)) is not None else n for n in written)
-        for name, record in records.items():
-            job = jobs.pop(name, None)
-            if job is not None:
-                name = job.name
-                if job.key == record.key:
-                    record.key = job.key
-            self.manifest.files[name] = record
+        writer.written.extend(job.name if (job := jobs.pop(n, None)) is not None else n for n in written)
         writer.conflicts.extend(conflicts)
         writer.pending |= pending
         self.new_facets.update(facets)
@@ -700,7 +722,7 @@ class Plan:
             issue = self.read(info)
             self._converted.clear()
             if self.full and info.id not in self.new_facets:
-                self.new_facets[info.id] = issue_facets(issue)
+                self.new_facets[info.id] = packed_facets(issue)
             if run_tasks:
                 for task in self.work[info.id].tasks:
                     task(issue)
@@ -813,19 +835,45 @@ class Plan:
                 self.fresh.add(name)
             return
         self.manifest.set_family_key(shares, shares_key)
+        # No job per share page (55 an issue: most of a cold build's files), one task per
+        # issue: each job and its closure held ~400 bytes in the parent, and in the forked
+        # workers, until the end of the build (~65 MB at 3,000 issues).
+        stale = []
         for article in articles:
             share = root + share_path(article.id)
-            if self.add(share, _key("share", edition.name, info.digest, article.id), family=shares):
+            if share in self.produced:
+                self.writer.repeated.add(share)
+            self.produced.add(share)
+            if self.writer.fresh(share, _key(self.base, self._share_key(edition, info.digest, article.id))):
+                self.writer.keep(share)
+                self.fresh.add(share)
+            else:
+                stale.append(article.id)
+        if stale:
+            self.unplanned += len(stale)
+            self.on_issue(info, partial(self.put_shares, site, shares, info.digest, tuple(stale)))
 
-                def card(
-                    issue: Issue, share: str = share, article_id: str = article.id, site: Site = site
-                ) -> None:
-                    converted = self.convert(issue, site.edition)
-                    found = next((a for a in converted.articles if a.id == article_id), None)
-                    if found is not None:
-                        self.put(share, site.share_page(converted, found))
+    @staticmethod
+    def _share_key(edition: Edition, digest: str, article_id: str) -> str:
+        return _key("share", edition.name, digest, article_id)
 
-                self.on_issue(info, card)
+    def put_shares(
+        self, site: Site, shares: str, digest: str, article_ids: tuple[str, ...], issue: Issue
+    ) -> None:
+        """Write the issue's stale share pages (`article_ids`, in the order planned)."""
+        converted = self.convert(issue, site.edition)
+        articles: dict[str, Any] = {}
+        for article in converted.articles:
+            articles.setdefault(article.id, article)  # the first of an id, as it is found
+        root = site.edition.root
+        for article_id in article_ids:
+            found = articles.get(article_id)
+            if found is None:
+                continue
+            share = root + share_path(article_id)
+            full_key = _key(self.base, self._share_key(site.edition, digest, article_id))
+            self.writer.put(share, full_key, site.share_page(converted, found), family=shares)
+            self.step(share)
 
     # ------------------------------------------------------------------ index, years, names, stats
 
@@ -994,9 +1042,12 @@ class Plan:
         def counterpart(other: Edition, suffix: str = "", original: str = original[0]) -> str:
             return f"{kind}/{slug(other.convert(original))}{suffix}"
 
-        per_year: dict[int, list[tuple[ArticleInfo, IssueInfo]]] = {}
+        per_year: dict[int, Pairs] = {}
         for article, info in newest:
-            per_year.setdefault(info.year or 0, []).append((article, info))
+            of_year = per_year.get(info.year or 0)
+            if of_year is None:
+                of_year = per_year[info.year or 0] = Pairs()
+            of_year.append(article, info)
         split = total > NAME_PAGE_ARTICLES
         year_list = sorted(((y, len(r)) for y, r in per_year.items()), reverse=True) if split else []
         path = f"{kind}/{page}.html"
@@ -1008,7 +1059,7 @@ class Plan:
                 kind,
                 display,
                 path,
-                newest[:NAME_PAGE_ARTICLES],
+                Pairs(newest[:NAME_PAGE_ARTICLES]),
                 total=total,
                 years=year_list,
                 variants=variants,
@@ -1231,10 +1282,10 @@ class Plan:
 
     def _facets(self, item: IssueInfo | Issue) -> tuple[dict[str, str], str]:
         if isinstance(item, Issue):
-            found = self.new_facets.get(item.id)
-            if found is None:
-                found = self.new_facets[item.id] = issue_facets(item)
-            return found
+            packed = self.new_facets.get(item.id)
+            if packed is None:
+                packed = self.new_facets[item.id] = packed_facets(item)
+            return json.loads(packed[0]), packed[1]
         return self.facets_of(item)
 
     def feed_job(
@@ -1454,6 +1505,33 @@ class Plan:
 
 def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class Pairs:
+    """A name page's rows (article, issue), kept as two lists until the page is rendered:
+    as a tuple each, every article's rows on its section's, source's and tags' pages held
+    ~30 MB at 3,000 issues in the parent of a cold build, and in the workers it forks."""
+
+    __slots__ = ("articles", "issues")
+
+    def __init__(self, rows: Iterable[tuple[ArticleInfo, IssueInfo]] = ()) -> None:
+        self.articles: list[ArticleInfo] = []
+        self.issues: list[IssueInfo] = []
+        for article, info in rows:
+            self.append(article, info)
+
+    def append(self, article: ArticleInfo, info: IssueInfo) -> None:
+        self.articles.append(article)
+        self.issues.append(info)
+
+    def __iter__(self) -> Iterator[tuple[ArticleInfo, IssueInfo]]:
+        return zip(self.articles, self.issues, strict=True)
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    def __contains__(self, row: object) -> bool:
+        return row in list(self)
 
 
 class _Stale(Exception):

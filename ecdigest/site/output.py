@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import WriteError
-from .manifest import Manifest, Record
+from .manifest import Manifest, Record, Spool
 
 RACY_NS = 2_000_000_000
 # A build writing up to this many files fsyncs each (an edit's build: milliseconds); a larger
@@ -85,6 +85,12 @@ class Writer:
         self.conflicts: list[Conflict] = []
         self._swept: set[Path] = set()
         self.records: dict[str, Record] = {}  # what this process recorded (a worker reports it)
+        # A forked worker's records go to its spool, not to memory (the parent's save reads
+        # them back), but for `repeated` names (planned more than once: the next write of
+        # one must know this one's record).
+        self.spool: Spool | None = None
+        self.repeated: set[str] = set()
+        self.spooled = 0  # files written whose names are in the spool, not in `written`
         self.pending: set[str] = set()  # families with a conflict: planned again next time
         # A bulk write (the parent of a cold build's workers): no fsync per file, one sync of
         # the file system at the save instead (`unsynced` says one is owed).
@@ -166,8 +172,17 @@ class Writer:
             current = info
         else:
             current = self._write(name, path, data, existed=info is not None)
-            self.written.append(name)
         record = Record(key, digest_bytes(data), current.st_size, current.st_mtime_ns, family, sitemap)
+        if self.spool is not None:
+            # Its name too, when written: a name kept per file would pin the small-object
+            # arenas it lands in, as a forked worker renders and frees page after page.
+            self.spool.add(name, record, written=not same)
+            self.spooled += not same
+            if name in self.repeated:
+                self.manifest.files[name] = self.records[name] = record
+            return
+        if not same:
+            self.written.append(name)
         self.manifest.files[name] = self.records[name] = record
 
     def conflict(self, conflict: Conflict, family: str) -> None:
@@ -213,7 +228,7 @@ class Writer:
             with open(tmp, "xb") as handle:
                 handle.write(data)
                 handle.flush()
-                if len(self.written) < FSYNC_FILES and not self.bulk:
+                if len(self.written) + self.spooled < FSYNC_FILES and not self.bulk:
                     os.fsync(handle.fileno())
                 else:
                     self.unsynced = True

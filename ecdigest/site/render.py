@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -514,7 +514,7 @@ class Site:
         kind: str,
         name: str,
         path: str,
-        articles: list[tuple[ArticleInfo, IssueInfo]],
+        articles: Collection[tuple[ArticleInfo, IssueInfo]],
         *,
         total: int,
         years: list[tuple[int, int]],
