@@ -77,7 +77,10 @@ DELTA_MAX = 26  # issues in the delta before the main segment is rebuilt (half a
 SHARD_POSTINGS = 20_000  # a shard's target size, in postings (about a byte each)
 DOC_CHUNK = 250  # documents per chunk of titles
 EXCERPT = 60  # characters of body shown under a result
-BATCH_CHARS = 600_000  # characters of folded text per batch (~20 MB of sets and lists)
+# Characters of folded text per batch (~5 MB of sets and lists). A cold build's worker holds one
+# batch on top of what it forked with: 600,000 made its peak 208 MB at 3,000 issues, 150,000
+# 194 MB (target 200), in 132 -> 123 s, the site byte-identical (bench/RESULTS.md, Build).
+BATCH_CHARS = 150_000
 PARTITIONS = 256  # spool partitions (a power of two)
 _BASE = 0x30
 _SURROGATES = 0xD800
