@@ -82,6 +82,10 @@ class Record:
     family: str = ""
     sitemap: str | None = None  # <lastmod> ("" for none) when the page is in the sitemap
 
+    def row(self, name: str) -> tuple[str, str, str, str, int, int, str | None]:
+        """The manifest's `files` row of `name` (its columns in order)."""
+        return (name, self.family, self.key, self.digest, self.size, self.mtime_ns, self.sitemap)
+
 
 @dataclass(slots=True)
 class IssueRecord:
@@ -115,18 +119,7 @@ class Spool:
     def add(self, name: str, record: Record, *, written: bool = False) -> None:
         """Spool `name`'s record (`written`: this build wrote its bytes, else they were
         already there)."""
-        self._batch.append(
-            (
-                name,
-                record.family,
-                record.key,
-                record.digest,
-                record.size,
-                record.mtime_ns,
-                record.sitemap,
-                written,
-            )
-        )
+        self._batch.append((*record.row(name), written))
         if len(self._batch) >= SPOOL_BATCH:
             self.flush()
 
@@ -494,16 +487,7 @@ class Manifest:
                         conn.execute("DELETE FROM files WHERE name = ?", (name,))
                     else:
                         conn.execute(
-                            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            (
-                                name,
-                                record.family,
-                                record.key,
-                                record.digest,
-                                record.size,
-                                record.mtime_ns,
-                                record.sitemap,
-                            ),
+                            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", record.row(name)
                         )
             for issue_path, issue in sorted(self._issue_changes.items()):
                 if issue is None:
