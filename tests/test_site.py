@@ -359,6 +359,33 @@ def test_no_change_build_writes_nothing_and_reads_no_issue(
     assert report["written"] == [] and report["removed"] == []
 
 
+_SEGMENT = st.sampled_from(["issues", "2023", "ecd", ".", "..", "...", "a..b", "档案", "x y", ".hidden"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.sampled_from(["", "/", "/srv/", "./", "../"]),
+    root_parts=st.lists(_SEGMENT, max_size=4),
+    below=st.lists(_SEGMENT, min_size=1, max_size=3),
+    trailing=st.booleans(),
+    other_root=st.booleans(),
+)
+def test_an_issue_key_is_what_relpath_answers(
+    start: str, root_parts: list[str], below: list[str], trailing: bool, other_root: bool
+) -> None:
+    """manifest.issue_key cuts the root off as text when it can: for every spelling of a
+    root (relative, absolute, with . and ..) and of a path below it or elsewhere, the
+    answer is os.path.relpath's."""
+    import os
+
+    from ecdigest.site.manifest import issue_key
+
+    spelled = start + "/".join(root_parts) + ("/" if trailing and root_parts else "")
+    root = Path(spelled or ".")
+    path = (Path("/elsewhere") if other_root else root).joinpath(*below)
+    assert issue_key(root, path) == os.path.relpath(path, root)
+
+
 @pytest.mark.parametrize("spelling", ["relative", "with dot-dot"])
 def test_the_archive_named_another_way_is_the_same_archive(
     invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str
