@@ -384,6 +384,18 @@ class Catalog:
         value = self._meta.get("sections", "")
         return value.split("\n") if value else []
 
+    def file_stat(self, relative: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) the file was last checked with (rendered.py's store rule)."""
+        rows = self._rows("SELECT size, mtime_ns FROM files WHERE path = ?", (os.fsencode(relative),))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def file_digests(self) -> bytes:
+        """Every file's path and digest, in path order: the state `list` shows (rendered.py)."""
+        return b"".join(
+            path + b"\0" + (digest or "").encode() + b"\n"
+            for path, digest in self._rows("SELECT path, digest FROM files ORDER BY path")
+        )
+
     def _path(self, relative: bytes) -> Path:
         from pathlib import Path
 

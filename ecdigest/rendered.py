@@ -1,0 +1,283 @@
+"""Rendered output kept for the next identical command: `show` and `list` (man's cat pages).
+
+A repeated `ecdigest show ISSUE` or `ecdigest list` renders the same text from the same
+files; rendering (and importing what renders: the reader, the model, the wrappers) costs
+more than Python's own start. So the launcher keeps what it printed in
+`ARCHIVE/.ecdigest/rendered/` (beside the catalog, wherever that lives) and prints it again
+when everything the text depends on is as it was, asked in the same read transaction of the
+catalog that a render would ask:
+
+- the code: this package's source and data files (size and mtime), its version, Python's
+  version (which fixes Unicode's tables: widths, NFKC);
+- the command: which command, its target, every option, the resolved width, the archive
+  folder as it was given (messages name files below it);
+- for `show`: the file the catalog says the target is (exactly one file holds that id, or
+  it is the newest issue with no other file of its id and nothing unreadable), that file's
+  digest (the catalog's, which its one invalidation rule keeps exact), and the digest of
+  ecdigest.toml's bytes (the sections' order);
+- for `list`: the path and digest of every file in the catalog and the configured sections
+  it keeps (all `list` reads).
+
+An entry is written only after a render that succeeded, into a temporary file renamed into
+place, and it carries a digest of what it holds: a damaged or half-written entry is a miss,
+never an answer. Each command line has one slot (a newer key replaces it) and the folder is
+kept to `LIMIT` entries, oldest out first; deleting it loses nothing. `show` stores its
+text only when the files it read were not written during the render (their size and mtime
+as the catalog checked them, older than derived.RACY_NS), so the key names the bytes read.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .derived import MEMORY, RACY_NS, SETTINGS_FILE, blake2b_hex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
+FOLDER = "rendered"
+FORMAT = b"ecdigest-rendered 1"
+LIMIT = 64  # entries kept; a store past it removes the oldest down to KEEP
+KEEP = 48
+
+_STAMP: list[str] = []
+
+
+def code_stamp() -> str:
+    """What the rendered text depends on besides its inputs: every source and data file of
+    the package (name, size, mtime), its version and Python's (Unicode's tables)."""
+    if not _STAMP:
+        from . import __version__
+
+        package = os.path.dirname(os.path.abspath(__file__))
+        parts = [__version__, sys.version, package]
+        for sub in ("", "export", "data", "cli"):
+            folder = os.path.join(package, sub)
+            with os.scandir(folder) as entries:
+                found = sorted(
+                    (e.name, e.stat()) for e in entries if e.name.endswith((".py", ".json", ".tsv"))
+                )
+            parts += [f"{sub}/{name}:{info.st_size}:{info.st_mtime_ns}" for name, info in found]
+        _STAMP.append("\n".join(parts))
+    return _STAMP[0]
+
+
+def _digest(*parts: str | bytes | None) -> str:
+    joined = b"\0".join(
+        b"-"
+        if part is None
+        else (part if isinstance(part, bytes) else b"+" + part.encode("utf-8", "surrogateescape"))
+        for part in parts
+    )
+    return blake2b_hex(joined, 16)
+
+
+def folder_of(catalog: Catalog) -> str | None:
+    """Where the entries live: beside the catalog (None for a catalog kept in memory)."""
+    if catalog.place == MEMORY:
+        return None
+    return os.path.join(os.path.dirname(catalog.place), FOLDER)
+
+
+class Entry:
+    """One kept output: stdout's bytes, stderr's bytes, the exit code."""
+
+    __slots__ = ("code", "err", "out")
+
+    def __init__(self, out: bytes, err: bytes = b"", code: int = 0) -> None:
+        self.out = out
+        self.err = err
+        self.code = code
+
+
+def lookup(folder: str | None, slot: str, key: str) -> Entry | None:
+    """The entry kept in `slot` if it was rendered for `key` and is whole; else None."""
+    if folder is None:
+        return None
+    try:
+        with open(os.path.join(folder, slot), "rb") as kept:
+            data = kept.read()
+    except OSError:
+        return None
+    head, newline, body = data.partition(b"\n")
+    fields = head.split(b" ")
+    if not newline or len(fields) != 7 or b" ".join(fields[:2]) != FORMAT or fields[2].decode() != key:
+        return None
+    try:
+        out_size, err_size, code = int(fields[3]), int(fields[4]), int(fields[5])
+    except ValueError:
+        return None
+    if out_size + err_size != len(body) or blake2b_hex(body, 16).encode() != fields[6]:
+        return None
+    return Entry(body[:out_size], body[out_size:], code)
+
+
+def store(folder: str | None, slot: str, key: str, entry: Entry) -> None:
+    """Keep `entry` for `key` in `slot` (atomically; a folder that cannot be written keeps
+    nothing, silently: the next command renders again)."""
+    if folder is None:
+        return
+    body = entry.out + entry.err
+    head = b" ".join(
+        [
+            FORMAT,
+            key.encode(),
+            str(len(entry.out)).encode(),
+            str(len(entry.err)).encode(),
+            str(entry.code).encode(),
+            blake2b_hex(body, 16).encode(),
+        ]
+    )
+    temp = os.path.join(folder, f"{slot}.{os.getpid()}.tmp")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(temp, "wb") as out:
+            out.write(head + b"\n" + body)
+        os.replace(temp, os.path.join(folder, slot))
+    except OSError:
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        return
+    _prune(folder)
+
+
+def _prune(folder: str) -> None:
+    """At most LIMIT entries: past it, the oldest go (and temporary files a kill left)."""
+    try:
+        with os.scandir(folder) as found:
+            entries = list(found)
+    except OSError:
+        return
+    if len(entries) <= LIMIT:
+        return
+    aged = []
+    for entry in entries:
+        try:
+            aged.append((entry.stat().st_mtime_ns, entry.path))
+        except OSError:
+            continue
+    aged.sort()
+    import contextlib
+
+    for _, path in aged[: len(aged) - KEEP]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _settings(root: str) -> tuple[str, tuple[int, int]] | None:
+    """The digest of ecdigest.toml's bytes and the (size, mtime) they were read with."""
+    try:
+        with open(os.path.join(root, SETTINGS_FILE), "rb") as settings:
+            info = os.fstat(settings.fileno())
+            data = settings.read()
+    except OSError:
+        return None
+    return blake2b_hex(data, 16), (info.st_size, info.st_mtime_ns)
+
+
+def _unchanged_since(full: str, stat: tuple[int, int]) -> bool:
+    """The file still has the size and mtime it was read with, and that mtime is older than
+    RACY_NS: by the catalog's rule, the bytes read are the bytes it has."""
+    import time
+
+    try:
+        info = os.stat(full)
+    except OSError:
+        return False
+    return (info.st_size, info.st_mtime_ns) == stat and time.time_ns() - stat[1] >= RACY_NS
+
+
+# --------------------------------------------------------------------------- show
+
+
+def _shown_file(catalog: Catalog, target: str | None) -> tuple[str, str, tuple[int, int]] | None:
+    """(relative path, digest, (size, mtime)) of the one file `show [TARGET]` reads, when
+    the catalog answers it plainly (Archive.get/latest would read exactly this file and no
+    error is in the way); None for anything else (an article id, a duplicate id, a broken
+    file), which is rendered without keeping."""
+    if target is None:
+        unreadable, chosen = catalog.latest(None)
+        if unreadable is not None or chosen is None or chosen.error is not None or not chosen.id:
+            return None
+        if len(catalog.issue_files(chosen.id)) != 1:
+            return None
+        entry = chosen
+    else:
+        files = catalog.issue_files(target)
+        if len(files) != 1 or files[0].error is not None:
+            return None
+        entry = files[0]
+    if entry.digest is None:
+        return None
+    row = catalog.file_stat(entry.relative)
+    if row is None:
+        return None
+    return entry.relative, entry.digest, row
+
+
+def show(
+    root: str,
+    target: str | None,
+    *,
+    toc: bool,
+    section: str | None,
+    json: bool,
+    width: int,
+) -> str | None:
+    """What `ecdigest show` prints (contents.show), kept or rendered and kept; None when the
+    command is not one this keeps (the caller renders it the usual way)."""
+    from .catalog import open_catalog
+
+    settings = _settings(root)
+    if settings is None:
+        return None
+    with open_catalog(root) as catalog:
+        shown = _shown_file(catalog, target)
+        if shown is None:
+            return None
+        relative, digest, stat = shown
+        folder = folder_of(catalog)
+        command = (
+            "show",
+            root,
+            target,
+            "toc" if toc else "",
+            section,
+            "json" if json else "text",
+            str(width),
+        )
+        slot = "show-" + _digest(*command)[:20]
+        key = _digest(code_stamp(), *command, settings[0], relative, digest)
+        kept = lookup(folder, slot, key)
+        if kept is not None:
+            return kept.out.decode("utf-8", "surrogateescape")
+        from pathlib import Path
+
+        from .archive import Archive, StaleCatalog
+        from .contents import show as render
+
+        archive = Archive.open(Path(root))
+        try:
+            text = render(archive, target, toc=toc, section=section, json=json, width=width, catalog=catalog)
+        except StaleCatalog:
+            return None
+    if _unchanged_since(os.path.join(root, SETTINGS_FILE), settings[1]) and _unchanged_since(
+        os.path.join(root, relative), stat
+    ):
+        store(folder, slot, key, Entry(text.encode("utf-8", "surrogateescape")))
+    return text
+
+
+# --------------------------------------------------------------------------- list
+
+
+def list_key(catalog: Catalog, root: str, fmt: str) -> tuple[str, str]:
+    """(slot, key) of `list` for the catalog's state as this read transaction sees it."""
+    command = ("list", root, fmt)
+    rows = catalog.file_digests()
+    key = _digest(code_stamp(), *command, "\n".join(catalog.settings_sections()), rows)
+    return "list-" + _digest(*command)[:20], key
