@@ -408,23 +408,30 @@ def run_list(archive_option: str | None, words: Sequence[str], values: dict[str,
 
     Reads only the catalog: no issue file, not even ecdigest.toml (the catalog keeps the
     sections), unless something changed since the last command."""
-    from .catalog import open_catalog
     from .derived import archive_root
-    from .rendered import folder_of, list_key, lookup, store
 
-    root = archive_root(archive_option)
-    with open_catalog(root) as catalog:
-        folder = folder_of(catalog)
-        slot, key = list_key(catalog, root, values["format"])
-        kept = lookup(folder, slot, key)
-        if kept is None:
-            kept = list_output(root, values["format"], catalog)
-            store(folder, slot, key, kept)
+    kept = cached_list(archive_root(archive_option), values["format"])
     sys.stderr.write(kept.err.decode("utf-8", "surrogateescape"))  # as the text was written before
     sys.stderr.flush()
     if kept.out:
         write_stdout(kept.out)
     return kept.code
+
+
+def cached_list(root: str, fmt: str) -> Entry:
+    """`list`'s output kept from the last command that saw the catalog as it is now
+    (rendered.py), else rendered and kept."""
+    from .catalog import open_catalog
+    from .rendered import folder_of, list_key, lookup, store
+
+    with open_catalog(root) as catalog:
+        folder = folder_of(catalog)
+        slot, key = list_key(catalog, root, fmt)
+        kept = lookup(folder, slot, key)
+        if kept is None:
+            kept = list_output(root, fmt, catalog)
+            store(folder, slot, key, kept)
+    return kept
 
 
 def list_output(root: str, fmt: str, catalog: Catalog) -> Entry:
