@@ -194,31 +194,6 @@ def _unchanged_since(full: str, stat: tuple[int, int]) -> bool:
 # --------------------------------------------------------------------------- show
 
 
-def _shown_file(catalog: Catalog, target: str | None) -> tuple[str, str, tuple[int, int]] | None:
-    """(relative path, digest, (size, mtime)) of the one file `show [TARGET]` reads, when
-    the catalog answers it plainly (Archive.get/latest would read exactly this file and no
-    error is in the way); None for anything else (an article id, a duplicate id, a broken
-    file), which is rendered without keeping."""
-    if target is None:
-        unreadable, chosen = catalog.latest(None)
-        if unreadable is not None or chosen is None or chosen.error is not None or not chosen.id:
-            return None
-        if len(catalog.issue_files(chosen.id)) != 1:
-            return None
-        entry = chosen
-    else:
-        files = catalog.issue_files(target)
-        if len(files) != 1 or files[0].error is not None:
-            return None
-        entry = files[0]
-    if entry.digest is None:
-        return None
-    row = catalog.file_stat(entry.relative)
-    if row is None:
-        return None
-    return entry.relative, entry.digest, row
-
-
 def show(
     root: str,
     target: str | None,
@@ -236,10 +211,10 @@ def show(
     if settings is None:
         return None
     with open_catalog(root) as catalog:
-        shown = _shown_file(catalog, target)
+        shown = catalog.shown_file(target)
         if shown is None:
             return None
-        relative, digest, stat = shown
+        relative, digest, size, mtime = shown
         folder = folder_of(catalog)
         command = (
             "show",
@@ -266,7 +241,7 @@ def show(
         except StaleCatalog:
             return None
     if _unchanged_since(os.path.join(root, SETTINGS_FILE), settings[1]) and _unchanged_since(
-        os.path.join(root, relative), stat
+        os.path.join(root, relative), (size, mtime)
     ):
         store(folder, slot, key, Entry(text.encode("utf-8", "surrogateescape")))
     return text

@@ -318,3 +318,21 @@ def test_list_keeps_its_warnings_and_exit_code(root: Path) -> None:
     first, kept, slow = _cli(full), _cli(full), _cli(full, ECDIGEST_DEBUG="1")
     assert first.returncode == kept.returncode == slow.returncode == 1
     assert kept.stdout == slow.stdout and kept.stderr == slow.stderr and b"broken.toml" in kept.stderr
+
+
+def test_shown_file_is_the_file_show_reads(root: Path) -> None:
+    archive = Archive.open(root)
+    for target in (None, "2023-06", "2023-05", "2023-04"):
+        item = archive.latest() if target is None else archive.get(target)
+        with open_catalog(str(root)) as catalog:
+            shown = catalog.shown_file(target)
+        assert shown is not None
+        relative, digest, size, mtime = shown
+        assert root / relative == item.path
+        data = item.path.read_bytes()
+        info = item.path.stat()
+        from ecdigest.derived import digest_bytes
+
+        assert (digest, size, mtime) == (digest_bytes(data), info.st_size, info.st_mtime_ns)
+    with open_catalog(str(root)) as catalog:
+        assert catalog.shown_file("2023-01") is None
