@@ -65,13 +65,20 @@ def code_stamp() -> str:
 
 
 def _digest(*parts: str | bytes | None) -> str:
-    joined = b"\0".join(
-        b"-"
-        if part is None
-        else (part if isinstance(part, bytes) else b"+" + part.encode("utf-8", "surrogateescape"))
-        for part in parts
-    )
-    return blake2b_hex(joined, 16)
+    return blake2b_hex(joined(parts), 16)
+
+
+def joined(parts: tuple[str | bytes | None, ...]) -> bytes:
+    """The parts as one byte string, each told apart by its kind and length: no two lists
+    of parts give the same bytes, whatever characters they hold."""
+    out = []
+    for part in parts:
+        if part is None:
+            out.append(b"n;")
+            continue
+        data = part if isinstance(part, bytes) else part.encode("utf-8", "surrogateescape")
+        out.append(b"%c%d:%s;" % (98 if isinstance(part, bytes) else 115, len(data), data))
+    return b"".join(out)
 
 
 def folder_of(catalog: Catalog) -> str | None:
@@ -103,7 +110,7 @@ def lookup(folder: str | None, slot: str, key: str) -> Entry | None:
         return None
     head, newline, body = data.partition(b"\n")
     fields = head.split(b" ")
-    if not newline or len(fields) != 7 or b" ".join(fields[:2]) != FORMAT or fields[2].decode() != key:
+    if not newline or len(fields) != 7 or b" ".join(fields[:2]) != FORMAT or fields[2] != key.encode():
         return None
     try:
         out_size, err_size, code = int(fields[3]), int(fields[4]), int(fields[5])

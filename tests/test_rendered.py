@@ -336,3 +336,13 @@ def test_shown_file_is_the_file_show_reads(root: Path) -> None:
         assert (digest, size, mtime) == (digest_bytes(data), info.st_size, info.st_mtime_ns)
     with open_catalog(str(root)) as catalog:
         assert catalog.shown_file("2023-01") is None
+
+
+PART = st.one_of(st.none(), st.text(max_size=6), st.binary(max_size=6))
+
+
+@given(st.lists(PART, max_size=5), st.lists(PART, max_size=5))
+def test_key_parts_are_told_apart(one: list[str | bytes | None], two: list[str | bytes | None]) -> None:
+    """Two different lists of key parts never make the same bytes to digest."""
+    same = len(one) == len(two) and all(type(a) is type(b) and a == b for a, b in zip(one, two, strict=True))
+    assert (rendered.joined(tuple(one)) == rendered.joined(tuple(two))) == same
