@@ -85,7 +85,9 @@ def folder_of(catalog: Catalog) -> str | None:
     """Where the entries live: beside the catalog (None for a catalog kept in memory)."""
     if catalog.place == MEMORY:
         return None
-    return os.path.join(os.path.dirname(catalog.place), FOLDER)
+    # `rendered` beside `catalog.sqlite3`; `rendered-KEY` beside a user-cache `catalog-KEY.sqlite3`
+    name = os.path.basename(catalog.place).removesuffix(".sqlite3").removeprefix("catalog")
+    return os.path.join(os.path.dirname(catalog.place), FOLDER + name)
 
 
 class Entry:
@@ -137,7 +139,8 @@ def store(folder: str | None, slot: str, key: str, entry: Entry) -> None:
             blake2b_hex(body, 16).encode(),
         ]
     )
-    temp = os.path.join(folder, f"{slot}.{os.getpid()}.tmp")
+    # fileio.temp_path's form (without importing fileio, which compiles a pattern)
+    temp = os.path.join(folder, f".{slot}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         os.makedirs(folder, exist_ok=True)
         with open(temp, "wb") as out:
@@ -153,12 +156,21 @@ def store(folder: str | None, slot: str, key: str, entry: Entry) -> None:
 
 
 def _prune(folder: str) -> None:
-    """At most LIMIT entries: past it, the oldest go (and temporary files a kill left)."""
+    """Temporary files of writers that died go; at most LIMIT entries, the oldest out first."""
+    import contextlib
+
     try:
         with os.scandir(folder) as found:
             entries = list(found)
     except OSError:
         return
+    for entry in entries:
+        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+            parts = entry.name[1:-4].rsplit(".", 2)  # `.SLOT.PID.RANDOM.tmp`
+            pid = parts[1] if len(parts) == 3 else ""
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
     if len(entries) <= LIMIT:
         return
     aged = []
@@ -168,11 +180,20 @@ def _prune(folder: str) -> None:
         except OSError:
             continue
     aged.sort()
-    import contextlib
-
     for _, path in aged[: len(aged) - KEEP]:
         with contextlib.suppress(OSError):
             os.unlink(path)
+
+
+def _alive(pid: int) -> bool:
+    """fileio._alive: whether a process with this id exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _settings(root: str) -> tuple[str, tuple[int, int]] | None:
@@ -232,7 +253,7 @@ def show(
             "json" if json else "text",
             str(width),
         )
-        slot = "show-" + _digest(*command)[:20]
+        slot = "show-" + _digest(*command[:1], *command[2:])[:20]  # not the root: the folder is the archive's
         key = _digest(code_stamp(), *command, settings[0], relative, digest)
         kept = lookup(folder, slot, key)
         if kept is not None:
@@ -262,4 +283,4 @@ def list_key(catalog: Catalog, root: str, fmt: str) -> tuple[str, str]:
     command = ("list", root, fmt)
     rows = catalog.file_digests()
     key = _digest(code_stamp(), *command, "\n".join(catalog.settings_sections()), rows)
-    return "list-" + _digest(*command)[:20], key
+    return "list-" + _digest(command[0], command[2])[:20], key

@@ -346,3 +346,16 @@ def test_key_parts_are_told_apart(one: list[str | bytes | None], two: list[str |
     """Two different lists of key parts never make the same bytes to digest."""
     same = len(one) == len(two) and all(type(a) is type(b) and a == b for a, b in zip(one, two, strict=True))
     assert (rendered.joined(tuple(one)) == rendered.joined(tuple(two))) == same
+
+
+def test_a_killed_writers_temporary_file_is_swept(root: Path) -> None:
+    rendered.show(str(root), "2023-06", toc=False, section=None, json=False, width=80)
+    folder = root / ".ecdigest" / "rendered"
+    proc = subprocess.Popen(["true"])  # a pid that has ended
+    proc.wait()
+    left = folder / f".show-x.{proc.pid}.0123abcd.tmp"
+    left.write_bytes(b"half")
+    live = folder / f".show-y.{os.getpid()}.0123abcd.tmp"
+    live.write_bytes(b"mine")
+    rendered.show(str(root), "2023-06", toc=False, section=None, json=False, width=81)  # a store
+    assert not left.exists() and live.exists()
