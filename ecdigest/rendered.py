@@ -142,8 +142,14 @@ def store(folder: str | None, slot: str, key: str, entry: Entry) -> None:
     # fileio.temp_path's form (without importing fileio, which compiles a pattern)
     temp = os.path.join(folder, f".{slot}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
+        # No write goes through a folder symlink (SECURITY.md, paths).
+        if os.path.islink(os.path.dirname(folder)):
+            return
         os.makedirs(folder, exist_ok=True)
-        with open(temp, "wb") as out:
+        if os.path.islink(folder):
+            return
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with open(fd, "wb") as out:
             out.write(head + b"\n" + body)
         os.replace(temp, os.path.join(folder, slot))
     except OSError:

@@ -359,3 +359,14 @@ def test_a_killed_writers_temporary_file_is_swept(root: Path) -> None:
     live.write_bytes(b"mine")
     rendered.show(str(root), "2023-06", toc=False, section=None, json=False, width=81)  # a store
     assert not left.exists() and live.exists()
+
+
+def test_nothing_is_written_through_a_symlinked_folder(root: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / ".ecdigest").mkdir(exist_ok=True)
+    (root / ".ecdigest" / "rendered").symlink_to(elsewhere, target_is_directory=True)
+    for _ in range(2):
+        text = rendered.show(str(root), "2023-06", toc=False, section=None, json=False, width=80)
+        assert text == uncached_show(root, "2023-06", toc=False, section=None, json=False, width=80)
+    assert list(elsewhere.iterdir()) == []
