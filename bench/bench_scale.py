@@ -128,6 +128,20 @@ CASES: list[Case] = [
         "add",
         target=8,
     ),
+    # The warm rows above repeat a command, so `show` and `list` print what they kept
+    # (rendered.py); these two render again: an issue was edited just before each run.
+    Case(
+        "ecdigest show ISSUE (just edited: rendered again)",
+        _e("show", "{issue}"),
+        "add",
+        before=lambda p: _touch_issue(p),
+    ),
+    Case(
+        "ecdigest list (an issue just edited: rendered again)",
+        _e("list"),
+        "add",
+        before=lambda p: _touch_issue(p),
+    ),
     Case("ecdigest validate (whole archive)", _e("validate"), "validate", target=400),
     Case(
         "ecdigest validate (whole archive, one issue edited)",

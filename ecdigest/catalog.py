@@ -33,7 +33,6 @@ read transaction, so everything it answers comes from one state of the archive).
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 from .derived import Store, StoreWriter, discard, is_corrupt, open_store, sqlite_driver
@@ -42,6 +41,7 @@ from .derived import Store, StoreWriter, discard, is_corrupt, open_store, sqlite
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    import datetime as dt
     import sqlite3
     from collections.abc import Iterable, Sequence
     from pathlib import Path
@@ -324,7 +324,11 @@ def duplicate_id_error(
 
 
 def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
+    if not value:
+        return None
+    import datetime  # here: a kept `show` (rendered.py) makes no entry and needs no dates
+
+    return datetime.date.fromisoformat(value)
 
 
 # --------------------------------------------------------------------------- the catalog
@@ -384,6 +388,13 @@ class Catalog:
         value = self._meta.get("sections", "")
         return value.split("\n") if value else []
 
+    def file_digests(self) -> bytes:
+        """Every file's path and digest, in path order: the state `list` shows (rendered.py)."""
+        return b"".join(
+            path + b"\0" + (digest or "").encode() + b"\n"
+            for path, digest in self._rows("SELECT path, digest FROM files ORDER BY path")
+        )
+
     def _path(self, relative: bytes) -> Path:
         from pathlib import Path
 
@@ -414,6 +425,14 @@ class Catalog:
         unreadable = self._issue_files("i.id IS NULL", ())
         if unreadable:
             return unreadable[0], None
+        chosen = self._newest(status)
+        if chosen is None:
+            return None, None
+        (entry,) = self._issue_files("i.file = ?", (chosen,))
+        return None, entry
+
+    def _newest(self, status: str | None) -> int | None:
+        """The file of the newest issue of `status` (of any when None), in `issues()` order."""
         where, params = ("WHERE i.status = ?", (status,)) if status is not None else ("", ())
         best: tuple[str, str, tuple[str, ...]] | None = None
         chosen = None
@@ -423,10 +442,33 @@ class Catalog:
             key = (date or "", issue_id or "", tuple(os.fsdecode(path).split("/")))  # IssueEntry.order
             if best is None or key > best:
                 best, chosen = key, file_id
-        if chosen is None:
-            return None, None
-        (entry,) = self._issue_files("i.file = ?", (chosen,))
-        return None, entry
+        return chosen
+
+    def shown_file(self, issue_id: str | None) -> tuple[str, str, int, int] | None:
+        """(relative path, digest, size, mtime_ns) of the one file `Archive.get(issue_id)`
+        (`latest()` for None) reads when nothing is in its way: no other file with that id,
+        no strict-read error, and for the newest issue no file that cannot be read at all;
+        None for anything else. What rendered.py keys a kept `show` by, asked without making
+        entries (nor importing datetime for their dates)."""
+        if issue_id is None:
+            if self._rows("SELECT 1 FROM issues WHERE id IS NULL LIMIT 1"):
+                return None
+            newest = self._newest(None)
+            if newest is None:
+                return None
+            rows = self._rows("SELECT id FROM issues WHERE file = ?", (newest,))
+            issue_id = rows[0][0]
+            if not issue_id:
+                return None
+        rows = self._rows(
+            "SELECT f.path, f.digest, f.size, f.mtime_ns, i.error FROM issues i JOIN files f ON f.id = i.file "
+            "WHERE i.id = ?",
+            (issue_id,),
+        )
+        if len(rows) != 1 or rows[0][4] is not None or rows[0][1] is None:
+            return None
+        path, digest, size, mtime, _ = rows[0]
+        return os.fsdecode(path), digest, size, mtime
 
     def issue_files(self, issue_id: str) -> list[IssueEntry]:
         """The files whose issue has this id (more than one: a duplicate id), in path order."""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .archive import Archive
+    from .catalog import Catalog
 
 
 def printed_order(issue: Issue, settings: Newsletter) -> list[tuple[int, str, Article]]:
@@ -127,33 +128,30 @@ def show(
     section: str | None = None,
     json: bool = False,
     width: int | None = None,
+    catalog: Catalog | None = None,
 ) -> str:
     """What `ecdigest show` prints, from the Typer command and the launcher's fast path
     alike: the newest issue or TARGET (an issue id, else an article id), whole, as its
     contents (`toc`), one `section`, or one article; text wrapped at `width` (default:
-    the terminal's, at most 100, else 80), or JSON."""
-    from .terminal import printable, stdout_is_terminal
+    the terminal's, at most 100, else 80), or JSON. `catalog`: one the caller holds open
+    (archive.StaleCatalog when the file changed since its answer)."""
+    from .terminal import default_width, printable
 
     if target is None:
-        item, index = archive.resolve(None), None
+        item, index = archive.latest(catalog=catalog), None
     else:
         # editing.find_target, with editing.py imported only for an article's id.
         from .errors import NotFoundError
 
         try:
-            item, index = archive.get(target), None
+            item, index = archive.get(target, catalog=catalog), None
         except NotFoundError as not_issue:
             from .editing import find_article
 
             item, index = find_article(archive, target, not_issue)
     issue, settings = item.issue, archive.settings
     if width is None:
-        if stdout_is_terminal():
-            import shutil
-
-            width = min(shutil.get_terminal_size((80, 24)).columns, 100)
-        else:
-            width = 80
+        width = default_width()
     if index is not None:
         if toc or section is not None:
             raise UsageError(f"{target} is an article; --toc and --section show an issue")

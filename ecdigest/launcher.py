@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any
 
+    from .catalog import Catalog
+    from .rendered import Entry
+
 QUERY_HELP = (
     'Terms: all must occur (AND); "a phrase" with spaces; -term excludes; a OR b for either. '
     "Case, full-width and half-width forms do not matter."
@@ -406,38 +409,86 @@ def run_list(archive_option: str | None, words: Sequence[str], values: dict[str,
     Reads only the catalog: no issue file, not even ecdigest.toml (the catalog keeps the
     sections), unless something changed since the last command."""
     from .derived import archive_root
+
+    kept = cached_list(archive_root(archive_option), values["format"])
+    sys.stderr.write(kept.err.decode("utf-8", "surrogateescape"))  # as the text was written before
+    sys.stderr.flush()
+    if kept.out:
+        write_stdout(kept.out)
+    return kept.code
+
+
+def cached_list(root: str, fmt: str) -> Entry:
+    """`list`'s output kept from the last command that saw the catalog as it is now
+    (rendered.py), else rendered and kept."""
+    from .catalog import open_catalog
+    from .rendered import folder_of, list_key, lookup, store
+
+    with open_catalog(root) as catalog:
+        folder = folder_of(catalog)
+        slot, key = list_key(catalog, root, fmt)
+        kept = lookup(folder, slot, key)
+        if kept is None:
+            kept = list_output(root, fmt, catalog)
+            store(folder, slot, key, kept)
+    return kept
+
+
+def list_output(root: str, fmt: str, catalog: Catalog) -> Entry:
+    """`list`'s stdout, stderr and exit code from an open catalog (stderr is the warnings,
+    or the note of an empty archive, which comes only with an empty stdout)."""
     from .listing import HEADERS, dumps, empty_note, issue_objects, issue_rows, read_listing, warning_text
+    from .rendered import Entry
     from .terminal import plain_table, printable
 
-    root = archive_root(archive_option)
-    listing = read_listing(root)
-    sys.stderr.write(warning_text(listing))
-    sys.stderr.flush()
-    if values["format"] == "json":
-        write_stdout(dumps(issue_objects(listing)))
+    listing = read_listing(root, catalog=catalog)
+    err = warning_text(listing)
+    out = ""
+    if fmt == "json":
+        out = dumps(issue_objects(listing))
     elif listing.entries:
-        write_stdout(plain_table(HEADERS, issue_rows(listing)))
+        out = plain_table(HEADERS, issue_rows(listing))
     elif not listing.warnings:
-        sys.stderr.write(printable(empty_note(root)) + "\n")
-    return listing.exit_code
+        err += printable(empty_note(root)) + "\n"
+    return Entry(
+        out.encode("utf-8", "backslashreplace"), err.encode("utf-8", "backslashreplace"), listing.exit_code
+    )
 
 
 def run_show(archive_option: str | None, words: Sequence[str], values: dict[str, Any]) -> None:
     """`ecdigest show [ISSUE|ARTICLE]`: what the Typer command prints (contents.show, one
     function for both), through the pager on a terminal, without loading Typer."""
-    from .archive import open_archive
-    from .contents import show
+    from .derived import archive_root, is_archive
     from .pager import page
+    from .terminal import default_width
 
-    archive = open_archive(archive_option)
-    text = show(
-        archive,
-        words[0] if words else None,
-        toc=values["toc"],
-        section=values["section"],
-        json=values["format"] == "json",
-        width=values["width"],
-    )
+    root = archive_root(archive_option)
+    target = words[0] if words else None
+    width = values["width"] if values["width"] is not None else default_width()
+    text = None
+    if is_archive(root):  # else the usual path gives the usual error
+        from .rendered import show
+
+        text = show(
+            root,
+            target,
+            toc=values["toc"],
+            section=values["section"],
+            json=values["format"] == "json",
+            width=width,
+        )
+    if text is None:
+        from .archive import open_archive
+        from .contents import show as render
+
+        text = render(
+            open_archive(archive_option),
+            target,
+            toc=values["toc"],
+            section=values["section"],
+            json=values["format"] == "json",
+            width=width,
+        )
     page(text, enabled=not values["no_pager"])
 
 

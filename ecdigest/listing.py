@@ -22,6 +22,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .catalog import Catalog
+
 HEADERS = ("id", "date", "status", "articles", "sections")
 
 
@@ -44,11 +46,13 @@ class Listing:
         return 1 if self.warnings else 0
 
 
-def read_listing(root: str) -> Listing:
-    """What `list` shows for the archive in the folder `root`."""
-    with open_catalog(root) as catalog:
-        everything = catalog.issues()
-        sections = catalog.settings_sections()
+def read_listing(root: str, *, catalog: Catalog | None = None) -> Listing:
+    """What `list` shows for the archive in the folder `root` (`catalog`: one already open)."""
+    if catalog is not None:
+        everything, sections = catalog.issues(), catalog.settings_sections()
+    else:
+        with open_catalog(root) as opened:
+            everything, sections = opened.issues(), opened.settings_sections()
     warnings: list[str] = []
     first_file: dict[str, IssueEntry] = {}
     for entry in sorted(everything, key=lambda e: e.relative.split("/")):

@@ -102,6 +102,15 @@ def stdout_is_terminal() -> bool:
         return False
 
 
+def default_width() -> int:
+    """The width `show` wraps at without --width: the terminal's, at most 100; else 80."""
+    if stdout_is_terminal():
+        import shutil
+
+        return min(shutil.get_terminal_size((80, 24)).columns, 100)
+    return 80
+
+
 def stdin_is_terminal() -> bool:
     try:
         return sys.stdin is not None and sys.stdin.isatty()

@@ -61,7 +61,9 @@ LOCKS = {
 }
 # The search index and the catalog are SQLite's business (their own transactions, journals
 # and temp files): they are checked by what the next search or list answers, not byte for byte.
-INDEX = ("archive/.ecdigest/search", "archive/.ecdigest/catalog")
+# Derived caches (their bytes name the folder they were made in): search index, catalog,
+# the kept outputs of show and list (rendered.py).
+INDEX = ("archive/.ecdigest/search", "archive/.ecdigest/catalog", "archive/.ecdigest/rendered")
 SEARCH = ["search", "稿件", "--format", "json", "--limit", "0"]
 LIST = ["list", "--format", "json"]
 
