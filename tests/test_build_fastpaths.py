@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -58,3 +59,212 @@ def test_the_sitemaps_rows_are_the_rows_get_loads(tmp_path: Path) -> None:
     finally:
         primed.close()
         plain.close()
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+def _feedgen_add_entry(fg: Any, fmt: str, **item: Any) -> None:
+    """How rss.render added an item before it built them itself (feedgen's own setters):
+    the oracle its bytes are held to."""
+    import html as html_module
+
+    entry = fg.add_entry(order="append")
+    entry.guid(item["guid"], permalink=False)
+    entry.title(item["title"])
+    entry.link(href=item["link"], rel="alternate")
+    entry.published(item["when"])
+    entry.updated(item["when"])
+    if fmt == "atom":
+        entry.summary(item["summary"])
+        if item["content"] is not None:
+            entry.content(item["content"], type="html")
+        if item["creator"]:
+            entry.author({"name": item["creator"]})
+    else:
+        entry.description(html_module.escape(item["summary"], quote=False))
+        if item["content"] is not None:
+            entry.content(item["content"], type="html")
+        if item["creator"]:
+            entry.dc.dc_creator(item["creator"])
+    if item["category"]:
+        entry.category({"term": item["category"]})
+
+
+class _ThroughFeedgen:
+    """rss._Entries as it was: every item added through feedgen, the feed made by its
+    rss_str/atom_str."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.items: list[dict[str, Any]] = []
+
+    def add(self, **item: Any) -> None:
+        self.items.append(item)
+
+    def feed(self, fg: Any) -> bytes:
+        for item in self.items:
+            _feedgen_add_entry(fg, self.fmt, **item)
+        method = fg.atom_str if self.fmt == "atom" else fg.rss_str
+        data: bytes = method(pretty=True, encoding="UTF-8", xml_declaration=True)
+        return data
+
+
+def _both(render: Any) -> tuple[bytes, bytes]:
+    """(what `render()` makes, what it made through feedgen's setters)."""
+    import pytest
+
+    from ecdigest.export import rss
+
+    ours = render()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rss, "_Entries", _ThroughFeedgen)
+        return ours, render()
+
+
+_FIELD = st.text(alphabet="电商<>&\"' aZ\t\n\u3000·—\u2028é1", max_size=8)
+
+
+@st.composite
+def _issues(draw: st.DrawFn) -> list[Any]:
+    import datetime as dt
+
+    from ecdigest.model import Article, Issue
+
+    issues = []
+    for number in range(draw(st.integers(1, 3))):
+        articles = []
+        for index in range(draw(st.integers(0, 4))):
+            paragraphs = draw(st.lists(_FIELD, max_size=3))
+            articles.append(
+                Article(
+                    id=f"2023-0{number + 1}-{index + 1:03d}",
+                    section=draw(st.sampled_from(["", "行业资讯", "政策法规", "数据 & <观察>"])),
+                    title=draw(_FIELD),
+                    source=draw(_FIELD),
+                    compiled_by=draw(st.none() | _FIELD),
+                    url=draw(st.sampled_from([None, "", "https://example.com/a?b=1&c=<2>", "ftp://x"])),
+                    tags=tuple(draw(st.lists(_FIELD, max_size=2))),
+                    body="\n\n".join(paragraphs),
+                )
+            )
+        issues.append(
+            Issue(
+                id=f"2023-0{number + 1}",
+                title=draw(_FIELD),
+                date=dt.date(2023, number + 1, draw(st.integers(1, 28))),
+                status=draw(st.sampled_from(["published", "published", "draft"])),
+                articles=tuple(articles),
+            )
+        )
+    return issues
+
+
+@given(
+    issues=_issues(),
+    fmt=st.sampled_from(["rss", "atom"]),
+    per=st.sampled_from(["article", "issue"]),
+    content=st.booleans(),
+    archive=st.booleans(),
+    links=st.lists(
+        st.sampled_from([("current", "https://e.org/f.xml"), ("prev-archive", "https://e.org/a&b")]),
+        max_size=2,
+    ),
+    title=_FIELD,
+    editor=_FIELD,
+)
+@settings(max_examples=150, deadline=None)
+def test_feeds_built_item_by_item_are_feedgens_bytes(
+    issues: list[Any],
+    fmt: str,
+    per: str,
+    content: bool,
+    archive: bool,
+    links: list[Any],
+    title: str,
+    editor: str,
+) -> None:
+    import pytest
+
+    from ecdigest.errors import NotFoundError
+    from ecdigest.export import rss
+    from ecdigest.model import Newsletter
+
+    settings_ = Newsletter(title=title, editor=editor)
+    kwargs = {
+        "format": fmt,
+        "per": per,
+        "content": content,
+        "archive": archive,
+        "links": links,
+        "limit": None,
+    }
+    if not any(issue.is_published for issue in issues):
+        with pytest.raises(NotFoundError):
+            rss.render(issues, settings_, **kwargs)
+        return
+    ours, expected = _both(lambda: rss.render(issues, settings_, **kwargs))
+    assert ours == expected
+
+
+def test_the_fixture_archives_feeds_are_feedgens_bytes(monkeypatch: Any) -> None:
+    """Every feed shape the site writes, over the tricky fixture archive's issues."""
+    from _publishing import FIXTURE_ARCHIVE
+
+    from ecdigest.archive import Archive
+    from ecdigest.export import rss
+    from ecdigest.site import feeds
+
+    archive = Archive.open(FIXTURE_ARCHIVE)
+    issues = [archive.read(path).issue for path in archive.issue_paths()]
+    settings_ = archive.settings
+    made = {
+        "main": lambda fmt: feeds.main_feed(issues, settings_, fmt, 2),
+        "archive": lambda fmt: feeds.archive_feed(issues, settings_, fmt, 1, 2),
+        "section": lambda fmt: feeds.section_feed(issues, settings_, "行业资讯", "section/x.xml", fmt),
+        "per issue": lambda fmt: rss.render(issues, settings_, format=fmt, per="issue"),
+    }
+    for name, render in made.items():
+        for fmt in ("rss", "atom"):
+            ours, expected = _both(lambda render=render, fmt=fmt: render(fmt))
+            assert ours == expected, (name, fmt)
+            assert ours.count(b"<item>" if fmt == "rss" else b"<entry>") > 1, (name, fmt)
+
+
+@given(
+    fmt=st.sampled_from(["rss", "atom"]),
+    title=st.sampled_from(["", "标题 <b>"]),
+    summary=st.sampled_from(["", "摘要 & more"]),
+    content=st.sampled_from([None, "", "<p>正文</p>"]),
+    creator=st.sampled_from(["", "来源"]),
+    category=st.sampled_from([None, "", "行业资讯"]),
+    guid=st.sampled_from(["", "tag:e.org,2023:ecd/1"]),
+    link=st.sampled_from(["", "https://e.org/1.html#a"]),
+)
+@settings(max_examples=200, deadline=None)
+def test_an_item_with_empty_fields_is_feedgens_item(**item: Any) -> None:
+    """Every branch of the item builder (empty title, summary, content, creator, category,
+    guid, link), and feedgen's refusals, against feedgen's setters."""
+    import datetime as dt
+
+    from ecdigest.export import rss
+    from ecdigest.model import Newsletter
+
+    fmt = item.pop("fmt")
+    when = dt.datetime(2023, 6, 5, 8, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    settings_ = Newsletter()
+    try:
+        entries = rss._Entries(fmt)
+        entries.add(when=when, **item)
+        ours: bytes | str = entries.feed(rss._new_feed(settings_, when, fmt))
+    except ValueError as exc:
+        ours = f"ValueError: {exc}"
+    try:
+        fg = rss._new_feed(settings_, when, fmt)
+        _feedgen_add_entry(fg, fmt, when=when, **item)
+        expected: bytes | str = (fg.atom_str if fmt == "atom" else fg.rss_str)(
+            pretty=True, encoding="UTF-8", xml_declaration=True
+        )
+    except ValueError as exc:
+        expected = f"ValueError: {exc}"
+    assert ours == expected
