@@ -268,3 +268,26 @@ def test_an_item_with_empty_fields_is_feedgens_item(**item: Any) -> None:
     except ValueError as exc:
         expected = f"ValueError: {exc}"
     assert ours == expected
+
+
+_URLS = st.sampled_from(
+    [
+        "https://mp.weixin.qq.com/s?__biz=MzA&mid=1&idx=1&sn=abc&chksm=x&scene=21#wechat_redirect",
+        "https://例子.中国/路径?utm_source=x&a=1",
+        "javascript:alert(1)",
+        " http://example.com/a b ",
+        "data:text/html,x",
+        "ftp://example.com",
+        "",
+    ]
+)
+
+
+@given(st.none() | st.text(max_size=80) | _URLS)
+@settings(max_examples=200, deadline=None)
+def test_the_kept_web_url_answers_what_it_computes(url: str | None) -> None:
+    """web_url keeps its answers (every feed asks twice per item): each is the computed one."""
+    from ecdigest.export import common
+
+    for _ in range(2):
+        assert common.web_url(url) == common.web_url.__wrapped__(url)
