@@ -9,7 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ecdigest.export.common import atom_url, feed_guid, one_line, uri
 from ecdigest.export.jsonout import _C1, dumps
+from ecdigest.export.rss import ATOM_MEDIA_TYPE, ATOM_NS, HISTORY_NS, MEDIA_TYPE
 
 _TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=("Cs",)))
 _VALUES = st.recursive(
@@ -91,6 +93,64 @@ def _feedgen_add_entry(fg: Any, fmt: str, **item: Any) -> None:
         entry.category({"term": item["category"]})
 
 
+# The feed's head as rss.py made it through feedgen before _head (the oracle).
+def _feedgen_history(links: Any, archive: bool) -> tuple[type, type]:
+    """A feedgen extension adding RFC 5005 links (`current`, `prev-archive`,
+    `next-archive`) as atom:link and, in an archive document, `<fh:archive/>`."""
+    from feedgen.ext.base import BaseEntryExtension, BaseExtension
+
+    def add(parent: Any, fmt: str) -> None:
+        children = list(parent)
+        first_item = next((i for i, c in enumerate(children) if c.tag in ("item", "entry")), len(children))
+        made = []
+        if archive:
+            made.append(parent.makeelement(f"{{{HISTORY_NS}}}archive", {}))
+        media = ATOM_MEDIA_TYPE if fmt == "atom" else MEDIA_TYPE
+        # feedgen writes Atom's elements without a namespace under an xmlns attribute.
+        tag = "link" if fmt == "atom" else f"{{{ATOM_NS}}}link"
+        for rel, href in links:
+            made.append(parent.makeelement(tag, {"rel": rel, "href": href, "type": media}))
+        for offset, element in enumerate(made):
+            parent.insert(first_item + offset, element)
+
+    class History(BaseExtension):  # type: ignore[misc]
+        def extend_ns(self) -> dict[str, str]:
+            return {"fh": HISTORY_NS}
+
+        def extend_rss(self, feed: Any) -> Any:
+            add(feed[0], "rss")
+            return feed
+
+        def extend_atom(self, feed: Any) -> Any:
+            add(feed, "atom")
+            return feed
+
+    return History, BaseEntryExtension
+
+
+def _feedgen_head(settings: Any, newest: Any, fmt: str) -> Any:
+    from feedgen.feed import FeedGenerator
+
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    title = one_line(settings.title) or "ecdigest"
+    fg.title(title)
+    fg.description(one_line(settings.description) or title)
+    fg.language(one_line(settings.language) or "zh-CN")
+    fg.generator("ecdigest")
+    fg.updated(newest)
+    if fmt == "atom":
+        fg.id(feed_guid(settings))
+        fg.author({"name": one_line(settings.editor) or title})
+        fg.link(href=atom_url(settings), rel="self", type=ATOM_MEDIA_TYPE)
+        fg.link(href=uri(settings.link), rel="alternate", type="text/html")
+    else:
+        # The self link first: RSS's channel <link> is whichever link() came last.
+        fg.link(href=uri(settings.feed_url), rel="self", type=MEDIA_TYPE)
+        fg.link(href=uri(settings.link), rel="alternate")
+    return fg
+
+
 class _ThroughFeedgen:
     """rss._Entries as it was: every item added through feedgen, the feed made by its
     rss_str/atom_str."""
@@ -102,7 +162,7 @@ class _ThroughFeedgen:
     def add(self, **item: Any) -> None:
         self.items.append(item)
 
-    def feed(self, fg: Any) -> bytes:
+    def feed(self, fg: Any, parent: None) -> bytes:
         for item in self.items:
             _feedgen_add_entry(fg, self.fmt, **item)
         method = fg.atom_str if self.fmt == "atom" else fg.rss_str
@@ -110,7 +170,16 @@ class _ThroughFeedgen:
         return data
 
 
-def _both(render: Any) -> tuple[bytes, bytes]:
+def _feedgen_feed(settings: Any, newest: Any, fmt: str, links: Any, archive: bool) -> tuple[Any, None]:
+    """rss._head as it was: feedgen's FeedGenerator with the history extension."""
+    fg = _feedgen_head(settings, newest, fmt)
+    if links or archive:
+        feed_extension, entry_extension = _feedgen_history(links, archive)
+        fg.register_extension("history", feed_extension, entry_extension)
+    return fg, None
+
+
+def _both(render: Any) -> tuple[Any, Any]:
     """(what `render()` makes, what it made through feedgen's setters)."""
     import pytest
 
@@ -119,6 +188,7 @@ def _both(render: Any) -> tuple[bytes, bytes]:
     ours = render()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(rss, "_Entries", _ThroughFeedgen)
+        patch.setattr(rss, "_head", _feedgen_feed)
         return ours, render()
 
 
@@ -172,6 +242,9 @@ def _issues(draw: st.DrawFn) -> list[Any]:
     ),
     title=_FIELD,
     editor=_FIELD,
+    description=_FIELD,
+    language=st.sampled_from(["", "zh-CN", "zh-Hant-TW", " en "]),
+    link=st.sampled_from(["", "https://例子.org/ecd", "https://e.org/ecd/?a=1&b=<2>"]),
 )
 @settings(max_examples=150, deadline=None)
 def test_feeds_built_item_by_item_are_feedgens_bytes(
@@ -183,6 +256,9 @@ def test_feeds_built_item_by_item_are_feedgens_bytes(
     links: list[Any],
     title: str,
     editor: str,
+    description: str,
+    language: str,
+    link: str,
 ) -> None:
     import pytest
 
@@ -190,7 +266,7 @@ def test_feeds_built_item_by_item_are_feedgens_bytes(
     from ecdigest.export import rss
     from ecdigest.model import Newsletter
 
-    settings_ = Newsletter(title=title, editor=editor)
+    settings_ = Newsletter(title=title, editor=editor, description=description, language=language, link=link)
     kwargs = {
         "format": fmt,
         "per": per,
@@ -203,7 +279,15 @@ def test_feeds_built_item_by_item_are_feedgens_bytes(
         with pytest.raises(NotFoundError):
             rss.render(issues, settings_, **kwargs)
         return
-    ours, expected = _both(lambda: rss.render(issues, settings_, **kwargs))
+
+    def render() -> bytes | str:
+        try:
+            data: bytes = rss.render(issues, settings_, **kwargs)
+        except ValueError as exc:  # feedgen's refusal (no link for RSS's channel)
+            return f"ValueError: {exc}"
+        return data
+
+    ours, expected = _both(render)
     assert ours == expected
 
 
@@ -256,11 +340,11 @@ def test_an_item_with_empty_fields_is_feedgens_item(**item: Any) -> None:
     try:
         entries = rss._Entries(fmt)
         entries.add(when=when, **item)
-        ours: bytes | str = entries.feed(rss._new_feed(settings_, when, fmt))
+        ours: bytes | str = entries.feed(*rss._head(settings_, when, fmt, (), False))
     except ValueError as exc:
         ours = f"ValueError: {exc}"
     try:
-        fg = rss._new_feed(settings_, when, fmt)
+        fg = _feedgen_head(settings_, when, fmt)
         _feedgen_add_entry(fg, fmt, when=when, **item)
         expected: bytes | str = (fg.atom_str if fmt == "atom" else fg.rss_str)(
             pretty=True, encoding="UTF-8", xml_declaration=True
@@ -291,3 +375,17 @@ def test_the_kept_web_url_answers_what_it_computes(url: str | None) -> None:
 
     for _ in range(2):
         assert common.web_url(url) == common.web_url.__wrapped__(url)
+
+
+@given(
+    st.datetimes(timezones=st.timezones()),
+)
+@settings(max_examples=200, deadline=None)
+def test_the_rfc2822_date_is_feedgens(when: Any) -> None:
+    """pubDate/lastBuildDate as feedgen's formatRFC2822 writes them (C locale names)."""
+    import lxml.etree  # noqa: F401  (feedgen.util needs it loaded, as feedgen.feed does)
+    from feedgen.util import formatRFC2822
+
+    from ecdigest.export.rss import _rfc2822
+
+    assert _rfc2822(when) == formatRFC2822(when)
