@@ -389,3 +389,65 @@ def test_the_rfc2822_date_is_feedgens(when: Any) -> None:
     from ecdigest.export.rss import _rfc2822
 
     assert _rfc2822(when) == formatRFC2822(when)
+
+
+# --------------------------------------------------------------------------- index and year pages
+
+
+def test_a_body_edit_keeps_the_index_and_year_pages_a_title_edit_renders_them(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The index and year pages show issue rows (title, date, articles per section, first
+    titles): after a body edit they take their new key without being rendered, and hold
+    what a cold build writes; a title edit (and an article title past the first three,
+    or a section) renders them again."""
+    import shutil
+
+    from _site import many_issues
+
+    from ecdigest.archive import Archive
+    from ecdigest.build import build
+    from ecdigest.site import render
+    from ecdigest.site.manifest import Manifest
+
+    root = many_issues(tmp_path, 12)
+    out = tmp_path / "site"
+    build(Archive.open(root), out)
+    rendered: list[str] = []
+    index_page = render.Site.index_page
+
+    def counted(self: Any, path: str, *args: Any, **kwargs: Any) -> bytes:
+        rendered.append(path)
+        data: bytes = index_page(self, path, *args, **kwargs)
+        return data
+
+    monkeypatch.setattr(render.Site, "index_page", counted)
+    path = root / "2019" / "2019-03-04w.toml"
+
+    def edit(old: str, new: str) -> set[str]:
+        path.write_text(path.read_text("utf-8").replace(old, new, 1), "utf-8")
+        rendered.clear()
+        result = build(Archive.open(root), out)
+        seen = set(rendered)
+        cold = tmp_path / "cold"
+        shutil.rmtree(cold, ignore_errors=True)
+        build(Archive.open(root), cold)
+        for name in ("index.html", "year/2019.html"):
+            assert (out / name).read_bytes() == (cold / name).read_bytes(), name
+        assert "2019-03-04w.html" in result.written
+        return seen
+
+    assert edit("这一段以数字和句点开头", "这一段以数字开头") == set()  # the body only
+    manifest = Manifest.load(out)
+    try:  # the next build finds them fresh under their new keys
+        assert not manifest.stale_files(out, 0)[0]
+    finally:
+        manifest.close()
+    rendered.clear()
+    again = build(Archive.open(root), out)
+    assert again.written == [] and rendered == []
+    assert edit('title = "电子商务动态 2019-03-04"', 'title = "三月特刊"') == {"index.html", "year/2019.html"}
+    assert edit("超长的拉丁单词与网址不会被拆开", "超长的拉丁单词不会被拆开") == {
+        "index.html",
+        "year/2019.html",
+    }

@@ -36,7 +36,7 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,6 +201,9 @@ def issue_facets(issue: Issue) -> tuple[dict[str, str], str]:
     for kind in KINDS:
         facets[f"n\x1f{kind}"] = _short(*sorted(counts[kind].items()))
     facets["st"] = _short(issue.date, issue.status, *stats)
+    # What the index and year pages show of it (render.issue_row), all articles' ids,
+    # sections and titles: a body edit leaves it as it was.
+    facets["ix"] = _short(*head, *(f"{a.id}\x1e{a.section}\x1e{a.title}" for a in issue.articles))
     for section, articles in sections.items():
         facets[f"s\x1f{section}"] = _short(*head, *articles)
     return facets, _short(*head, *summaries)
@@ -287,6 +290,9 @@ class Plan:
         self.touched_names: dict[str, set[str]] = {kind: set() for kind in KINDS}
         self.touched_counts: set[str] = set()
         self.touched_stats = False
+        # Changed issues whose rows on the index and year pages are as recorded (their "ix"
+        # facet): issue id -> IssueRecord as last built.
+        self.list_stable: dict[str, Any] = {}
         self._pages: dict[tuple[str, str, str], tuple[str, str] | None] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -299,8 +305,12 @@ class Plan:
         *,
         family: str,
         sitemap: str | None = None,
+        same_as: str | None = None,
     ) -> bool:
-        """Plan `name`; True when it must be rendered (its key or its file changed)."""
+        """Plan `name`; True when it must be rendered (its key or its file changed).
+        `same_as`: an older key under which the output has the same bytes (what it shows of
+        every input is as it was): a file still as written under it takes the new key
+        without being rendered."""
         if name in self.produced:
             self.writer.repeated.add(name)
         self.produced.add(name)
@@ -310,6 +320,13 @@ class Plan:
         self.jobs.append(job)
         self.jobs_by_name[name] = job
         if full_key is not None and self.writer.fresh(name, full_key):
+            self.writer.keep(name)
+            self.fresh.add(name)
+            return False
+        if full_key is not None and same_as is not None and self.writer.fresh(name, _key(self.base, same_as)):
+            record = self.manifest.files.get(name)
+            assert record is not None  # fresh: recorded
+            self.manifest.files[name] = replace(record, key=full_key)
             self.writer.keep(name)
             self.fresh.add(name)
             return False
@@ -446,6 +463,10 @@ class Plan:
         befores = [
             (self.manifest.facets(self.record_key(i.path)), self.facets_of(i)[0]) for i in self.changed
         ]
+        for info, (before, after) in zip(self.changed, befores, strict=True):
+            recorded = old.get(self.record_key(info.path))
+            if recorded is not None and before.get("ix") is not None and before.get("ix") == after.get("ix"):
+                self.list_stable[info.id] = recorded
         befores += [(self.manifest.facets(path), {}) for path in self.removed]
         for before, after in befores:
             for name in before.keys() | after.keys():
@@ -889,15 +910,30 @@ class Plan:
         def row(info: IssueInfo) -> str:
             return f"{info.id}\x1e{info.digest}\x1e{info.status}"
 
+        stable = self.list_stable
+
+        def as_before(head: tuple[object, ...], shown: list[IssueInfo]) -> str | None:
+            """The page's key as last built when every changed issue it shows is one whose
+            row is as recorded (a body edit): its bytes are the same (None: not so)."""
+            if not any(i.id in stable for i in shown):
+                return None
+            rows = (
+                row(i) if (old := stable.get(i.id)) is None else f"{i.id}\x1e{old.digest}\x1e{old.status}"
+                for i in shown
+            )
+            return _key(*head, *rows, year_list)
+
         def index_page() -> bytes:
             return site.index_page("index.html", articles_of(self.archive, newest), year_list, year=None)
 
+        head: tuple[object, ...] = ("index", edition.name)
         self.add(
             root + "index.html",
-            _key("index", edition.name, *map(row, newest), year_list),
+            _key(*head, *map(row, newest), year_list),
             index_page,
             family=lists,
             sitemap="",
+            same_as=as_before(head, newest),
         )
         for year, _ in year_list:
             chosen = [i for i in issues if i.year == year]
@@ -907,12 +943,14 @@ class Plan:
                     year_path(year), articles_of(self.archive, chosen), year_list, year=year
                 )
 
+            head = ("year", edition.name, year)
             self.add(
                 root + year_path(year),
-                _key("year", edition.name, year, *map(row, chosen), year_list),
+                _key(*head, *map(row, chosen), year_list),
                 year_page,
                 family=lists,
                 sitemap="",
+                same_as=as_before(head, chosen),
             )
         for kind in KINDS:
             self.plan_names(edition, site, kind)
