@@ -1,4 +1,4 @@
-"""RSS 2.0 and Atom feeds, over the published issues, newest first.
+"""RSS 2.0 and Atom feeds with feedgen, over the published issues, newest first.
 
 Byte-stable by construction: nothing depends on the clock or the feedgen version.
 - guid / atom:id: `tag:{tag_authority},{tag_date}:ecd/{article id}`, isPermaLink="false";
@@ -6,17 +6,11 @@ Byte-stable by construction: nothing depends on the clock or the feedgen version
 - lastBuildDate / atom:updated: the newest published issue's pubDate, never "now";
 - generator: "ecdigest" without a version.
 
-What feedgen did, kept (its bytes are the reference): items in the issues' order; the
-lastBuildDate and every entry's atom:updated set from the issue's date, never the clock;
-no RSS `author` (sources go to dc:creator); the channel `<link>` is the site's link, the
-self link an atom:link; an Atom entry's link has no rel (feedgen 1.0 drops it); lxml
-refuses control characters, which `common.clean` removes before anything reaches it.
-
-The feeds were made with feedgen 1.0; they are now the same lxml elements, built here as
-feedgen builds them for what this module sets (`_head`, `_Entries`), serialized as its
-`rss_str`/`atom_str` do: feedgen's per-item setters, checks and copies were ~60 % of a
-feed's time (a one-issue build renders feeds of 10 issues, ~600 items) and its import ~20
-ms. tests/test_build_fastpaths.py holds every feed's bytes to feedgen's (a test dependency).
+feedgen traps handled here: `add_entry` prepends unless told `order="append"`; it fills
+lastBuildDate and every entry's atom:updated with the current time unless set; naive
+datetimes raise; an RSS `author` without an email is dropped (sources go to dc:creator);
+the channel `<link>` is the last `link()` call (so the self link is added first); and
+lxml refuses control characters, which `common.clean` removes before anything reaches it.
 
 RSS descriptions are HTML by convention, so article text is HTML-escaped before it goes
 in (and lxml then escapes it once more as XML): markup in articles is shown, never run.
@@ -110,184 +104,96 @@ def _issue_summary(issue: Issue, settings: Newsletter) -> str:
     return f"本期共 {len(issue.articles)} 篇" + (f"：{counts}。" if counts else "。")
 
 
-DC_NS = "http://purl.org/dc/elements/1.1/"
-CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
-RSS_DOCS = "http://www.rssboard.org/rss-specification"  # feedgen's default <docs>
+def _history(links: Sequence[tuple[str, str]], archive: bool) -> tuple[type, type]:
+    """A feedgen extension adding RFC 5005 links (`current`, `prev-archive`,
+    `next-archive`) as atom:link and, in an archive document, `<fh:archive/>`."""
+    from feedgen.ext.base import BaseEntryExtension, BaseExtension
 
-
-def _head(
-    settings: Newsletter, newest: dt.datetime, fmt: str, links: Sequence[tuple[str, str]], archive: bool
-) -> tuple[Any, Any]:
-    """(the document's root, the element items go in): the feed's head as feedgen 1.0's
-    `_create_rss()` / `_create_atom()` make it for what this module sets (its dc extension
-    for RSS, and a history extension adding RFC 5005's links), without importing feedgen
-    (its modules and dateutil's, ~20 ms of every build that writes a feed)."""
-    from lxml import etree
-
-    sub = etree.SubElement
-    title = one_line(settings.title) or "ecdigest"
-    description = one_line(settings.description) or title
-    language = one_line(settings.language) or "zh-CN"
-    history = bool(links or archive)
-    if fmt == "atom":
-        nsmap = {"fh": HISTORY_NS} if history else {}
-        root = etree.Element("feed", xmlns=ATOM_NS, nsmap=nsmap)
-        root.attrib["{http://www.w3.org/XML/1998/namespace}lang"] = language
-        sub(root, "id").text = feed_guid(settings)
-        sub(root, "title").text = title
-        sub(root, "updated").text = newest.isoformat()
-        sub(sub(root, "author"), "name").text = one_line(settings.editor) or title
-        for href, rel, media in (
-            (atom_url(settings), "self", ATOM_MEDIA_TYPE),
-            (uri(settings.link), "alternate", "text/html"),
-        ):
-            link = sub(root, "link", href=href)
-            link.attrib["rel"] = rel
-            link.attrib["type"] = media
-        sub(root, "generator").text = "ecdigest"
-        sub(root, "subtitle").text = description
-        parent = root
-    else:
-        nsmap = {
-            "dc": DC_NS,
-            **({"fh": HISTORY_NS} if history else {}),
-            "atom": ATOM_NS,
-            "content": CONTENT_NS,
-        }
-        channel_link = uri(settings.link)  # RSS's <link>: feedgen's last link()
-        if not channel_link:
-            raise ValueError("Required fields not set (link)")
-        root = etree.Element("rss", version="2.0", nsmap=nsmap)
-        parent = sub(root, "channel")
-        sub(parent, "title").text = title
-        sub(parent, "link").text = channel_link
-        sub(parent, "description").text = description
-        self_link = sub(parent, f"{{{ATOM_NS}}}link", href=uri(settings.feed_url), rel="self")
-        self_link.attrib["type"] = MEDIA_TYPE
-        sub(parent, "docs").text = RSS_DOCS
-        sub(parent, "generator").text = "ecdigest"
-        sub(parent, "language").text = language
-        sub(parent, "lastBuildDate").text = _rfc2822(newest)
-    if history:  # RFC 5005: after the head, before the first item
+    def add(parent: Any, fmt: str) -> None:
+        children = list(parent)
+        first_item = next((i for i, c in enumerate(children) if c.tag in ("item", "entry")), len(children))
+        made = []
         if archive:
-            sub(parent, f"{{{HISTORY_NS}}}archive")
+            made.append(parent.makeelement(f"{{{HISTORY_NS}}}archive", {}))
         media = ATOM_MEDIA_TYPE if fmt == "atom" else MEDIA_TYPE
-        tag = "link" if fmt == "atom" else f"{{{ATOM_NS}}}link"  # Atom's: no namespace, as feedgen's
+        # feedgen writes Atom's elements without a namespace under an xmlns attribute.
+        tag = "link" if fmt == "atom" else f"{{{ATOM_NS}}}link"
         for rel, href in links:
-            sub(parent, tag, {"rel": rel, "href": href, "type": media})
-    return root, parent
+            made.append(parent.makeelement(tag, {"rel": rel, "href": href, "type": media}))
+        for offset, element in enumerate(made):
+            parent.insert(first_item + offset, element)
+
+    class History(BaseExtension):  # type: ignore[misc]
+        def extend_ns(self) -> dict[str, str]:
+            return {"fh": HISTORY_NS}
+
+        def extend_rss(self, feed: Any) -> Any:
+            add(feed[0], "rss")
+            return feed
+
+        def extend_atom(self, feed: Any) -> Any:
+            add(feed, "atom")
+            return feed
+
+    return History, BaseEntryExtension
 
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+def _new_feed(settings: Newsletter, newest: dt.datetime, fmt: str) -> Any:
+    from feedgen.feed import FeedGenerator
+
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    title = one_line(settings.title) or "ecdigest"
+    fg.title(title)
+    fg.description(one_line(settings.description) or title)
+    fg.language(one_line(settings.language) or "zh-CN")
+    fg.generator("ecdigest")
+    fg.updated(newest)
+    if fmt == "atom":
+        fg.id(feed_guid(settings))
+        fg.author({"name": one_line(settings.editor) or title})
+        fg.link(href=atom_url(settings), rel="self", type=ATOM_MEDIA_TYPE)
+        fg.link(href=uri(settings.link), rel="alternate", type="text/html")
+    else:
+        # The self link first: RSS's channel <link> is whichever link() came last.
+        fg.link(href=uri(settings.feed_url), rel="self", type=MEDIA_TYPE)
+        fg.link(href=uri(settings.link), rel="alternate")
+    return fg
 
 
-def _rfc2822(when: dt.datetime) -> str:
-    """feedgen's formatRFC2822 (strftime's in the C locale): English day and month names
-    whatever the locale, without setting it twice per call."""
-    day = _DAYS[when.weekday()]
-    month = _MONTHS[when.month - 1]
-    return when.strftime(f"{day}, %d {month} %Y %H:%M:%S %z")
-
-
-class _Entries:
-    """A feed's items as lxml elements, built as feedgen's `rss_entry()` / `atom_entry()`
-    build them for the fields `render` sets (same elements, order, attributes and text),
-    then appended to the tree feedgen makes for the feed's head: the same bytes as
-    `add_entry` for each item, without feedgen's per-item setters, checks and copies
-    (~60 % of a feed's time; tests/test_build_fastpaths.py holds it to feedgen's output)."""
-
-    def __init__(self, fmt: str) -> None:
-        from lxml import etree
-
-        self.fmt = fmt
-        self.elements: list[Any] = []
-        self._element = etree.Element
-        self._sub = etree.SubElement
-        self._when: tuple[object, str, str] | None = None
-
-    def _dates(self, when: dt.datetime) -> tuple[str, str]:
-        """(RFC 2822, ISO 8601) of `when`: the same for every item of an issue."""
-        if self._when is None or self._when[0] is not when:  # one object per issue
-            self._when = (when, _rfc2822(when), when.isoformat())
-        return self._when[1], self._when[2]
-
-    def add(
-        self,
-        *,
-        guid: str,
-        title: str,
-        link: str,
-        summary: str,
-        content: str | None,
-        when: dt.datetime,
-        creator: str,
-        category: str | None,
-    ) -> None:
-        sub = self._sub
-        rfc2822, iso = self._dates(when)
-        if self.fmt == "atom":
-            if not (guid and title):
-                raise ValueError("Required fields not set")
-            entry = self._element("entry")
-            sub(entry, "id").text = guid
-            sub(entry, "title").text = title
-            sub(entry, "updated").text = iso
-            if creator:
-                sub(sub(entry, "author"), "name").text = creator
-            if content is not None:
-                element = sub(entry, "content")
-                if content:
-                    element.text = content
-                element.attrib["type"] = "html"
-            # href only: feedgen 1.0's loop rebinds `link` to the element before it asks
-            # for the rel (so an entry's atom:link never carries one)
-            sub(entry, "link", href=link)
-            element = sub(entry, "summary")
-            if summary:
-                element.text = summary
-            if category:
-                sub(entry, "category", term=category)
-            sub(entry, "published").text = iso
-        else:
-            description = html.escape(summary, quote=False)
-            # feedgen keeps the content as {"content": ..., "type": "html"}: there even when empty
-            if not (title or description or content is not None):
-                raise ValueError("Required fields not set")
-            entry = self._element("item")
-            if title:
-                sub(entry, "title").text = title
-            if link:
-                sub(entry, "link").text = link
-            if description and content is not None:
-                sub(entry, "description").text = description
-                sub(entry, "{http://purl.org/rss/1.0/modules/content/}encoded").text = content
-            elif description:
-                sub(entry, "description").text = description
-            elif content is not None:
-                sub(entry, "description").text = content
-            if guid:
-                element = sub(entry, "guid")
-                element.text = guid
-                element.attrib["isPermaLink"] = "false"
-            if category:
-                sub(entry, "category").text = category
-            sub(entry, "pubDate").text = rfc2822
-            if creator:  # feedgen's dc extension
-                sub(entry, "{http://purl.org/dc/elements/1.1/}creator").text = creator
-        self.elements.append(entry)
-
-    def feed(self, root: Any, parent: Any) -> bytes:
-        """The whole feed: the head (`_head`), then the items, serialized as feedgen's
-        `rss_str(pretty=True)` / `atom_str(pretty=True)` do."""
-        from lxml import etree
-
-        for element in self.elements:
-            parent.append(element)
-        data: bytes = etree.tostring(
-            etree.ElementTree(root), pretty_print=True, encoding="UTF-8", xml_declaration=True
-        )
-        return data
+def _add_entry(
+    fg: Any,
+    fmt: str,
+    *,
+    guid: str,
+    title: str,
+    link: str,
+    summary: str,
+    content: str | None,
+    when: dt.datetime,
+    creator: str,
+    category: str | None,
+) -> None:
+    entry = fg.add_entry(order="append")
+    entry.guid(guid, permalink=False)
+    entry.title(title)
+    entry.link(href=link, rel="alternate")
+    entry.published(when)
+    entry.updated(when)
+    if fmt == "atom":
+        entry.summary(summary)
+        if content is not None:
+            entry.content(content, type="html")
+        if creator:
+            entry.author({"name": creator})
+    else:
+        entry.description(html.escape(summary, quote=False))
+        if content is not None:
+            entry.content(content, type="html")
+        if creator:
+            entry.dc.dc_creator(creator)
+    if category:
+        entry.category({"term": category})
 
 
 def render(
@@ -324,12 +230,16 @@ def render(
     if limit is not None:
         chosen = chosen[:limit]
     newest = published_at(require_date(chosen[0]), settings)
-    root, parent = _head(settings, newest, format, links, archive)
-    entries = _Entries(format)
+    fg = _new_feed(settings, newest, format)
+    if links or archive:
+        feed_extension, entry_extension = _history(links, archive)
+        fg.register_extension("history", feed_extension, entry_extension)
     for issue in chosen:
         when = published_at(require_date(issue), settings)
         if per == "issue":
-            entries.add(
+            _add_entry(
+                fg,
+                format,
                 guid=issue_guid(settings, issue.id),
                 title=issue_title(issue, settings),
                 link=issue_link(settings, issue.id),
@@ -343,7 +253,9 @@ def render(
         for _, articles in issue.by_section(settings.sections):
             for article in articles:
                 texts = paragraphs(article)  # once: the summary and the content share them
-                entries.add(
+                _add_entry(
+                    fg,
+                    format,
                     guid=article_guid(settings, article.id),
                     title=title_of(article),
                     link=article_link(settings, issue, article),
@@ -353,4 +265,8 @@ def render(
                     creator=one_line(article.source),
                     category=one_line(article.section) or None,
                 )
-    return entries.feed(root, parent)
+    if format == "atom":
+        data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    else:
+        data = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return data
