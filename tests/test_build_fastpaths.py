@@ -144,3 +144,51 @@ def test_a_body_edit_keeps_the_index_and_year_pages_a_title_edit_renders_them(
         "index.html",
         "year/2019.html",
     }
+
+
+def test_a_body_edit_renders_the_share_page_of_its_article_alone(tmp_path: Path, monkeypatch: Any) -> None:
+    """An issue's share pages show its id and date and one article each: after an edit of
+    one article the others take their new key unrendered, and every card of the issue holds
+    what a cold build writes; a new date renders them all again."""
+    import shutil
+
+    from _site import many_issues
+
+    from ecdigest.archive import Archive
+    from ecdigest.build import build
+    from ecdigest.site import render
+
+    root = many_issues(tmp_path, 3)
+    out = tmp_path / "site"
+    build(Archive.open(root), out)
+    rendered: list[str] = []
+    share_page = render.Site.share_page
+
+    def counted(self: Any, issue: Any, article: Any) -> bytes:
+        rendered.append(article.id)
+        data: bytes = share_page(self, issue, article)
+        return data
+
+    monkeypatch.setattr(render.Site, "share_page", counted)
+    path = root / "2019" / "2019-01-14w.toml"
+    cards = sorted(p.name for p in (out / "a").glob("2019-01-14w-*.html"))
+    assert len(cards) > 3
+
+    def edit(old: str, new: str) -> list[str]:
+        text = path.read_text("utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), "utf-8")
+        rendered.clear()
+        build(Archive.open(root), out)
+        seen = list(rendered)
+        cold = tmp_path / "cold"
+        shutil.rmtree(cold, ignore_errors=True)
+        build(Archive.open(root), cold)
+        for card in cards:
+            assert (out / "a" / card).read_bytes() == (cold / "a" / card).read_bytes(), card
+        return seen
+
+    assert edit("这一段以数字和句点开头", "这一段以数字开头") == ["2019-01-14w-001"]
+    rendered.clear()
+    assert build(Archive.open(root), out).written == [] and rendered == []
+    assert len(edit("date = 2019-01-14", "date = 2019-01-15")) == len(cards)

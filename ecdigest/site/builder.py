@@ -204,9 +204,20 @@ def issue_facets(issue: Issue) -> tuple[dict[str, str], str]:
     # What the index and year pages show of it (render.issue_row), all articles' ids,
     # sections and titles: a body edit leaves it as it was.
     facets["ix"] = _short(*head, *(f"{a.id}\x1e{a.section}\x1e{a.title}" for a in issue.articles))
+    # What each share page shows (render.share_page: the issue's id and date, the first
+    # article of each id): 12 characters an article, so a body edit renders one card.
+    firsts: dict[str, Any] = {}
+    for article in issue.articles:
+        firsts.setdefault(article.id, article)
+    facets["sh"] = "".join(share_digest(issue, article) for article in firsts.values())
     for section, articles in sections.items():
         facets[f"s\x1f{section}"] = _short(*head, *articles)
     return facets, _short(*head, *summaries)
+
+
+def share_digest(issue: Issue, article: Any) -> str:
+    """What an article's share page shows, as 12 hex characters."""
+    return _short(issue.id, issue.date, repr(article))
 
 
 def packed_facets(issue: Issue) -> tuple[str, str]:
@@ -293,6 +304,8 @@ class Plan:
         # Changed issues whose rows on the index and year pages are as recorded (their "ix"
         # facet): issue id -> IssueRecord as last built.
         self.list_stable: dict[str, Any] = {}
+        # Changed issues: (digest as last built, the share digests it had then).
+        self.share_stable: dict[str, tuple[str, set[str]]] = {}
         self._pages: dict[tuple[str, str, str], tuple[str, str] | None] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -324,13 +337,17 @@ class Plan:
             self.fresh.add(name)
             return False
         if full_key is not None and same_as is not None and self.writer.fresh(name, _key(self.base, same_as)):
-            record = self.manifest.files.get(name)
-            assert record is not None  # fresh: recorded
-            self.manifest.files[name] = replace(record, key=full_key)
-            self.writer.keep(name)
-            self.fresh.add(name)
+            self.rekey(name, full_key)
             return False
         return True
+
+    def rekey(self, name: str, full_key: str) -> None:
+        """`name`, still as written, has the bytes `full_key` would render: kept, under it."""
+        record = self.manifest.files.get(name)
+        assert record is not None  # fresh: recorded
+        self.manifest.files[name] = replace(record, key=full_key)
+        self.writer.keep(name)
+        self.fresh.add(name)
 
     def put(self, name: str, data: bytes, key: Callable[[], str] | None = None) -> None:
         """Write a planned output (`key`: makes its key, for one keyed as it is rendered)."""
@@ -467,6 +484,12 @@ class Plan:
             recorded = old.get(self.record_key(info.path))
             if recorded is not None and before.get("ix") is not None and before.get("ix") == after.get("ix"):
                 self.list_stable[info.id] = recorded
+            cards = before.get("sh")
+            if recorded is not None and cards:
+                self.share_stable[info.id] = (
+                    recorded.digest,
+                    {cards[i : i + 12] for i in range(0, len(cards), 12)},
+                )
         befores += [(self.manifest.facets(path), {}) for path in self.removed]
         for before, after in befores:
             for name in before.keys() | after.keys():
@@ -860,14 +883,28 @@ class Plan:
         # issue: each job and its closure held ~400 bytes in the parent, and in the forked
         # workers, until the end of the build (~65 MB at 3,000 issues).
         stale = []
+        # A changed issue's cards that show what they showed (share_digest): kept, rekeyed.
+        before = self.share_stable.get(info.id) if trust else None
+        issue = self.parsed.get(info.id) if before is not None else None
+        firsts: dict[str, Any] = {}
+        for found in issue.articles if issue is not None else ():
+            firsts.setdefault(found.id, found)
         for article in articles:
             share = root + share_path(article.id)
             if share in self.produced:
                 self.writer.repeated.add(share)
             self.produced.add(share)
-            if self.writer.fresh(share, _key(self.base, self._share_key(edition, info.digest, article.id))):
+            full_key = _key(self.base, self._share_key(edition, info.digest, article.id))
+            if self.writer.fresh(share, full_key):
                 self.writer.keep(share)
                 self.fresh.add(share)
+            elif (
+                before is not None
+                and issue is not None
+                and share_digest(issue, firsts[article.id]) in before[1]
+                and self.writer.fresh(share, _key(self.base, self._share_key(edition, before[0], article.id)))
+            ):
+                self.rekey(share, full_key)
             else:
                 stale.append(article.id)
         if stale:
