@@ -167,6 +167,7 @@ def issue_link(settings: Newsletter, issue_id: str, article_id: str | None = Non
     return uri(url)
 
 
+@lru_cache(maxsize=4096)  # every feed asks for it twice per item (its link, its 原文链接)
 def web_url(url: str | None) -> str | None:
     """`url` as a URI if it is an http(s) link, else None. An article's url comes from the
     article's text: a `javascript:` or `data:` url must never become a link a reader follows."""

@@ -36,7 +36,7 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,9 +201,23 @@ def issue_facets(issue: Issue) -> tuple[dict[str, str], str]:
     for kind in KINDS:
         facets[f"n\x1f{kind}"] = _short(*sorted(counts[kind].items()))
     facets["st"] = _short(issue.date, issue.status, *stats)
+    # What the index and year pages show of it (render.issue_row), all articles' ids,
+    # sections and titles: a body edit leaves it as it was.
+    facets["ix"] = _short(*head, *(f"{a.id}\x1e{a.section}\x1e{a.title}" for a in issue.articles))
+    # What each share page shows (render.share_page: the issue's id and date, the first
+    # article of each id): 12 characters an article, so a body edit renders one card.
+    firsts: dict[str, Any] = {}
+    for article in issue.articles:
+        firsts.setdefault(article.id, article)
+    facets["sh"] = "".join(share_digest(issue, article) for article in firsts.values())
     for section, articles in sections.items():
         facets[f"s\x1f{section}"] = _short(*head, *articles)
     return facets, _short(*head, *summaries)
+
+
+def share_digest(issue: Issue, article: Any) -> str:
+    """What an article's share page shows, as 12 hex characters."""
+    return _short(issue.id, issue.date, repr(article))
 
 
 def packed_facets(issue: Issue) -> tuple[str, str]:
@@ -287,6 +301,11 @@ class Plan:
         self.touched_names: dict[str, set[str]] = {kind: set() for kind in KINDS}
         self.touched_counts: set[str] = set()
         self.touched_stats = False
+        # Changed issues whose rows on the index and year pages are as recorded (their "ix"
+        # facet): issue id -> IssueRecord as last built.
+        self.list_stable: dict[str, Any] = {}
+        # Changed issues: (digest as last built, the share digests it had then).
+        self.share_stable: dict[str, tuple[str, set[str]]] = {}
         self._pages: dict[tuple[str, str, str], tuple[str, str] | None] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -299,8 +318,12 @@ class Plan:
         *,
         family: str,
         sitemap: str | None = None,
+        same_as: str | None = None,
     ) -> bool:
-        """Plan `name`; True when it must be rendered (its key or its file changed)."""
+        """Plan `name`; True when it must be rendered (its key or its file changed).
+        `same_as`: an older key under which the output has the same bytes (what it shows of
+        every input is as it was): a file still as written under it takes the new key
+        without being rendered."""
         if name in self.produced:
             self.writer.repeated.add(name)
         self.produced.add(name)
@@ -313,7 +336,18 @@ class Plan:
             self.writer.keep(name)
             self.fresh.add(name)
             return False
+        if full_key is not None and same_as is not None and self.writer.fresh(name, _key(self.base, same_as)):
+            self.rekey(name, full_key)
+            return False
         return True
+
+    def rekey(self, name: str, full_key: str) -> None:
+        """`name`, still as written, has the bytes `full_key` would render: kept, under it."""
+        record = self.manifest.files.get(name)
+        assert record is not None  # fresh: recorded
+        self.manifest.files[name] = replace(record, key=full_key)
+        self.writer.keep(name)
+        self.fresh.add(name)
 
     def put(self, name: str, data: bytes, key: Callable[[], str] | None = None) -> None:
         """Write a planned output (`key`: makes its key, for one keyed as it is rendered)."""
@@ -446,6 +480,16 @@ class Plan:
         befores = [
             (self.manifest.facets(self.record_key(i.path)), self.facets_of(i)[0]) for i in self.changed
         ]
+        for info, (before, after) in zip(self.changed, befores, strict=True):
+            recorded = old.get(self.record_key(info.path))
+            if recorded is not None and before.get("ix") is not None and before.get("ix") == after.get("ix"):
+                self.list_stable[info.id] = recorded
+            cards = before.get("sh")
+            if recorded is not None and cards:
+                self.share_stable[info.id] = (
+                    recorded.digest,
+                    {cards[i : i + 12] for i in range(0, len(cards), 12)},
+                )
         befores += [(self.manifest.facets(path), {}) for path in self.removed]
         for before, after in befores:
             for name in before.keys() | after.keys():
@@ -839,14 +883,28 @@ class Plan:
         # issue: each job and its closure held ~400 bytes in the parent, and in the forked
         # workers, until the end of the build (~65 MB at 3,000 issues).
         stale = []
+        # A changed issue's cards that show what they showed (share_digest): kept, rekeyed.
+        before = self.share_stable.get(info.id) if trust else None
+        issue = self.parsed.get(info.id) if before is not None else None
+        firsts: dict[str, Any] = {}
+        for found in issue.articles if issue is not None else ():
+            firsts.setdefault(found.id, found)
         for article in articles:
             share = root + share_path(article.id)
             if share in self.produced:
                 self.writer.repeated.add(share)
             self.produced.add(share)
-            if self.writer.fresh(share, _key(self.base, self._share_key(edition, info.digest, article.id))):
+            full_key = _key(self.base, self._share_key(edition, info.digest, article.id))
+            if self.writer.fresh(share, full_key):
                 self.writer.keep(share)
                 self.fresh.add(share)
+            elif (
+                before is not None
+                and issue is not None
+                and share_digest(issue, firsts[article.id]) in before[1]
+                and self.writer.fresh(share, _key(self.base, self._share_key(edition, before[0], article.id)))
+            ):
+                self.rekey(share, full_key)
             else:
                 stale.append(article.id)
         if stale:
@@ -889,15 +947,30 @@ class Plan:
         def row(info: IssueInfo) -> str:
             return f"{info.id}\x1e{info.digest}\x1e{info.status}"
 
+        stable = self.list_stable
+
+        def as_before(head: tuple[object, ...], shown: list[IssueInfo]) -> str | None:
+            """The page's key as last built when every changed issue it shows is one whose
+            row is as recorded (a body edit): its bytes are the same (None: not so)."""
+            if not any(i.id in stable for i in shown):
+                return None
+            rows = (
+                row(i) if (old := stable.get(i.id)) is None else f"{i.id}\x1e{old.digest}\x1e{old.status}"
+                for i in shown
+            )
+            return _key(*head, *rows, year_list)
+
         def index_page() -> bytes:
             return site.index_page("index.html", articles_of(self.archive, newest), year_list, year=None)
 
+        head: tuple[object, ...] = ("index", edition.name)
         self.add(
             root + "index.html",
-            _key("index", edition.name, *map(row, newest), year_list),
+            _key(*head, *map(row, newest), year_list),
             index_page,
             family=lists,
             sitemap="",
+            same_as=as_before(head, newest),
         )
         for year, _ in year_list:
             chosen = [i for i in issues if i.year == year]
@@ -907,12 +980,14 @@ class Plan:
                     year_path(year), articles_of(self.archive, chosen), year_list, year=year
                 )
 
+            head = ("year", edition.name, year)
             self.add(
                 root + year_path(year),
-                _key("year", edition.name, year, *map(row, chosen), year_list),
+                _key(*head, *map(row, chosen), year_list),
                 year_page,
                 family=lists,
                 sitemap="",
+                same_as=as_before(head, chosen),
             )
         for kind in KINDS:
             self.plan_names(edition, site, kind)

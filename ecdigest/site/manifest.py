@@ -233,7 +233,15 @@ class Files:
         """(name, lastmod) of every recorded page that belongs in the sitemap."""
         found: dict[str, str] = {}
         if self._conn is not None and not self._all:
-            found = dict(self._conn.execute("SELECT name, sitemap FROM files WHERE sitemap IS NOT NULL"))
+            # Their whole rows, kept as `get` would load them: the sitemap's plan asks each
+            # one's family (~3,400 queries of one row at 1,000 issues, ~35 ms, before).
+            cache, changed = self._cache, self._changed
+            for name, family, key, digest, size, mtime, sitemap in self._conn.execute(
+                "SELECT name, family, key, digest, size, mtime_ns, sitemap FROM files WHERE sitemap IS NOT NULL"
+            ):
+                found[name] = sitemap
+                if name not in changed and name not in cache:
+                    cache[name] = Record(key, digest, size, mtime, family, sitemap)
         for name in self._changed:
             found.pop(name, None)
         for name, record in self._cache.items():

@@ -1,0 +1,194 @@
+"""The one-issue build's shortcuts answer what the long way answers (issue 11)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ecdigest.export.jsonout import _C1, dumps
+
+_TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=("Cs",)))
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_VALUES)
+@settings(max_examples=300, deadline=None)
+def test_json_output_is_the_translated_dump(value: object) -> None:
+    """dumps skips translate() when no DEL/C1 character is there: the same text either way."""
+    assert dumps(value) == json.dumps(value, ensure_ascii=False, indent=2).translate(_C1) + "\n"
+
+
+def test_json_output_escapes_c1_among_chinese() -> None:
+    value = {"name": "section/行业资讯.xml", "odd": "a\x9b31mb\x7f", "plain": ["电商"] * 3}
+    text = dumps(value)
+    assert "\\u009b" in text and "\\u007f" in text and "\x9b" not in text and "\x7f" not in text
+    assert json.loads(text) == value
+
+
+def test_the_sitemaps_rows_are_the_rows_get_loads(tmp_path: Path) -> None:
+    """Files.sitemap keeps the rows it reads: get answers from them what a query by name
+    answers, and a record changed in this build still wins."""
+    from _site import many_issues
+
+    from ecdigest.archive import Archive
+    from ecdigest.build import build
+    from ecdigest.site.manifest import Manifest, Record
+
+    root = many_issues(tmp_path, 3)
+    out = tmp_path / "site"
+    build(Archive.open(root), out)
+    primed, plain = Manifest.load(out), Manifest.load(out)
+    try:
+        changed = Record("k", "d", 1, 2, "page|-", "2030-01-01")
+        primed.files["index.html"] = changed
+        entries = primed.files.sitemap()
+        assert len(entries) > 10 and ("index.html", "2030-01-01") in entries
+        for name, lastmod in entries:
+            assert name in primed.files._cache  # no query of its own
+            record = primed.files.get(name)
+            assert record is not None and record.sitemap == lastmod
+            assert record == (changed if name == "index.html" else plain.files.get(name))
+    finally:
+        primed.close()
+        plain.close()
+
+
+_URLS = st.sampled_from(
+    [
+        "https://mp.weixin.qq.com/s?__biz=MzA&mid=1&idx=1&sn=abc&chksm=x&scene=21#wechat_redirect",
+        "https://例子.中国/路径?utm_source=x&a=1",
+        "javascript:alert(1)",
+        " http://example.com/a b ",
+        "data:text/html,x",
+        "ftp://example.com",
+        "",
+    ]
+)
+
+
+@given(st.none() | st.text(max_size=80) | _URLS)
+@settings(max_examples=200, deadline=None)
+def test_the_kept_web_url_answers_what_it_computes(url: str | None) -> None:
+    """web_url keeps its answers (every feed asks twice per item): each is the computed one."""
+    from ecdigest.export import common
+
+    for _ in range(2):
+        assert common.web_url(url) == common.web_url.__wrapped__(url)
+
+
+# --------------------------------------------------------------------------- index and year pages
+
+
+def test_a_body_edit_keeps_the_index_and_year_pages_a_title_edit_renders_them(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The index and year pages show issue rows (title, date, articles per section, first
+    titles): after a body edit they take their new key without being rendered, and hold
+    what a cold build writes; a title edit (and an article title past the first three,
+    or a section) renders them again."""
+    import shutil
+
+    from _site import many_issues
+
+    from ecdigest.archive import Archive
+    from ecdigest.build import build
+    from ecdigest.site import render
+    from ecdigest.site.manifest import Manifest
+
+    root = many_issues(tmp_path, 12)
+    out = tmp_path / "site"
+    build(Archive.open(root), out)
+    rendered: list[str] = []
+    index_page = render.Site.index_page
+
+    def counted(self: Any, path: str, *args: Any, **kwargs: Any) -> bytes:
+        rendered.append(path)
+        data: bytes = index_page(self, path, *args, **kwargs)
+        return data
+
+    monkeypatch.setattr(render.Site, "index_page", counted)
+    path = root / "2019" / "2019-03-04w.toml"
+
+    def edit(old: str, new: str) -> set[str]:
+        path.write_text(path.read_text("utf-8").replace(old, new, 1), "utf-8")
+        rendered.clear()
+        result = build(Archive.open(root), out)
+        seen = set(rendered)
+        cold = tmp_path / "cold"
+        shutil.rmtree(cold, ignore_errors=True)
+        build(Archive.open(root), cold)
+        for name in ("index.html", "year/2019.html"):
+            assert (out / name).read_bytes() == (cold / name).read_bytes(), name
+        assert "2019-03-04w.html" in result.written
+        return seen
+
+    assert edit("这一段以数字和句点开头", "这一段以数字开头") == set()  # the body only
+    manifest = Manifest.load(out)
+    try:  # the next build finds them fresh under their new keys
+        assert not manifest.stale_files(out, 0)[0]
+    finally:
+        manifest.close()
+    rendered.clear()
+    again = build(Archive.open(root), out)
+    assert again.written == [] and rendered == []
+    assert edit('title = "电子商务动态 2019-03-04"', 'title = "三月特刊"') == {"index.html", "year/2019.html"}
+    assert edit("超长的拉丁单词与网址不会被拆开", "超长的拉丁单词不会被拆开") == {
+        "index.html",
+        "year/2019.html",
+    }
+
+
+def test_a_body_edit_renders_the_share_page_of_its_article_alone(tmp_path: Path, monkeypatch: Any) -> None:
+    """An issue's share pages show its id and date and one article each: after an edit of
+    one article the others take their new key unrendered, and every card of the issue holds
+    what a cold build writes; a new date renders them all again."""
+    import shutil
+
+    from _site import many_issues
+
+    from ecdigest.archive import Archive
+    from ecdigest.build import build
+    from ecdigest.site import render
+
+    root = many_issues(tmp_path, 3)
+    out = tmp_path / "site"
+    build(Archive.open(root), out)
+    rendered: list[str] = []
+    share_page = render.Site.share_page
+
+    def counted(self: Any, issue: Any, article: Any) -> bytes:
+        rendered.append(article.id)
+        data: bytes = share_page(self, issue, article)
+        return data
+
+    monkeypatch.setattr(render.Site, "share_page", counted)
+    path = root / "2019" / "2019-01-14w.toml"
+    cards = sorted(p.name for p in (out / "a").glob("2019-01-14w-*.html"))
+    assert len(cards) > 3
+
+    def edit(old: str, new: str) -> list[str]:
+        text = path.read_text("utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), "utf-8")
+        rendered.clear()
+        build(Archive.open(root), out)
+        seen = list(rendered)
+        cold = tmp_path / "cold"
+        shutil.rmtree(cold, ignore_errors=True)
+        build(Archive.open(root), cold)
+        for card in cards:
+            assert (out / "a" / card).read_bytes() == (cold / "a" / card).read_bytes(), card
+        return seen
+
+    assert edit("这一段以数字和句点开头", "这一段以数字开头") == ["2019-01-14w-001"]
+    rendered.clear()
+    assert build(Archive.open(root), out).written == [] and rendered == []
+    assert len(edit("date = 2019-01-14", "date = 2019-01-15")) == len(cards)
