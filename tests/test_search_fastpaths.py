@@ -635,6 +635,48 @@ def test_an_error_of_an_up_to_date_index_is_the_error(
     assert seen == ["early", "checked"]  # asked again from an index known to be current
 
 
+def test_a_search_right_after_a_write_answers_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file written within RACY_NS of the search that last read it (`add`, then a search):
+    its bytes still have the stored digest, so the early answer is kept (the same allowance
+    `open_store` makes: derived.same_bytes); an edit in place that keeps the size and the
+    mtime within that window is still found, and answered again."""
+    import os
+    import shutil
+
+    from test_search import search_ids, write_issue
+
+    from ecdigest import derived
+
+    # The window, wide enough that a loaded machine stays inside it for the whole test.
+    monkeypatch.setattr(derived, "RACY_NS", 600 * 1_000_000_000)
+    root = tmp_path / "a"
+    _count_archive(root, 2)
+    search_ids(root, "直播")
+    path = write_issue(root, "2023-01", [{"title": "直播新规", "body": "直播要闻"}], date=dt.date(2023, 1, 1))
+    search_ids(root, "直播")  # reads the new file (its size and mtime changed)
+    seen = _answers(monkeypatch)
+    found, result = search_ids(root, "直播")
+    assert seen == ["early"]
+    assert ("2023-01", "2023-01-001") in found and result.total == len(found) == 4
+
+    stat = os.stat(path)
+    data = path.read_bytes()
+    edited = data.replace("直播新规".encode(), "网店新规".encode()).replace(
+        "直播要闻".encode(), "网店要闻".encode()
+    )
+    assert len(edited) == len(data) and edited != data
+    path.write_bytes(edited)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same size and mtime
+    seen.clear()
+    found, result = search_ids(root, "直播")
+    assert seen == ["early", "checked"]
+    assert ("2023-01", "2023-01-001") not in found and result.total == len(found) == 3
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".ecdigest"))
+    expected, reference = search_ids(fresh, "直播")
+    assert (found, result.total) == (expected, reference.total)
+
+
 def test_random_edits_answer_as_a_fresh_index(tmp_path: Path) -> None:
     """Edits, deletions and new files, each aged to another old mtime, between searches:
     every answer (early or not) is the answer of an index built afresh from the files."""
