@@ -897,21 +897,28 @@ class Unchecked:
     """A store opened while the archive is still being scanned (`open_unchecked`): its
     answers hold only if `fresh()` says, once the scan is done, that no file changed."""
 
-    __slots__ = ("conn", "files", "place", "stamp")
+    __slots__ = ("conn", "files", "place", "root", "stamp")
 
-    def __init__(self, conn: sqlite3.Connection | None, place: str, files: ScanInThread, stamp: str) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection | None, place: str, root: str, files: ScanInThread, stamp: str
+    ) -> None:
         self.conn = conn
         self.place = place
+        self.root = root
         self.files = files
         self.stamp = stamp
 
     def fresh(self) -> bool:
         """Whether the store as this read transaction sees it is the archive as scanned: the
-        one invalidation rule (`changes`), asked in the transaction the answers came from."""
+        one invalidation rule (`changes`), asked in the transaction the answers came from,
+        with the same allowance `open_store` makes for files checked within RACY_NS of their
+        mtime whose bytes still have the stored digest (`same_bytes`): a search right after
+        a write is not asked twice."""
         if self.conn is None:
             return False
         try:
-            return not changes(self.conn, self.files, self.stamp)
+            found = changes(self.conn, self.files, self.stamp)
+            return not found or same_bytes(self.root, found, _scanned(self.files))
         except sqlite_driver().DatabaseError:
             return False
 
@@ -935,15 +942,15 @@ def open_unchecked(store: Store, root: str, files: ScanInThread | None = None) -
         try:
             conn = connect(place)
         except sqlite3.Error:
-            return Unchecked(None, place, files, stamp)
+            return Unchecked(None, place, root, files, stamp)
         try:
             _begin_reading(conn)
             if _is_current(store, conn, root, place):
-                return Unchecked(conn, place, files, stamp)
+                return Unchecked(conn, place, root, files, stamp)
         except sqlite3.DatabaseError:
             pass
         conn.close()
-    return Unchecked(None, place, files, stamp)
+    return Unchecked(None, place, root, files, stamp)
 
 
 def open_store(

@@ -505,21 +505,37 @@ class _Plan:
         if not arms:
             return []
         t = table or self.table
-        columns = f"a.id AS id, {score.format(t=t)} AS s, a.date AS d, a.issue AS i, a.pos AS p"
-        union = " UNION ALL ".join(f"SELECT {columns} {self.source(arm, t)}" for arm in arms)
-        sql = f"SELECT id, s FROM ({union}) ORDER BY {order} LIMIT {size if size > 0 else -1}"
+        sql = f"SELECT id, s FROM ({self._union(arms, score, t)}) ORDER BY {order} LIMIT {size if size > 0 else -1}"
         return self.conn.execute(sql, self.params_for(t)).fetchall()
+
+    def select_counted(self, arms: list[_Arm], score: str, order: str, size: int) -> tuple[list[Any], int]:
+        """`select`, and the number of matches `arms` hold: a window over the rows the
+        ranking reads anyway (the same statement with a column more), so no pass of its own."""
+        if not arms:
+            return [], 0
+        t = self.table
+        sql = (
+            f"SELECT id, s, count(*) OVER () FROM ({self._union(arms, score, t)}) "
+            f"ORDER BY {order} LIMIT {size if size > 0 else -1}"
+        )
+        rows = self.conn.execute(sql, self.params_for(t)).fetchall()
+        return [(row[0], row[1]) for row in rows], (int(rows[0][2]) if rows else 0)
+
+    def _union(self, arms: list[_Arm], score: str, t: str) -> str:
+        columns = f"a.id AS id, {score.format(t=t)} AS s, a.date AS d, a.issue AS i, a.pos AS p"
+        return " UNION ALL ".join(f"SELECT {columns} {self.source(arm, t)}" for arm in arms)
 
     def bm25_of(self, ids: list[int]) -> dict[int, float]:
         marks = ",".join("?" * len(ids))
         sql = f"SELECT rowid, {_BM25.format(t='bi')} FROM bi WHERE bi MATCH ? AND rowid IN ({marks})"
         return {row[0]: -row[1] for row in self.conn.execute(sql, [self.bi_q, *ids])}
 
-    def run(self, *, sort: str, limit: int, scores: bool) -> tuple[list[tuple[int, float]], Count]:
+    def run(self, *, sort: str, limit: int, scores: bool) -> tuple[list[tuple[int, float]], Count | Counted]:
         """The page as (id, score), and the number of matches: counted on a second
-        connection in a thread while this one ranks (`Count`), since both read every match."""
-        total = Count(self.conn, self.place, self.count_statements())
+        connection in a thread while this one ranks (`Count`), since both read every match;
+        by the ranking statement itself when it ranks every match (at most RANK_LIMIT)."""
         if sort == "date":
+            total = Count(self.conn, self.place, self.count_statements())
             key, more = self.cut(limit) if limit > 0 else (None, False)
             arms = self.split(key)[0] if key is not None and more else self.arms()
             page = [(row[0], 0.0) for row in self.select(arms, "0", self._ORDER, limit)]
@@ -529,11 +545,15 @@ class _Plan:
             return page, total
         key, more = self.cut(RANK_LIMIT)
         if not more:
-            key = None
             if self.char is not None:
                 # Few: the exact answer from `bi` (a one-character term is a prefix query there).
                 self.table, self.q = "bi", self.bi_q
-        ranked_arms, rest_arms = (self.arms(), []) if key is None else self.split(key)
+            # Every match is ranked: the ranking statement counts them as it reads them (a
+            # rare term no longer starts a thread and a second connection to count a few).
+            ranked, count = self.select_counted(self.arms(), _BM25, f"s, {self._ORDER}", limit)
+            return [(i, -s) for i, s in ranked], Counted(count)
+        total = Count(self.conn, self.place, self.count_statements())
+        ranked_arms, rest_arms = self.split(key) if key is not None else (self.arms(), [])
         if self.table == "bi":
             page = [(i, -s) for i, s in self.select(ranked_arms, _BM25, f"s, {self._ORDER}", limit)]
         else:
@@ -568,8 +588,9 @@ class Count:
     state (`_STATE` differs). The count is taken here instead, after the ranking, when
     the states differ, when the thread fails (a writer waiting to commit refuses new
     readers: the thread does not wait for it, as the writer waits for us), when the index
-    lives in memory, or when the ranking is done before the thread began to count (a
-    rare term: counting it here is quicker than waiting for the second connection)."""
+    lives in memory, or when the ranking is done before the thread began to count.
+    A search whose matches are all ranked (at most RANK_LIMIT) starts none: its ranking
+    statement counts them (`_Plan.select_counted`, `Counted`)."""
 
     __slots__ = ("_claim", "_done", "conn", "statements", "value")
 
@@ -613,6 +634,18 @@ class Count:
             self._done = None
         if self.value is None:
             self.value = _count(self.conn, self.statements)
+        return self.value
+
+
+class Counted:
+    """A number of matches already known (the ranking statement counted them)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def result(self) -> int:
         return self.value
 
 

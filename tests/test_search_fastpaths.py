@@ -338,14 +338,15 @@ def test_count_beside_is_the_count(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, words: str, options: dict[str, Any]
 ) -> None:
     """The thread's count (second connection) is the count the first connection gives,
-    with RANK_LIMIT small so that the newest-first cut is taken too."""
+    with RANK_LIMIT small so that the newest-first cut is taken too (a search that ranks
+    every match counts them in its ranking statement and starts no thread)."""
     from test_search import search_ids
 
     from ecdigest import search_index
 
     root = tmp_path / "a"
     _count_archive(root, 6)
-    monkeypatch.setattr(search_index, "RANK_LIMIT", 4)
+    monkeypatch.setattr(search_index, "RANK_LIMIT", 2)
     seen = _counted_in_thread(monkeypatch)
     found, result = search_ids(root, words, **options)
     assert seen == [result.total] and result.total > 0
@@ -371,6 +372,7 @@ def test_count_beside_a_rebuilt_index_counts_here(tmp_path: Path, monkeypatch: p
 
     root = tmp_path / "a"
     _count_archive(root, 3)
+    monkeypatch.setattr(search_index, "RANK_LIMIT", 4)  # more matches: counted beside
     index = search_index.open_index(str(root))
     try:
         write_issue(root, "2023-09", [{"title": "直播", "body": "直播"}], date=dt.date(2023, 9, 1))
@@ -397,6 +399,7 @@ def test_count_beside_a_waiting_writer_does_not_wait(tmp_path: Path, monkeypatch
 
     root = tmp_path / "a"
     _count_archive(root, 3)
+    monkeypatch.setattr(search_index, "RANK_LIMIT", 4)  # more matches: counted beside
     index = search_index.open_index(str(root))
     writer = derived.connect(index.place, busy_ms=20_000)
     committed = threading.Event()
@@ -496,6 +499,7 @@ def test_count_beside_not_begun_is_counted_here(tmp_path: Path, monkeypatch: pyt
     root = tmp_path / "a"
     _count_archive(root, 4)
     search_ids(root, "直播")  # the index, built
+    monkeypatch.setattr(search_index, "RANK_LIMIT", 4)  # more matches: counted beside
     real_connect = search_index.connect
     opened = threading.Event()
     counted: list[str] = []
@@ -635,6 +639,48 @@ def test_an_error_of_an_up_to_date_index_is_the_error(
     assert seen == ["early", "checked"]  # asked again from an index known to be current
 
 
+def test_a_search_right_after_a_write_answers_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file written within RACY_NS of the search that last read it (`add`, then a search):
+    its bytes still have the stored digest, so the early answer is kept (the same allowance
+    `open_store` makes: derived.same_bytes); an edit in place that keeps the size and the
+    mtime within that window is still found, and answered again."""
+    import os
+    import shutil
+
+    from test_search import search_ids, write_issue
+
+    from ecdigest import derived
+
+    # The window, wide enough that a loaded machine stays inside it for the whole test.
+    monkeypatch.setattr(derived, "RACY_NS", 600 * 1_000_000_000)
+    root = tmp_path / "a"
+    _count_archive(root, 2)
+    search_ids(root, "直播")
+    path = write_issue(root, "2023-01", [{"title": "直播新规", "body": "直播要闻"}], date=dt.date(2023, 1, 1))
+    search_ids(root, "直播")  # reads the new file (its size and mtime changed)
+    seen = _answers(monkeypatch)
+    found, result = search_ids(root, "直播")
+    assert seen == ["early"]
+    assert ("2023-01", "2023-01-001") in found and result.total == len(found) == 4
+
+    stat = os.stat(path)
+    data = path.read_bytes()
+    edited = data.replace("直播新规".encode(), "网店新规".encode()).replace(
+        "直播要闻".encode(), "网店要闻".encode()
+    )
+    assert len(edited) == len(data) and edited != data
+    path.write_bytes(edited)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same size and mtime
+    seen.clear()
+    found, result = search_ids(root, "直播")
+    assert seen == ["early", "checked"]
+    assert ("2023-01", "2023-01-001") not in found and result.total == len(found) == 3
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".ecdigest"))
+    expected, reference = search_ids(fresh, "直播")
+    assert (found, result.total) == (expected, reference.total)
+
+
 def test_random_edits_answer_as_a_fresh_index(tmp_path: Path) -> None:
     """Edits, deletions and new files, each aged to another old mtime, between searches:
     every answer (early or not) is the answer of an index built afresh from the files."""
@@ -768,3 +814,116 @@ def test_the_console_search_freezes_what_it_leaves_for_the_end(warm_archive: Pat
         result.stdout.rstrip().endswith(("articles match", "article matches")) or "showing" in result.stdout
     )
     assert json.loads(result.stderr.strip().splitlines()[-1]) > 1000
+
+
+# --------------------------------------------------------------------------- search: counted by the ranking
+
+
+def _ranked_archive(root: Path, rng: random.Random) -> None:
+    """Issues of random words, some dates repeated, two files with the same issue id (ties
+    in every ordering column but the score), and an older issue written last (ids out of
+    date order)."""
+    from test_search import write_issue
+
+    from ecdigest.operations import init_archive
+
+    words = ["直播", "网店", "跨境电商", "政策", "网"]
+    init_archive(root)
+
+    def articles() -> list[dict[str, Any]]:
+        same = rng.choice(words)
+        return [
+            {
+                "title": rng.choice(words) if rng.random() < 0.5 else same,
+                "body": " ".join(rng.choices(words, k=rng.randint(1, 4))),
+                "section": rng.choice(["行业资讯", "政策法规"]),
+            }
+            for _ in range(rng.randint(1, 5))
+        ]
+
+    for n in range(6):
+        write_issue(root, f"2023-{n + 1:02d}", articles(), date=dt.date(2023, 1 + n % 4, 1))
+    write_issue(root, "2023-02", articles(), date=dt.date(2023, 2, 1), name="copy.toml")
+    _age(root)
+    from test_search import search_ids
+
+    search_ids(root, "网")  # built
+    write_issue(root, "2022-12", articles(), date=dt.date(2022, 12, 1))
+    _age(root)
+    search_ids(root, "网")  # added out of date order
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_ranking_statement_counts_as_the_count_statements(tmp_path: Path, seed: int) -> None:
+    """`select_counted` gives the page `select` gives (the same order, ties included) and
+    the count the count statements give, for queries, filters and limits of every kind."""
+    from ecdigest import search_index
+    from ecdigest.search import parse_query
+
+    rng = random.Random(seed)
+    root = tmp_path / "a"
+    _ranked_archive(root, rng)
+    index = search_index.open_index(str(root))
+    try:
+        for words, within, options, limit in [
+            ("直播", "all", {}, 20),
+            ("网", "all", {}, 3),
+            ("网", "title", {}, 0),
+            ("跨境电商", "all", {"sections": ["政策法规"]}, 2),
+            ("直播 OR 政策 -网店", "all", {"since": "2023-02-01"}, 0),
+            ("网店 政策", "body", {"issues": ["2023-02", "2022-12"], "until": "2023-03-01"}, 1),
+            ("没有", "all", {}, 20),
+        ]:
+            for score in (search_index._BM25, "0"):
+                plan = search_index._Plan(
+                    index.conn,
+                    index.place,
+                    parse_query(words),
+                    within=within,
+                    sections=options.get("sections", []),
+                    sources=[],
+                    issues=options.get("issues", []),
+                    since=options.get("since"),
+                    until=options.get("until"),
+                )
+                assert plan.top > plan.ordered  # both arms: ids in date order and loose ones
+                order = f"s, {plan._ORDER}"
+                page, count = plan.select_counted(plan.arms(), score, order, limit)
+                assert page == plan.select(plan.arms(), score, order, limit), (words, score)
+                assert count == search_index._count(index.conn, plan.count_statements()), words
+    finally:
+        index.close()
+
+
+def test_a_search_ranking_every_match_counts_without_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most RANK_LIMIT matches: no count beside (no thread, no second connection); the
+    count and the page are those of the same search counted beside (RANK_LIMIT small)."""
+    from test_search import search_ids
+
+    from ecdigest import search_index
+
+    root = tmp_path / "a"
+    _ranked_archive(root, random.Random(7))
+    started: list[int] = []
+    real_init = search_index.Count.__init__
+
+    def init(self: Any, *args: Any) -> None:
+        started.append(1)
+        real_init(self, *args)
+
+    monkeypatch.setattr(search_index.Count, "__init__", init)
+    for words, options in [("网", {}), ("直播 OR 政策", {"limit": 2}), ("网店", {"sections": ["政策法规"]})]:
+        started.clear()
+        found, result = search_ids(root, words, **options)
+        assert started == [] and result.total > 0, words
+        monkeypatch.setattr(search_index, "RANK_LIMIT", 1)
+        again, beside = search_ids(root, words, **options)
+        monkeypatch.setattr(search_index, "RANK_LIMIT", 2000)
+        assert started == [1], words
+        assert result.total == beside.total
+        if result.total <= 1 or options.get("limit"):
+            continue
+        # Every match is shown (limit 0 by default here): the same set either way.
+        assert found == again
