@@ -760,3 +760,23 @@ def test_a_paragraph_as_one_line_is_one_line_of_its_joined_lines(text: str) -> N
     from ecdigest.textwrap_cjk import join_lines
 
     assert common.paragraph_text(text) == common.one_line(join_lines(common.clean(text)))
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            "电商直播 a-1.#*\t\n\r\v\f\x1c\x1f\x00\x85\xa0\u2028\u2029\u200b\u3000\ud800\ufffe。，"
+        ),
+        max_size=300,
+    )
+    | st.text(max_size=300)
+)
+@settings(max_examples=300, deadline=None)
+def test_a_paragraphs_line_is_its_own_one_line(text: str) -> None:
+    """The Markdown page escapes a paragraph's line without one_line (markdown.escape_line):
+    one_line answers every paragraph's text unchanged, so the page is what `escape` made."""
+    from ecdigest.export import common, markdown
+
+    line = common.paragraph_text(text)
+    assert common.one_line(line) == line
+    assert markdown.escape_line(line) == markdown.escape(line)
