@@ -780,3 +780,22 @@ def test_a_paragraphs_line_is_its_own_one_line(text: str) -> None:
     line = common.paragraph_text(text)
     assert common.one_line(line) == line
     assert markdown.escape_line(line) == markdown.escape(line)
+
+
+@given(
+    st.sampled_from(["https://example.org/", "http://例子.测试/ecd", "http://", "  http://x.org\u2028/a ", "ftp://[::1/", ""])
+    | st.text(max_size=40),
+    st.text(alphabet=st.sampled_from("aZ09._~/-"), min_size=1, max_size=40),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_plain_paths_url_is_the_links_uri_and_the_path(link: str, path: str) -> None:
+    """render._absolute answers uri(link + path) from uri(link) for a path of unreserved
+    ASCII and '/': the same URL for any link (non-ASCII hosts, blanks, no host, broken)."""
+    from ecdigest.export.common import uri
+    from ecdigest.model import Newsletter
+    from ecdigest.site import render
+
+    settings = Newsletter(link=link)
+    slashed = link if link.endswith("/") else link + "/"
+    assert render._PLAIN_PATH.fullmatch(path)
+    assert render._absolute(settings, path) == uri.__wrapped__(slashed + path)
