@@ -783,7 +783,16 @@ def test_a_paragraphs_line_is_its_own_one_line(text: str) -> None:
 
 
 @given(
-    st.sampled_from(["https://example.org/", "http://例子.测试/ecd", "http://", "  http://x.org\u2028/a ", "ftp://[::1/", ""])
+    st.sampled_from(
+        [
+            "https://example.org/",
+            "http://例子.测试/ecd",
+            "http://",
+            "  http://x.org\u2028/a ",
+            "ftp://[::1/",
+            "",
+        ]
+    )
     | st.text(max_size=40),
     st.text(alphabet=st.sampled_from("aZ09._~/-"), min_size=1, max_size=40),
 )
