@@ -749,13 +749,17 @@ def test_the_kept_one_line_and_uri_answer_what_they_compute(text: str) -> None:
 
 @given(
     st.text(alphabet=st.sampled_from("电商直播 a\t\n\r\x00\x85\u2028\u3000\ud800\ufffe。，"), max_size=300)
+    | st.text(alphabet=st.sampled_from("电商直播 a5。，-\u3000\xa0\u200b\ufdd0\U0002a6a5"), max_size=300)
+    | st.text(alphabet=st.sampled_from("电商直播 a5。，-"), max_size=300)
     | st.text(max_size=300)
 )
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 def test_a_paragraph_as_one_line_is_one_line_of_its_joined_lines(text: str) -> None:
-    """paragraph_text skips one_line's second clean and its cache: it answers
+    """paragraph_text skips one_line's second clean and its cache, and only strips a
+    printable paragraph without two spaces in a row: it answers
     `one_line(join_lines(clean(paragraph)))` for any text (line breaks between Chinese
-    characters and others, CR, controls, surrogates, noncharacters, long and short)."""
+    characters and others, CR, controls, surrogates, noncharacters, other spaces, runs of
+    spaces and printable text with blanks at its ends, long and short)."""
     from ecdigest.export import common
     from ecdigest.textwrap_cjk import join_lines
 
