@@ -734,14 +734,25 @@ def test_a_bulk_writer_syncs_the_file_system_once_at_the_save(
         assert (out / "a.html").read_bytes() == b"<p>a</p>"
 
 
-@given(st.text(max_size=300) | st.sampled_from([" 行业\r\n资讯 ", "a\u2028b", "x" * 257, "\ud800 y"]))
-@settings(max_examples=200, deadline=None)
+@given(
+    st.text(max_size=300)
+    | st.text(alphabet=st.sampled_from("行业 a5:/。，\u3000\xa0\r\n\t\x00\ud800"), max_size=300)
+    | st.text(alphabet=st.sampled_from("行业 a5:/。，"), max_size=300)
+    | st.sampled_from([" 行业\r\n资讯 ", "a\u2028b", "x" * 257, "\ud800 y", " 行业  资讯 ", "http://x/ a"])
+)
+@settings(max_examples=400, deadline=None)
 def test_the_kept_one_line_and_uri_answer_what_they_compute(text: str) -> None:
     """one_line and uri keep their answers for the strings a build asks for again and
-    again: each answer is what the computation gives, asked once or many times."""
+    again, and take printable text by a shorter way: each answer is what the computation
+    gives (clean's pattern, then the blanks'), asked once or many times."""
+    import re
+
     from ecdigest.export import common
 
-    computed = common._BLANKS.sub(" ", common.clean(text)).strip()
+    cleaned = common._FORBIDDEN.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    assert common.clean(text) == cleaned
+    assert re.fullmatch(common._FORBIDDEN, "\x00")  # the pattern the comparison uses
+    computed = common._BLANKS.sub(" ", cleaned).strip()
     for _ in range(2):
         assert common.one_line(text) == computed
         assert common.uri(text) == common.uri.__wrapped__(text)

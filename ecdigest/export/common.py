@@ -45,13 +45,20 @@ def clean(text: str) -> str:
     """`text` without the characters XML 1.0 (and so feeds and mail) cannot carry.
 
     A CR LF or lone CR becomes LF: line structure survives, the byte form does not matter.
+    A printable text is returned as it is (every character removed or replaced here is one
+    `str.isprintable` refuses), without a pass of the pattern.
     """
+    if text.isprintable():
+        return text
     return _FORBIDDEN.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def one_line(text: str) -> str:
     """A single-line field (title, source, section): cleaned, every run of blanks and
-    line breaks one space, trimmed. A title with CR/LF in it can never start a new line."""
+    line breaks one space, trimmed. A title with CR/LF in it can never start a new line.
+    A printable text without two spaces in a row is only trimmed (see paragraph_text)."""
+    if text.isprintable() and "  " not in text:
+        return text.strip()
     if len(text) <= _SHORT:
         return _one_line_short(text)
     return _BLANKS.sub(" ", clean(text)).strip()
