@@ -734,14 +734,25 @@ def test_a_bulk_writer_syncs_the_file_system_once_at_the_save(
         assert (out / "a.html").read_bytes() == b"<p>a</p>"
 
 
-@given(st.text(max_size=300) | st.sampled_from([" 行业\r\n资讯 ", "a\u2028b", "x" * 257, "\ud800 y"]))
-@settings(max_examples=200, deadline=None)
+@given(
+    st.text(max_size=300)
+    | st.text(alphabet=st.sampled_from("行业 a5:/。，\u3000\xa0\r\n\t\x00\ud800"), max_size=300)
+    | st.text(alphabet=st.sampled_from("行业 a5:/。，"), max_size=300)
+    | st.sampled_from([" 行业\r\n资讯 ", "a\u2028b", "x" * 257, "\ud800 y", " 行业  资讯 ", "http://x/ a"])
+)
+@settings(max_examples=400, deadline=None)
 def test_the_kept_one_line_and_uri_answer_what_they_compute(text: str) -> None:
     """one_line and uri keep their answers for the strings a build asks for again and
-    again: each answer is what the computation gives, asked once or many times."""
+    again, and take printable text by a shorter way: each answer is what the computation
+    gives (clean's pattern, then the blanks'), asked once or many times."""
+    import re
+
     from ecdigest.export import common
 
-    computed = common._BLANKS.sub(" ", common.clean(text)).strip()
+    cleaned = common._FORBIDDEN.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    assert common.clean(text) == cleaned
+    assert re.fullmatch(common._FORBIDDEN, "\x00")  # the pattern the comparison uses
+    computed = common._BLANKS.sub(" ", cleaned).strip()
     for _ in range(2):
         assert common.one_line(text) == computed
         assert common.uri(text) == common.uri.__wrapped__(text)
@@ -749,14 +760,66 @@ def test_the_kept_one_line_and_uri_answer_what_they_compute(text: str) -> None:
 
 @given(
     st.text(alphabet=st.sampled_from("电商直播 a\t\n\r\x00\x85\u2028\u3000\ud800\ufffe。，"), max_size=300)
+    | st.text(alphabet=st.sampled_from("电商直播 a5。，-\u3000\xa0\u200b\ufdd0\U0002a6a5"), max_size=300)
+    | st.text(alphabet=st.sampled_from("电商直播 a5。，-"), max_size=300)
     | st.text(max_size=300)
 )
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 def test_a_paragraph_as_one_line_is_one_line_of_its_joined_lines(text: str) -> None:
-    """paragraph_text skips one_line's second clean and its cache: it answers
+    """paragraph_text skips one_line's second clean and its cache, and only strips a
+    printable paragraph without two spaces in a row: it answers
     `one_line(join_lines(clean(paragraph)))` for any text (line breaks between Chinese
-    characters and others, CR, controls, surrogates, noncharacters, long and short)."""
+    characters and others, CR, controls, surrogates, noncharacters, other spaces, runs of
+    spaces and printable text with blanks at its ends, long and short)."""
     from ecdigest.export import common
     from ecdigest.textwrap_cjk import join_lines
 
     assert common.paragraph_text(text) == common.one_line(join_lines(common.clean(text)))
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            "电商直播 a-1.#*\t\n\r\v\f\x1c\x1f\x00\x85\xa0\u2028\u2029\u200b\u3000\ud800\ufffe。，"
+        ),
+        max_size=300,
+    )
+    | st.text(max_size=300)
+)
+@settings(max_examples=300, deadline=None)
+def test_a_paragraphs_line_is_its_own_one_line(text: str) -> None:
+    """The Markdown page escapes a paragraph's line without one_line (markdown.escape_line):
+    one_line answers every paragraph's text unchanged, so the page is what `escape` made."""
+    from ecdigest.export import common, markdown
+
+    line = common.paragraph_text(text)
+    assert common.one_line(line) == line
+    assert markdown.escape_line(line) == markdown.escape(line)
+
+
+@given(
+    st.sampled_from(
+        [
+            "https://example.org/",
+            "http://例子.测试/ecd",
+            "http://",
+            "  http://x.org\u2028/a ",
+            "ftp://[::1/",
+            "",
+        ]
+    )
+    | st.text(max_size=40),
+    st.text(alphabet=st.sampled_from("aZ09._~/-"), min_size=1, max_size=40),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_plain_paths_url_is_the_links_uri_and_the_path(link: str, path: str) -> None:
+    """render._absolute answers uri(link + path) from uri(link) for a path of unreserved
+    ASCII and '/': the same URL for any link (non-ASCII hosts, blanks, no host, broken)."""
+    from ecdigest.export.common import uri
+    from ecdigest.model import Newsletter
+    from ecdigest.site import render
+
+    settings = Newsletter(link=link)
+    slashed = link if link.endswith("/") else link + "/"
+    assert render._PLAIN_PATH.fullmatch(path)
+    assert render._absolute(settings, path) == uri.__wrapped__(slashed + path)

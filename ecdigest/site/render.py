@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -346,6 +347,8 @@ class Site:
     draft: bool = False
     cards: ShareCard | None = None  # the shipped share.html's fast form (None: Jinja)
     cards_known: bool = False
+    # (issue id, its page, its page's URL + "#") of the cards being written
+    _share_target: tuple[str, str, str] = ("", "", "")
 
     def context(
         self, path: str, *, title: str, description: str, nav: str = "", **extra: Any
@@ -423,7 +426,7 @@ class Site:
         view = issue_view(issue, edition, previous=previous, following=following)
         path = issue_path(edition.settings, issue.id)
         first = next((p for a in issue.articles for p in paragraphs(a)), "")
-        description = _clip(first) or view.summary
+        description = _clip_line(first) or view.summary
         context = self.context(
             path,
             title=f"{view.title} · {edition.settings.title}"
@@ -442,17 +445,21 @@ class Site:
         edition = self.edition
         settings = edition.settings
         path = share_path(article.id)
-        target_page = issue_path(settings, issue.id)
+        target = self._share_target
+        if target[0] != issue.id:  # an issue's cards are written one after the other
+            page = issue_path(settings, issue.id)
+            target = self._share_target = (issue.id, page, self.absolute(page) + "#")
+        _, target_page, target_url = target
         found = paragraphs(article)
         language = settings.language or "zh-CN"
         context = {
             "site": {"title": settings.title, "lang": language, "locale": language.replace("-", "_")},
             "page": {
                 "title": title_of(article),
-                "description": _clip(found[0] if found else "") or attribution(article, settings),
+                "description": (_clip_line(found[0]) if found else "") or attribution(article, settings),
                 "canonical": self.absolute(path),
                 "target": href(edition.root + path, edition.root + target_page, article.id),
-                "target_url": self.absolute(target_page) + "#" + article.id,
+                "target_url": target_url + article.id,
                 "published": issue.date.isoformat() if issue.date else "",
             },
         }
@@ -702,11 +709,23 @@ def _absolute(settings: Newsletter, path: str) -> str:
     from ..export.common import uri
 
     link = settings.link if settings.link.endswith("/") else settings.link + "/"
+    if _PLAIN_PATH.fullmatch(path):
+        # uri(link + path), made from uri(link), which stays in uri's cache: a path of
+        # unreserved ASCII and "/" after a link ending in "/" is left as it is by every step
+        # of uri (one_line, the host's IDNA, quote), and changes none of them for the link
+        # (a cold build asks for ~110,000 share pages' and issue pages' URLs, each new;
+        # tests/test_site.py compares both ways for hostile links and paths).
+        return uri(link) + path
     return uri(link + path)
 
 
-def _clip(text: str, limit: int = 110) -> str:
-    text = one_line(text)
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9._~/-]+")
+
+
+def _clip_line(text: str, limit: int = 110) -> str:
+    """A description: a paragraph's line (from `paragraphs()`, which one_line answers
+    unchanged: tests/test_site.py; asking it was a miss of its cache for every paragraph),
+    cut to `limit` characters."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
