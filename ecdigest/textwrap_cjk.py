@@ -18,6 +18,8 @@ from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate
 
+from .lazyre import lazy
+
 # Ambiguous-width marks that Chinese fonts draw full-width.
 WIDE_AMBIGUOUS = frozenset("“”‘’—…·")
 # May not start a line.
@@ -28,11 +30,9 @@ NO_START = frozenset(
 # May not end a line.
 NO_END = frozenset("（《「『【〔〖〘〚“‘〈([{<$￥")
 
-_SPACE = re.compile(r"[ \t\u3000]+")
+_SPACE = lazy(r"[ \t\u3000]+")
 # A line break inside a paragraph, with the blanks around it.
-_LINE_BREAK = re.compile(
-    r"[ \t\u3000]*(?:\r\n|[\n\r\v\f\x85\u2028\u2029])[ \t\u3000\r\n\v\f\x85\u2028\u2029]*"
-)
+_LINE_BREAK = lazy(r"[ \t\u3000]*(?:\r\n|[\n\r\v\f\x85\u2028\u2029])[ \t\u3000\r\n\v\f\x85\u2028\u2029]*")
 
 
 @lru_cache(maxsize=4096)
@@ -105,7 +105,7 @@ _WIDTHS = _Widths()
 # and the continuation bytes are dropped, by bytes.translate at C speed. Most paragraphs
 # are such text; str.translate through _WIDTHS costs a dict lookup a character (~55 % of
 # wrapping an issue). tests/test_textwrap_cjk.py holds every character here to char_width.
-_SIMPLE = re.compile(
+_SIMPLE = lazy(
     "[ -~\u2014\u2018\u2019\u201c\u201d\u2026\u3000-\u3029\u3030-\u303e"
     "\u4e00-\u9fff\uff01-\uff60\uffe0-\uffe6]*"
 )
