@@ -205,3 +205,34 @@ def test_the_width_table_is_char_width_for_every_code_point() -> None:
     assert _widths(every) == expected
     assert _widths(every) == expected
     assert _widths(every[::-1]) == expected[::-1]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(mixed, st.text(alphabet=_BLANKS + "中a ", max_size=40)))
+def test_normalize_is_the_two_substitutions(text: str) -> None:
+    """_normalize skips its regular expressions when the text holds no blank they change."""
+    from ecdigest.textwrap_cjk import _SPACE, _normalize, join_lines
+
+    assert _normalize(text) == _SPACE.sub(" ", join_lines(text).strip())
+
+
+def test_widths_from_utf8_are_char_width() -> None:
+    """Text _SIMPLE matches takes its widths from its UTF-8 bytes: every character it
+    matches is printable ASCII or three bytes of width 2, and the widths are char_width's."""
+    from ecdigest.textwrap_cjk import _SIMPLE, _widths
+
+    simple = [chr(code) for code in range(0x10000) if _SIMPLE.fullmatch(chr(code))]
+    assert len(simple) > 21_000
+    for char in simple:
+        assert (char_width(char), len(char.encode("utf-8"))) in {(1, 1), (2, 3)}, hex(ord(char))
+    text = "".join(simple)
+    assert _widths(text) == bytes(map(char_width, text))
+    assert not _SIMPLE.fullmatch("中\u00b7文") and not _SIMPLE.fullmatch("a\tb")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="中文，。“”—… ab1!~\x7f\u00b7\u302a\t\u3000", max_size=60))
+def test_widths_either_way(text: str) -> None:
+    from ecdigest.textwrap_cjk import _widths
+
+    assert _widths(text) == bytes(map(char_width, text))
