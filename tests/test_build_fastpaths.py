@@ -192,3 +192,98 @@ def test_a_body_edit_renders_the_share_page_of_its_article_alone(tmp_path: Path,
     rendered.clear()
     assert build(Archive.open(root), out).written == [] and rendered == []
     assert len(edit("date = 2019-01-14", "date = 2019-01-15")) == len(cards)
+
+
+# --------------------------------------------------------------------------- the latest issue's email
+
+_EMAIL_TEXT = st.lists(
+    st.sampled_from(
+        ["电子商务", "。", "，", " ", "\n\n", "-- ", ">", "From ", "5G", "https://example.org/p", "x" * 40]
+    ),
+    min_size=1,
+    max_size=30,
+).map("".join)
+
+
+@given(
+    bodies=st.lists(_EMAIL_TEXT, min_size=0, max_size=4),
+    width=st.integers(30, 90),
+    max_articles=st.none() | st.integers(1, 4),
+    fmt=st.sampled_from(["flowed", "fixed"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_text_and_eml_laid_out_once_are_render_text_and_render_eml(
+    bodies: list[str], width: int, max_articles: int | None, fmt: str
+) -> None:
+    """The build writes the latest issue's .txt and .eml from one layout: the same bytes
+    as render_text and render_eml, flowed or fixed, cut or whole."""
+    import dataclasses
+    import datetime as dt
+
+    from ecdigest.export import email
+    from ecdigest.model import Article, Issue, Newsletter
+
+    articles = tuple(
+        Article(
+            id=f"x-{n:03d}",
+            section=("行业资讯", "政策法规")[n % 2],
+            title=f"标题{n}",
+            source="《人民日报》",
+            body=body,
+        )
+        for n, body in enumerate(bodies, start=1)
+    )
+    issue = Issue(id="x", title="t", date=dt.date(2023, 6, 5), status="published", articles=articles)
+    settings_ = dataclasses.replace(Newsletter(), email_format=fmt)
+    text, eml = email.render_text_and_eml(issue, settings_, width=width, max_articles=max_articles)
+    assert text == email.render_text(issue, settings_, width=width, max_articles=max_articles)
+    assert eml == email.render_eml(issue, settings_, width=width, max_articles=max_articles)
+
+
+def test_the_latest_issues_email_is_laid_out_once_and_as_a_cold_build_writes_it(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A body edit of the latest issue lays its email text out once for the .txt and the
+    .eml; either file removed by hand is written alone; every time as a cold build does."""
+    import shutil
+
+    from _site import many_issues
+
+    from ecdigest.archive import Archive
+    from ecdigest.build import build
+    from ecdigest.export import email
+
+    root = many_issues(tmp_path, 3)
+    out = tmp_path / "site"
+    build(Archive.open(root), out)
+    layouts: list[str] = []
+    layout = email._layout
+
+    def counted(issue: Any, *args: Any) -> Any:
+        layouts.append(issue.id)
+        return layout(issue, *args)
+
+    monkeypatch.setattr(email, "_layout", counted)
+    latest = max(p for p in root.rglob("*.toml") if 'status = "published"' in p.read_text("utf-8"))
+    names = [f"email/{latest.stem}.txt", f"email/{latest.stem}.eml"]
+
+    def check(written: list[str]) -> None:
+        cold = tmp_path / "cold"
+        shutil.rmtree(cold, ignore_errors=True)
+        build(Archive.open(root), cold)
+        for name in names:
+            assert (out / name).read_bytes() == (cold / name).read_bytes(), name
+        assert [n for n in written if n.startswith("email/")] == [n for n in names if n in written]
+
+    text = latest.read_text("utf-8")
+    latest.write_text(text.replace("。", "。（改）", 1), "utf-8")
+    layouts.clear()
+    result = build(Archive.open(root), out)
+    assert layouts == [latest.stem] and set(names) <= set(result.written)
+    check(result.written)
+    for name in names:
+        (out / name).unlink()
+        layouts.clear()
+        result = build(Archive.open(root), out)
+        assert layouts == [latest.stem] and [n for n in result.written if n.startswith("email/")] == [name]
+        check(result.written)

@@ -1526,18 +1526,26 @@ class Plan:
         if self.published and not self.drafts:
             latest = self.published[-1]
             text, eml = f"email/{latest.id}.txt", f"email/{latest.id}.eml"
-            if self.add(text, _key("email-text", latest.digest), family="email"):
-                self.on_issue(latest, partial(self.put_email, text))
-            if self.add(eml, _key("email-eml", latest.digest), family="email"):
-                self.on_issue(latest, partial(self.put_email, eml))
+            stale = [
+                name
+                for name, kind in ((text, "email-text"), (eml, "email-eml"))
+                if self.add(name, _key(kind, latest.digest), family="email")
+            ]
+            if stale:
+                self.on_issue(latest, partial(self.put_email, stale))
 
-    def put_email(self, name: str, issue: Issue) -> None:
+    def put_email(self, names: list[str], issue: Issue) -> None:
+        """The latest issue's email text (.txt) and message (.eml): both laid out once."""
         from ..export import email
 
-        if name.endswith(".eml"):
-            self.put(name, email.render_eml(issue, self.settings, archive_root=self.archive.root))
+        if len(names) == 2:
+            text, eml = email.render_text_and_eml(issue, self.settings, archive_root=self.archive.root)
+            self.put(names[0], text.encode("utf-8"))
+            self.put(names[1], eml)
+        elif names[0].endswith(".eml"):
+            self.put(names[0], email.render_eml(issue, self.settings, archive_root=self.archive.root))
         else:
-            self.put(name, email.render_text(issue, self.settings).encode("utf-8"))
+            self.put(names[0], email.render_text(issue, self.settings).encode("utf-8"))
 
     def put_markdown(self, name: str, issue: Issue) -> None:
         from ..export import markdown
