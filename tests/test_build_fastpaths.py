@@ -287,3 +287,40 @@ def test_the_latest_issues_email_is_laid_out_once_and_as_a_cold_build_writes_it(
         result = build(Archive.open(root), out)
         assert layouts == [latest.stem] and [n for n in result.written if n.startswith("email/")] == [name]
         check(result.written)
+
+
+# --------------------------------------------------------------------------- facets
+
+
+@given(
+    ids=st.lists(st.sampled_from(["x-001", "x-002", "x-003", "x-004"]), min_size=0, max_size=8),
+    bodies=st.lists(st.text(max_size=30), min_size=8, max_size=8),
+    sections=st.lists(st.sampled_from(["行业资讯", "政策法规", ""]), min_size=8, max_size=8),
+)
+@settings(max_examples=100, deadline=None)
+def test_the_share_digests_are_those_of_each_ids_first_article(
+    ids: list[str], bodies: list[str], sections: list[str]
+) -> None:
+    """issue_facets hashes each article's repr once: its "sh" facet is share_digest of the
+    first article of each id, in order, and share_digests reads them back by id; the
+    section facets are those of the articles' reprs."""
+    import datetime as dt
+
+    from ecdigest.model import Article, Issue
+    from ecdigest.site.builder import _short, issue_facets, share_digest, share_digests
+
+    articles = tuple(
+        Article(id=i, section=sections[n], title=f"标题{n}", body=bodies[n]) for n, i in enumerate(ids)
+    )
+    issue = Issue(id="x", title="t", date=dt.date(2023, 6, 5), status="published", articles=articles)
+    facets, _ = issue_facets(issue)
+    firsts: dict[str, Article] = {}
+    for article in articles:
+        firsts.setdefault(article.id, article)
+    assert facets["sh"] == "".join(share_digest(issue, a) for a in firsts.values())
+    assert share_digests(facets, issue) == {i: share_digest(issue, a) for i, a in firsts.items()}
+    head = (issue.id, issue.title, issue.date, issue.status)
+    for section in {a.section for a in articles}:
+        assert facets[f"s\x1f{section}"] == _short(
+            *head, *(repr(a) for a in articles if a.section == section)
+        )
