@@ -324,3 +324,109 @@ def test_the_share_digests_are_those_of_each_ids_first_article(
         assert facets[f"s\x1f{section}"] == _short(
             *head, *(repr(a) for a in articles if a.section == section)
         )
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+_FEED_TEXT = st.lists(
+    st.sampled_from(
+        ["电子商务", "。", "<b>", "&amp;", "\"'", " ", "\n\n", "x", "https://example.org/?a=1&b=2"]
+    ),
+    min_size=0,
+    max_size=12,
+).map("".join)
+
+
+@given(
+    bodies=st.lists(_FEED_TEXT, min_size=1, max_size=5),
+    sources=st.lists(st.sampled_from(["", "《人民日报》", "a & b <c>"]), min_size=5, max_size=5),
+    urls=st.lists(
+        st.sampled_from(["", "https://example.org/a?b=1&c=2", "javascript:x"]), min_size=5, max_size=5
+    ),
+    pages=st.integers(0, 3),
+    atom_first=st.booleans(),
+    issues=st.integers(1, 3),
+)
+@settings(max_examples=60, deadline=None)
+def test_main_feed_items_made_once_are_each_formats_own(
+    bodies: list[str], sources: list[str], urls: list[str], pages: int, atom_first: bool, issues: int
+) -> None:
+    """feed.xml and atom.xml share their items (one feedgen entry for both formats): each
+    document is the bytes its format renders alone, in either order; the second format
+    makes no entry of its own."""
+    import datetime as dt
+
+    from ecdigest.export import rss
+    from ecdigest.model import Article, Issue, Newsletter
+    from ecdigest.site import feeds
+
+    made: list[str] = []
+    add_entry = rss._add_entry
+
+    def counted(fg: Any, fmt: str, **kwargs: Any) -> None:
+        made.append(fmt)
+        add_entry(fg, fmt, **kwargs)
+
+    chosen = [
+        Issue(
+            id=f"2023-06-{n + 1:02d}",
+            title=f"第 {n} 期" if n % 2 else "",
+            date=dt.date(2023, 6, n + 1),
+            status="published",
+            articles=tuple(
+                Article(
+                    id=f"2023-06-{n + 1:02d}-{k:03d}",
+                    section=("行业资讯", "政策法规", "")[k % 3],
+                    title=f"标题 {k} <&>",
+                    source=sources[k % 5],
+                    url=urls[k % 5],
+                    tags=("跨境", "电商") if k % 2 else (),
+                    body=body,
+                )
+                for k, body in enumerate(bodies, start=1)
+            ),
+        )
+        for n in range(issues)
+    ]
+    settings_ = Newsletter()
+    order = ["atom", "rss"] if atom_first else ["rss", "atom"]
+    alone = {fmt: feeds.main_feed(chosen, settings_, fmt, pages) for fmt in order}
+    shared = rss.SharedEntries()
+    rss._add_entry = counted
+    try:
+        together = {fmt: feeds.main_feed(chosen, settings_, fmt, pages, shared=shared) for fmt in order}
+    finally:
+        rss._add_entry = add_entry
+    assert together == alone
+    assert made == ["both"] * (len(bodies) * issues)  # the second format made none
+    assert shared._made == {}  # let go once both formats took them
+
+
+def test_shared_feed_items_are_not_taken_for_other_issues_or_settings() -> None:
+    """The items are keyed by the settings and the issues whole: an edited article, other
+    settings or the same format again make their own."""
+    import dataclasses
+    import datetime as dt
+
+    from ecdigest.export import rss
+    from ecdigest.model import Article, Issue, Newsletter
+
+    article = Article(id="x-001", section="行业资讯", title="标题", body="正文。")
+    issue = Issue(id="x", title="t", date=dt.date(2023, 6, 5), status="published", articles=(article,))
+    edited = dataclasses.replace(issue, articles=(dataclasses.replace(article, body="改过的正文。"),))
+    other = dataclasses.replace(Newsletter(), tag_authority="example.com")
+    shared = rss.SharedEntries()
+    rss.render([issue], Newsletter(), format="rss", shared=shared)
+    assert rss.render([edited], Newsletter(), format="atom", shared=shared) == rss.render(
+        [edited], Newsletter(), format="atom"
+    )
+    assert rss.render([issue], other, format="atom", shared=shared) == rss.render(
+        [issue], other, format="atom"
+    )
+    assert rss.render([issue], Newsletter(), format="rss", shared=shared) == rss.render(
+        [issue], Newsletter(), format="rss"
+    )
+    assert rss.render([issue], Newsletter(), format="atom", shared=shared) == rss.render(
+        [issue], Newsletter(), format="atom"
+    )

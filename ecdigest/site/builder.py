@@ -1279,13 +1279,18 @@ class Plan:
         newest = published[-site_feeds.FEED_ISSUES :]
         pages = site_feeds.archive_pages(len(published))
         digests = [f"{i.id}\x1e{i.digest}" for i in newest]
+        from ..export.rss import SharedEntries
+
+        shared = SharedEntries()  # feed.xml's items are atom.xml's
         for fmt, name in (("rss", "feed.xml"), ("atom", "atom.xml")):
             if self.add(root + name, _key("feed", edition.name, fmt, *digests, len(pages)), family=feeds):
                 self.feed_job(
                     root + name,
                     newest,
                     edition,
-                    partial(site_feeds.main_feed, settings=settings, fmt=fmt, pages=len(pages)),
+                    partial(
+                        site_feeds.main_feed, settings=settings, fmt=fmt, pages=len(pages), shared=shared
+                    ),
                 )
             for number, (start, end) in enumerate(pages, start=1):
                 chosen = published[start:end]
