@@ -192,3 +192,241 @@ def test_a_body_edit_renders_the_share_page_of_its_article_alone(tmp_path: Path,
     rendered.clear()
     assert build(Archive.open(root), out).written == [] and rendered == []
     assert len(edit("date = 2019-01-14", "date = 2019-01-15")) == len(cards)
+
+
+# --------------------------------------------------------------------------- the latest issue's email
+
+_EMAIL_TEXT = st.lists(
+    st.sampled_from(
+        ["电子商务", "。", "，", " ", "\n\n", "-- ", ">", "From ", "5G", "https://example.org/p", "x" * 40]
+    ),
+    min_size=1,
+    max_size=30,
+).map("".join)
+
+
+@given(
+    bodies=st.lists(_EMAIL_TEXT, min_size=0, max_size=4),
+    width=st.integers(30, 90),
+    max_articles=st.none() | st.integers(1, 4),
+    fmt=st.sampled_from(["flowed", "fixed"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_text_and_eml_laid_out_once_are_render_text_and_render_eml(
+    bodies: list[str], width: int, max_articles: int | None, fmt: str
+) -> None:
+    """The build writes the latest issue's .txt and .eml from one layout: the same bytes
+    as render_text and render_eml, flowed or fixed, cut or whole."""
+    import dataclasses
+    import datetime as dt
+
+    from ecdigest.export import email
+    from ecdigest.model import Article, Issue, Newsletter
+
+    articles = tuple(
+        Article(
+            id=f"x-{n:03d}",
+            section=("行业资讯", "政策法规")[n % 2],
+            title=f"标题{n}",
+            source="《人民日报》",
+            body=body,
+        )
+        for n, body in enumerate(bodies, start=1)
+    )
+    issue = Issue(id="x", title="t", date=dt.date(2023, 6, 5), status="published", articles=articles)
+    settings_ = dataclasses.replace(Newsletter(), email_format=fmt)
+    text, eml = email.render_text_and_eml(issue, settings_, width=width, max_articles=max_articles)
+    assert text == email.render_text(issue, settings_, width=width, max_articles=max_articles)
+    assert eml == email.render_eml(issue, settings_, width=width, max_articles=max_articles)
+
+
+def test_the_latest_issues_email_is_laid_out_once_and_as_a_cold_build_writes_it(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A body edit of the latest issue lays its email text out once for the .txt and the
+    .eml; either file removed by hand is written alone; every time as a cold build does."""
+    import shutil
+
+    from _site import many_issues
+
+    from ecdigest.archive import Archive
+    from ecdigest.build import build
+    from ecdigest.export import email
+
+    root = many_issues(tmp_path, 3)
+    out = tmp_path / "site"
+    build(Archive.open(root), out)
+    layouts: list[str] = []
+    layout = email._layout
+
+    def counted(issue: Any, *args: Any) -> Any:
+        layouts.append(issue.id)
+        return layout(issue, *args)
+
+    monkeypatch.setattr(email, "_layout", counted)
+    latest = max(p for p in root.rglob("*.toml") if 'status = "published"' in p.read_text("utf-8"))
+    names = [f"email/{latest.stem}.txt", f"email/{latest.stem}.eml"]
+
+    def check(written: list[str]) -> None:
+        cold = tmp_path / "cold"
+        shutil.rmtree(cold, ignore_errors=True)
+        build(Archive.open(root), cold)
+        for name in names:
+            assert (out / name).read_bytes() == (cold / name).read_bytes(), name
+        assert [n for n in written if n.startswith("email/")] == [n for n in names if n in written]
+
+    text = latest.read_text("utf-8")
+    latest.write_text(text.replace("。", "。（改）", 1), "utf-8")
+    layouts.clear()
+    result = build(Archive.open(root), out)
+    assert layouts == [latest.stem] and set(names) <= set(result.written)
+    check(result.written)
+    for name in names:
+        (out / name).unlink()
+        layouts.clear()
+        result = build(Archive.open(root), out)
+        assert layouts == [latest.stem] and [n for n in result.written if n.startswith("email/")] == [name]
+        check(result.written)
+
+
+# --------------------------------------------------------------------------- facets
+
+
+@given(
+    ids=st.lists(st.sampled_from(["x-001", "x-002", "x-003", "x-004"]), min_size=0, max_size=8),
+    bodies=st.lists(st.text(max_size=30), min_size=8, max_size=8),
+    sections=st.lists(st.sampled_from(["行业资讯", "政策法规", ""]), min_size=8, max_size=8),
+)
+@settings(max_examples=100, deadline=None)
+def test_the_share_digests_are_those_of_each_ids_first_article(
+    ids: list[str], bodies: list[str], sections: list[str]
+) -> None:
+    """issue_facets hashes each article's repr once: its "sh" facet is share_digest of the
+    first article of each id, in order, and share_digests reads them back by id; the
+    section facets are those of the articles' reprs."""
+    import datetime as dt
+
+    from ecdigest.model import Article, Issue
+    from ecdigest.site.builder import _short, issue_facets, share_digest, share_digests
+
+    articles = tuple(
+        Article(id=i, section=sections[n], title=f"标题{n}", body=bodies[n]) for n, i in enumerate(ids)
+    )
+    issue = Issue(id="x", title="t", date=dt.date(2023, 6, 5), status="published", articles=articles)
+    facets, _ = issue_facets(issue)
+    firsts: dict[str, Article] = {}
+    for article in articles:
+        firsts.setdefault(article.id, article)
+    assert facets["sh"] == "".join(share_digest(issue, a) for a in firsts.values())
+    assert share_digests(facets, issue) == {i: share_digest(issue, a) for i, a in firsts.items()}
+    head = (issue.id, issue.title, issue.date, issue.status)
+    for section in {a.section for a in articles}:
+        assert facets[f"s\x1f{section}"] == _short(
+            *head, *(repr(a) for a in articles if a.section == section)
+        )
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+_FEED_TEXT = st.lists(
+    st.sampled_from(
+        ["电子商务", "。", "<b>", "&amp;", "\"'", " ", "\n\n", "x", "https://example.org/?a=1&b=2"]
+    ),
+    min_size=0,
+    max_size=12,
+).map("".join)
+
+
+@given(
+    bodies=st.lists(_FEED_TEXT, min_size=1, max_size=5),
+    sources=st.lists(st.sampled_from(["", "《人民日报》", "a & b <c>"]), min_size=5, max_size=5),
+    urls=st.lists(
+        st.sampled_from(["", "https://example.org/a?b=1&c=2", "javascript:x"]), min_size=5, max_size=5
+    ),
+    pages=st.integers(0, 3),
+    atom_first=st.booleans(),
+    issues=st.integers(1, 3),
+)
+@settings(max_examples=60, deadline=None)
+def test_main_feed_items_made_once_are_each_formats_own(
+    bodies: list[str], sources: list[str], urls: list[str], pages: int, atom_first: bool, issues: int
+) -> None:
+    """feed.xml and atom.xml share their items (one feedgen entry for both formats): each
+    document is the bytes its format renders alone, in either order; the second format
+    makes no entry of its own."""
+    import datetime as dt
+
+    from ecdigest.export import rss
+    from ecdigest.model import Article, Issue, Newsletter
+    from ecdigest.site import feeds
+
+    made: list[str] = []
+    add_entry = rss._add_entry
+
+    def counted(fg: Any, fmt: str, **kwargs: Any) -> None:
+        made.append(fmt)
+        add_entry(fg, fmt, **kwargs)
+
+    chosen = [
+        Issue(
+            id=f"2023-06-{n + 1:02d}",
+            title=f"第 {n} 期" if n % 2 else "",
+            date=dt.date(2023, 6, n + 1),
+            status="published",
+            articles=tuple(
+                Article(
+                    id=f"2023-06-{n + 1:02d}-{k:03d}",
+                    section=("行业资讯", "政策法规", "")[k % 3],
+                    title=f"标题 {k} <&>",
+                    source=sources[k % 5],
+                    url=urls[k % 5],
+                    tags=("跨境", "电商") if k % 2 else (),
+                    body=body,
+                )
+                for k, body in enumerate(bodies, start=1)
+            ),
+        )
+        for n in range(issues)
+    ]
+    settings_ = Newsletter()
+    order = ["atom", "rss"] if atom_first else ["rss", "atom"]
+    alone = {fmt: feeds.main_feed(chosen, settings_, fmt, pages) for fmt in order}
+    shared = rss.SharedEntries()
+    rss._add_entry = counted
+    try:
+        together = {fmt: feeds.main_feed(chosen, settings_, fmt, pages, shared=shared) for fmt in order}
+    finally:
+        rss._add_entry = add_entry
+    assert together == alone
+    assert made == ["both"] * (len(bodies) * issues)  # the second format made none
+    assert shared._made == {}  # let go once both formats took them
+
+
+def test_shared_feed_items_are_not_taken_for_other_issues_or_settings() -> None:
+    """The items are keyed by the settings and the issues whole: an edited article, other
+    settings or the same format again make their own."""
+    import dataclasses
+    import datetime as dt
+
+    from ecdigest.export import rss
+    from ecdigest.model import Article, Issue, Newsletter
+
+    article = Article(id="x-001", section="行业资讯", title="标题", body="正文。")
+    issue = Issue(id="x", title="t", date=dt.date(2023, 6, 5), status="published", articles=(article,))
+    edited = dataclasses.replace(issue, articles=(dataclasses.replace(article, body="改过的正文。"),))
+    other = dataclasses.replace(Newsletter(), tag_authority="example.com")
+    shared = rss.SharedEntries()
+    rss.render([issue], Newsletter(), format="rss", shared=shared)
+    assert rss.render([edited], Newsletter(), format="atom", shared=shared) == rss.render(
+        [edited], Newsletter(), format="atom"
+    )
+    assert rss.render([issue], other, format="atom", shared=shared) == rss.render(
+        [issue], other, format="atom"
+    )
+    assert rss.render([issue], Newsletter(), format="rss", shared=shared) == rss.render(
+        [issue], Newsletter(), format="rss"
+    )
+    assert rss.render([issue], Newsletter(), format="atom", shared=shared) == rss.render(
+        [issue], Newsletter(), format="atom"
+    )

@@ -358,10 +358,17 @@ class Part:
 
 
 def text_part(
-    issue: Issue, settings: Newsletter, *, width: int = DEFAULT_WIDTH, max_articles: int | None = None
+    issue: Issue,
+    settings: Newsletter,
+    *,
+    width: int = DEFAULT_WIDTH,
+    max_articles: int | None = None,
+    layout: _Text | None = None,
 ) -> Part:
-    """The text/plain part, flowed or fixed as `[email] format` says."""
-    layout = _layout(issue, settings, width, max_articles)
+    """The text/plain part, flowed or fixed as `[email] format` says (`layout`: the
+    issue's text as `_layout` lays it out for these arguments, when the caller has it)."""
+    if layout is None:
+        layout = _layout(issue, settings, width, max_articles)
     if settings.email_format == "fixed":
         return Part("plain", layout.fixed())
     return Part("plain", layout.flowed(), (("format", "flowed"), ("delsp", "yes")))
@@ -497,15 +504,17 @@ def compose(
     max_articles: int | None = None,
     linesep: str = FILE_LINESEP,
     archive_root: Path | None = None,
+    layout: _Text | None = None,
 ) -> Message:
     """The issue's message: to `[email] to`, or (a test send, a proof) to `to`.
 
     A draft is marked 【样稿】 in the subject: it can only go out as a proof.
+    `layout`: the text as `_layout(issue, settings, width, max_articles)` lays it out.
     """
     from email.utils import format_datetime
 
     parts = [
-        text_part(issue, settings, width=width, max_articles=max_articles),
+        text_part(issue, settings, width=width, max_articles=max_articles, layout=layout),
         html_part(issue, settings, max_articles=max_articles, archive_root=archive_root),
     ]
 
@@ -588,6 +597,23 @@ def render_eml(
     """A complete message for `sendmail -t` (LF line ends): headers + parts, deterministic.
     `archive_root`: whose `templates/` may override the HTML part's (as the site's)."""
     return compose(issue, settings, width=width, max_articles=max_articles, archive_root=archive_root).data
+
+
+def render_text_and_eml(
+    issue: Issue,
+    settings: Newsletter,
+    *,
+    width: int = DEFAULT_WIDTH,
+    max_articles: int | None = None,
+    archive_root: Path | None = None,
+) -> tuple[str, bytes]:
+    """`render_text` and `render_eml` of the same arguments, the issue laid out once (the
+    site's build writes both for the latest issue; the layout is ~40 % of the text)."""
+    layout = _layout(issue, settings, width, max_articles)
+    message = compose(
+        issue, settings, width=width, max_articles=max_articles, archive_root=archive_root, layout=layout
+    )
+    return layout.fixed(), message.data
 
 
 def render(

@@ -180,7 +180,19 @@ def _add_entry(
     entry.link(href=link, rel="alternate")
     entry.published(when)
     entry.updated(when)
-    if fmt == "atom":
+    if fmt == "both":
+        # One entry for the rss and the atom document (items with content): feedgen keeps
+        # each format's fields apart but for these three setters, called in this order:
+        # description (RSS's, escaped; sets atom content, which content() then replaces),
+        # summary (Atom's; leaves a description already set), content (both formats').
+        assert content is not None
+        entry.description(html.escape(summary, quote=False))
+        entry.summary(summary)
+        entry.content(content, type="html")
+        if creator:
+            entry.author({"name": creator})  # RSS writes authors with an email only
+            entry.dc.dc_creator(creator)  # the dc extension writes RSS only
+    elif fmt == "atom":
         entry.summary(summary)
         if content is not None:
             entry.content(content, type="html")
@@ -196,6 +208,27 @@ def _add_entry(
         entry.category({"term": category})
 
 
+class SharedEntries:
+    """Feed items made once for the rss and the atom document of the same items (the
+    site's build writes both of its main feed): feedgen's entries hold both formats'
+    fields, and an entry may go into two feeds. Keyed by the settings and the issues the
+    feed shows, whole (a changed article is another key); each kept until the second
+    format takes it."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[object, ...], tuple[str, list[Any]]] = {}
+
+    def take(self, key: tuple[object, ...], fmt: str) -> list[Any] | None:
+        found = self._made.get(key)
+        if found is None or found[0] == fmt:
+            return None
+        del self._made[key]
+        return found[1]
+
+    def keep(self, key: tuple[object, ...], fmt: str, entries: list[Any]) -> None:
+        self._made[key] = (fmt, entries)
+
+
 def render(
     issues: Sequence[Issue],
     settings: Newsletter,
@@ -206,6 +239,7 @@ def render(
     links: Sequence[tuple[str, str]] = (),
     archive: bool = False,
     content: bool = True,
+    shared: SharedEntries | None = None,
 ) -> bytes:
     """The feed over the `limit` newest published issues of `issues` (None: all).
 
@@ -214,6 +248,7 @@ def render(
     `archive`: mark the document as an archive document (`<fh:archive/>`).
     `content=False`: items carry their summary and link, not the whole article (the
     site's archive pages: the articles are on the site; the feed stays a third the size).
+    `shared`: items per article with content are made once for both formats there.
     Raises NotFoundError when no issue is published (an empty feed helps nobody).
     """
     if format not in FORMATS:
@@ -234,6 +269,14 @@ def render(
     if links or archive:
         feed_extension, entry_extension = _history(links, archive)
         fg.register_extension("history", feed_extension, entry_extension)
+    key: tuple[object, ...] = ()
+    if shared is not None and per == "article" and content:
+        key = (settings, *chosen)
+        found = shared.take(key, format)
+        if found is not None:
+            for entry in found:
+                fg.add_entry(entry, order="append")
+            return _serialized(fg, format)
     for issue in chosen:
         when = published_at(require_date(issue), settings)
         if per == "issue":
@@ -255,7 +298,7 @@ def render(
                 texts = paragraphs(article)  # once: the summary and the content share them
                 _add_entry(
                     fg,
-                    format,
+                    "both" if key else format,
                     guid=article_guid(settings, article.id),
                     title=title_of(article),
                     link=article_link(settings, issue, article),
@@ -265,7 +308,13 @@ def render(
                     creator=one_line(article.source),
                     category=one_line(article.section) or None,
                 )
-    if format == "atom":
+    if shared is not None and key:
+        shared.keep(key, format, list(fg.entry()))
+    return _serialized(fg, format)
+
+
+def _serialized(fg: Any, fmt: str) -> bytes:
+    if fmt == "atom":
         data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     else:
         data = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)

@@ -176,14 +176,17 @@ def issue_facets(issue: Issue) -> tuple[dict[str, str], str]:
     sections: dict[str, list[str]] = {}
     summaries: list[object] = []
     head = (issue.id, issue.title, issue.date, issue.status)
-    for article in issue.articles:
+    # Each article's repr once (its whole body: the section facets and the share digests
+    # both hash it; ~4 % of a one-issue build at 1,000 issues made it twice).
+    shown = [repr(article) for article in issue.articles]
+    for article, text in zip(issue.articles, shown, strict=True):
         line = row_key(article, issue.id, issue.title, issue.date)
         for kind in KINDS:
             for value in _values(article, kind):
                 rows.setdefault(facet_name(kind, value), []).append(line)
                 counts[kind][value] += 1
         stats.append((article.section, article.source))
-        sections.setdefault(article.section, []).append(repr(article))
+        sections.setdefault(article.section, []).append(text)
         first = paragraphs(article)[:1]
         summaries.append(
             (
@@ -206,18 +209,27 @@ def issue_facets(issue: Issue) -> tuple[dict[str, str], str]:
     facets["ix"] = _short(*head, *(f"{a.id}\x1e{a.section}\x1e{a.title}" for a in issue.articles))
     # What each share page shows (render.share_page: the issue's id and date, the first
     # article of each id): 12 characters an article, so a body edit renders one card.
-    firsts: dict[str, Any] = {}
-    for article in issue.articles:
-        firsts.setdefault(article.id, article)
-    facets["sh"] = "".join(share_digest(issue, article) for article in firsts.values())
+    firsts: dict[str, str] = {}
+    for article, text in zip(issue.articles, shown, strict=True):
+        firsts.setdefault(article.id, text)
+    facets["sh"] = "".join(_short(issue.id, issue.date, text) for text in firsts.values())
     for section, articles in sections.items():
         facets[f"s\x1f{section}"] = _short(*head, *articles)
     return facets, _short(*head, *summaries)
 
 
 def share_digest(issue: Issue, article: Any) -> str:
-    """What an article's share page shows, as 12 hex characters."""
+    """What an article's share page shows, as 12 hex characters (issue_facets' "sh": these
+    of the first article of each id, in the order of the issue)."""
     return _short(issue.id, issue.date, repr(article))
+
+
+def share_digests(facets: dict[str, str], issue: Issue) -> dict[str, str]:
+    """Article id -> share_digest of the first article of that id, from the issue's "sh"
+    facet (as issue_facets made it for `issue`) instead of hashing each article again."""
+    cards = facets["sh"]
+    ids = dict.fromkeys(article.id for article in issue.articles)
+    return {article_id: cards[n * 12 : n * 12 + 12] for n, article_id in enumerate(ids)}
 
 
 def packed_facets(issue: Issue) -> tuple[str, str]:
@@ -886,9 +898,7 @@ class Plan:
         # A changed issue's cards that show what they showed (share_digest): kept, rekeyed.
         before = self.share_stable.get(info.id) if trust else None
         issue = self.parsed.get(info.id) if before is not None else None
-        firsts: dict[str, Any] = {}
-        for found in issue.articles if issue is not None else ():
-            firsts.setdefault(found.id, found)
+        digests = share_digests(self.facets_of(info)[0], issue) if issue is not None else {}
         for article in articles:
             share = root + share_path(article.id)
             if share in self.produced:
@@ -901,7 +911,7 @@ class Plan:
             elif (
                 before is not None
                 and issue is not None
-                and share_digest(issue, firsts[article.id]) in before[1]
+                and digests[article.id] in before[1]
                 and self.writer.fresh(share, _key(self.base, self._share_key(edition, before[0], article.id)))
             ):
                 self.rekey(share, full_key)
@@ -1179,11 +1189,11 @@ class Plan:
         return order.index(key(name)) if key(name) in order else len(order)
 
     def plan_stats(self, edition: Edition, site: Site) -> None:
-        from ..stats import compute
-
         stats_family = family("stats", _ed(edition))
         if not (self.full or self.touched_stats or stats_family in self.forced):
             return
+        from ..stats import compute  # not imported by a build that leaves the page as it is
+
         self.manifest.files.in_families([stats_family])
         if self.full:
             issues = self.issues
@@ -1269,13 +1279,18 @@ class Plan:
         newest = published[-site_feeds.FEED_ISSUES :]
         pages = site_feeds.archive_pages(len(published))
         digests = [f"{i.id}\x1e{i.digest}" for i in newest]
+        from ..export.rss import SharedEntries
+
+        shared = SharedEntries()  # feed.xml's items are atom.xml's
         for fmt, name in (("rss", "feed.xml"), ("atom", "atom.xml")):
             if self.add(root + name, _key("feed", edition.name, fmt, *digests, len(pages)), family=feeds):
                 self.feed_job(
                     root + name,
                     newest,
                     edition,
-                    partial(site_feeds.main_feed, settings=settings, fmt=fmt, pages=len(pages)),
+                    partial(
+                        site_feeds.main_feed, settings=settings, fmt=fmt, pages=len(pages), shared=shared
+                    ),
                 )
             for number, (start, end) in enumerate(pages, start=1):
                 chosen = published[start:end]
@@ -1526,18 +1541,26 @@ class Plan:
         if self.published and not self.drafts:
             latest = self.published[-1]
             text, eml = f"email/{latest.id}.txt", f"email/{latest.id}.eml"
-            if self.add(text, _key("email-text", latest.digest), family="email"):
-                self.on_issue(latest, partial(self.put_email, text))
-            if self.add(eml, _key("email-eml", latest.digest), family="email"):
-                self.on_issue(latest, partial(self.put_email, eml))
+            stale = [
+                name
+                for name, kind in ((text, "email-text"), (eml, "email-eml"))
+                if self.add(name, _key(kind, latest.digest), family="email")
+            ]
+            if stale:
+                self.on_issue(latest, partial(self.put_email, stale))
 
-    def put_email(self, name: str, issue: Issue) -> None:
+    def put_email(self, names: list[str], issue: Issue) -> None:
+        """The latest issue's email text (.txt) and message (.eml): both laid out once."""
         from ..export import email
 
-        if name.endswith(".eml"):
-            self.put(name, email.render_eml(issue, self.settings, archive_root=self.archive.root))
+        if len(names) == 2:
+            text, eml = email.render_text_and_eml(issue, self.settings, archive_root=self.archive.root)
+            self.put(names[0], text.encode("utf-8"))
+            self.put(names[1], eml)
+        elif names[0].endswith(".eml"):
+            self.put(names[0], email.render_eml(issue, self.settings, archive_root=self.archive.root))
         else:
-            self.put(name, email.render_text(issue, self.settings).encode("utf-8"))
+            self.put(names[0], email.render_text(issue, self.settings).encode("utf-8"))
 
     def put_markdown(self, name: str, issue: Issue) -> None:
         from ..export import markdown

@@ -64,10 +64,17 @@ def archive_path(fmt: str, number: int) -> str:
     return f"archive/{'feed' if fmt == 'rss' else 'atom'}-{number}.xml"
 
 
-def main_feed(issues: Sequence[Issue], settings: Newsletter, fmt: str, pages: int) -> bytes:
-    """The newest issues' feed, linking the newest archive page when there is one."""
+def main_feed(
+    issues: Sequence[Issue],
+    settings: Newsletter,
+    fmt: str,
+    pages: int,
+    shared: rss.SharedEntries | None = None,
+) -> bytes:
+    """The newest issues' feed, linking the newest archive page when there is one
+    (`shared`: its items made once for the rss and the atom document)."""
     links = [("prev-archive", absolute(settings, archive_path(fmt, pages)))] if pages else []
-    return rss.render(issues, settings, format=fmt, limit=FEED_ISSUES, links=links)
+    return rss.render(issues, settings, format=fmt, limit=FEED_ISSUES, links=links, shared=shared)
 
 
 def archive_feed(issues: Sequence[Issue], settings: Newsletter, fmt: str, number: int, pages: int) -> bytes:
