@@ -139,8 +139,11 @@ def store(folder: str | None, slot: str, key: str, entry: Entry) -> None:
             blake2b_hex(body, 16).encode(),
         ]
     )
-    # fileio.temp_path's form (without importing fileio, which compiles a pattern)
-    temp = os.path.join(folder, f".{slot}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    from pathlib import Path
+
+    from .fileio import temp_path
+
+    temp = str(temp_path(Path(folder, slot)))  # only after a render: not on a kept answer's path
     try:
         # No write goes through a folder symlink (SECURITY.md, paths).
         if os.path.islink(os.path.dirname(folder)):
@@ -162,21 +165,19 @@ def store(folder: str | None, slot: str, key: str, entry: Entry) -> None:
 
 
 def _prune(folder: str) -> None:
-    """Temporary files of writers that died go; at most LIMIT entries, the oldest out first."""
+    """Temporary files of writers that died go (fileio.sweep_temp_files); at most LIMIT
+    entries, the oldest out first."""
     import contextlib
+    from pathlib import Path
 
+    from .fileio import sweep_temp_files
+
+    sweep_temp_files(Path(folder))
     try:
         with os.scandir(folder) as found:
             entries = list(found)
     except OSError:
         return
-    for entry in entries:
-        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
-            parts = entry.name[1:-4].rsplit(".", 2)  # `.SLOT.PID.RANDOM.tmp`
-            pid = parts[1] if len(parts) == 3 else ""
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
     if len(entries) <= LIMIT:
         return
     aged = []
@@ -189,17 +190,6 @@ def _prune(folder: str) -> None:
     for _, path in aged[: len(aged) - KEEP]:
         with contextlib.suppress(OSError):
             os.unlink(path)
-
-
-def _alive(pid: int) -> bool:
-    """fileio._alive: whether a process with this id exists."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _settings(root: str) -> tuple[str, tuple[int, int]] | None:
