@@ -317,8 +317,8 @@ def test_the_share_digests_are_those_of_each_ids_first_article(
     firsts: dict[str, Article] = {}
     for article in articles:
         firsts.setdefault(article.id, article)
-    assert facets["sh"] == "".join(share_digest(issue, a) for a in firsts.values())
-    assert share_digests(facets, issue) == {i: share_digest(issue, a) for i, a in firsts.items()}
+    assert facets["sh"] == "".join(share_digest(issue, repr(a)) for a in firsts.values())
+    assert share_digests(facets, issue) == {i: share_digest(issue, repr(a)) for i, a in firsts.items()}
     head = (issue.id, issue.title, issue.date, issue.status)
     for section in {a.section for a in articles}:
         assert facets[f"s\x1f{section}"] == _short(

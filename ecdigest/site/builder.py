@@ -212,16 +212,17 @@ def issue_facets(issue: Issue) -> tuple[dict[str, str], str]:
     firsts: dict[str, str] = {}
     for article, text in zip(issue.articles, shown, strict=True):
         firsts.setdefault(article.id, text)
-    facets["sh"] = "".join(_short(issue.id, issue.date, text) for text in firsts.values())
+    facets["sh"] = "".join(share_digest(issue, text) for text in firsts.values())
     for section, articles in sections.items():
         facets[f"s\x1f{section}"] = _short(*head, *articles)
     return facets, _short(*head, *summaries)
 
 
-def share_digest(issue: Issue, article: Any) -> str:
-    """What an article's share page shows, as 12 hex characters (issue_facets' "sh": these
-    of the first article of each id, in the order of the issue)."""
-    return _short(issue.id, issue.date, repr(article))
+def share_digest(issue: Issue, article_repr: str) -> str:
+    """What an article's share page shows (the issue's id and date, the article: its repr),
+    as 12 hex characters (issue_facets' "sh": these of the first article of each id, in the
+    order of the issue)."""
+    return _short(issue.id, issue.date, article_repr)
 
 
 def share_digests(facets: dict[str, str], issue: Issue) -> dict[str, str]:
