@@ -490,7 +490,50 @@ def test_count_beside_is_the_count(
 ) -> None:
     """The thread's count (second connection) is the count the first connection gives,
     with RANK_LIMIT small so that the newest-first cut is taken too (a search that ranks
-    every match counts them in its ranking statement and starts no thread)."""
+    every match counts them in its ranking statement and starts no thread), and every
+    query shape counted beside (as a phrase's is; `count_beside_is_for_phrases`)."""
+    from test_search import search_ids
+
+    from ecdigest import search_index
+
+    root = tmp_path / "a"
+    _count_archive(root, 6)
+    monkeypatch.setattr(search_index, "RANK_LIMIT", 2)
+    monkeypatch.setattr(search_index._Plan, "count_beside", lambda self: True)
+    seen = _counted_in_thread(monkeypatch)
+    found, result = search_ids(root, words, **options)
+    assert seen == [result.total] and result.total > 0
+    monkeypatch.setattr(search_index, "MEMORY", str(root / ".ecdigest" / "search.sqlite3"))  # no thread
+    seen.clear()
+    again, alone = search_ids(root, words, **options)
+    assert seen == [None]
+    assert (again, alone.total, [h.article for h in alone.hits]) == (
+        found,
+        result.total,
+        [h.article for h in result.hits],
+    )
+
+
+@pytest.mark.parametrize(
+    ("words", "options", "beside"),
+    [
+        ("网", {}, False),  # uni: one character's list
+        ("播", {"within": "title"}, False),  # uni_t
+        ("直播", {}, False),  # bi: one pair's list
+        ("直播 -网店", {"sections": ["行业资讯"]}, False),
+        ("直播 OR 网店", {"sort": "date", "limit": 2}, False),
+        ("跨境电商", {}, True),  # a phrase of three pairs: positions
+        ("跨境电商", {"sort": "date", "limit": 2}, True),
+        ("直播 -跨境电商", {}, True),
+        ("网 直播", {}, True),  # a one-character term in bi: a prefix query
+        ("电商", {"within": "body"}, False),
+    ],
+)
+def test_count_beside_is_for_phrases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, words: str, options: dict[str, Any], beside: bool
+) -> None:
+    """Counted in a thread only when counting reads positions or merges many lists; else on
+    the first connection after the ranking: the same count and page as counted beside."""
     from test_search import search_ids
 
     from ecdigest import search_index
@@ -500,12 +543,13 @@ def test_count_beside_is_the_count(
     monkeypatch.setattr(search_index, "RANK_LIMIT", 2)
     seen = _counted_in_thread(monkeypatch)
     found, result = search_ids(root, words, **options)
-    assert seen == [result.total] and result.total > 0
-    monkeypatch.setattr(search_index, "MEMORY", str(root / ".ecdigest" / "search.sqlite3"))  # no thread
+    assert result.total > 2, (words, result.total)
+    assert seen == ([result.total] if beside else [None]), words
+    monkeypatch.setattr(search_index._Plan, "count_beside", lambda self: not beside)
     seen.clear()
-    again, alone = search_ids(root, words, **options)
-    assert seen == [None]
-    assert (again, alone.total, [h.article for h in alone.hits]) == (
+    again, other = search_ids(root, words, **options)
+    assert seen == ([None] if beside else [result.total]), words
+    assert (again, other.total, [h.article for h in other.hits]) == (
         found,
         result.total,
         [h.article for h in result.hits],
@@ -524,6 +568,7 @@ def test_count_beside_a_rebuilt_index_counts_here(tmp_path: Path, monkeypatch: p
     root = tmp_path / "a"
     _count_archive(root, 3)
     monkeypatch.setattr(search_index, "RANK_LIMIT", 4)  # more matches: counted beside
+    monkeypatch.setattr(search_index._Plan, "count_beside", lambda self: True)  # as a phrase is
     index = search_index.open_index(str(root))
     try:
         write_issue(root, "2023-09", [{"title": "直播", "body": "直播"}], date=dt.date(2023, 9, 1))
@@ -551,6 +596,7 @@ def test_count_beside_a_waiting_writer_does_not_wait(tmp_path: Path, monkeypatch
     root = tmp_path / "a"
     _count_archive(root, 3)
     monkeypatch.setattr(search_index, "RANK_LIMIT", 4)  # more matches: counted beside
+    monkeypatch.setattr(search_index._Plan, "count_beside", lambda self: True)  # as a phrase is
     index = search_index.open_index(str(root))
     writer = derived.connect(index.place, busy_ms=20_000)
     committed = threading.Event()
@@ -651,6 +697,7 @@ def test_count_beside_not_begun_is_counted_here(tmp_path: Path, monkeypatch: pyt
     _count_archive(root, 4)
     search_ids(root, "直播")  # the index, built
     monkeypatch.setattr(search_index, "RANK_LIMIT", 4)  # more matches: counted beside
+    monkeypatch.setattr(search_index._Plan, "count_beside", lambda self: True)  # as a phrase is
     real_connect = search_index.connect
     opened = threading.Event()
     counted: list[str] = []
@@ -1060,9 +1107,9 @@ def test_a_search_ranking_every_match_counts_without_a_thread(
     started: list[int] = []
     real_init = search_index.Count.__init__
 
-    def init(self: Any, *args: Any) -> None:
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
         started.append(1)
-        real_init(self, *args)
+        real_init(self, *args, **kwargs)
 
     monkeypatch.setattr(search_index.Count, "__init__", init)
     for words, options in [("网", {}), ("直播 OR 政策", {"limit": 2}), ("网店", {"sections": ["政策法规"]})]:
