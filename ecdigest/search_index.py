@@ -544,8 +544,9 @@ class _Plan:
 
     def run(self, *, sort: str, limit: int, scores: bool) -> tuple[list[tuple[int, float]], Count | Counted]:
         """The page as (id, score), and the number of matches: counted on a second
-        connection in a thread while this one ranks (`Count`), since both read every match;
-        by the ranking statement itself when it ranks every match (at most RANK_LIMIT)."""
+        connection in a thread while this one ranks (`Count`), since both read every match,
+        when counting reads positions (`count_beside`), else after the ranking; by the
+        ranking statement itself when it ranks every match (at most RANK_LIMIT)."""
         if sort == "date":
             total = Count(self.conn, self.place, self.count_statements(), beside=self.count_beside())
             key, more = self.cut(limit) if limit > 0 else (None, False)
