@@ -296,7 +296,10 @@ def _load_without_functools(name: str = "_sqlite3") -> Any:
     them). For that one moment `functools` is a module holding only `lru_cache` above (the
     same C cache); it is taken out again at once, so any later `import functools` loads the
     real one. A module that asks for more than that fails this way and is loaded again the
-    usual way (`name`: the module, for tests)."""
+    usual way (`name`: the module, for tests). Only a process that has not loaded functools
+    takes this way: one without `threading` (which loads it), whose only other thread is
+    the archive's scan (`ScanInThread`: `_thread`, no import), so no one else can see the
+    stand-in."""
     import sys
 
     stand_in = type(sys)("functools")
