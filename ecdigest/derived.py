@@ -247,12 +247,73 @@ def sqlite_driver() -> Any:
     package re-exports (the same `connect` and the same `Connection` and exception classes,
     so `except sqlite3.Error` catches its errors), without the package's default date and
     time adapters, whose `datetime` import was ~1 ms of every search's start. No store binds
-    a date or a time: every value is text, a number or bytes."""
+    a date or a time: every value is text, a number or bytes.
+
+    Loaded without `functools` when nothing loaded it yet (`_load_without_functools`)."""
+    import sys
+
+    driver = sys.modules.get("_sqlite3")
+    if driver is not None:
+        return driver
     try:
-        import _sqlite3 as driver
+        if "functools" in sys.modules:
+            import _sqlite3 as driver
+        else:
+            driver = _load_without_functools()
     except ImportError:  # pragma: no cover - an interpreter that ships only the package
         return __import__("sqlite3")
     return driver
+
+
+class _CacheInfo(tuple):  # type: ignore[type-arg]
+    """`functools.lru_cache`'s `cache_info()` result, (hits, misses, maxsize, currsize)."""
+
+    __slots__ = ()
+
+    def __new__(cls, hits: int, misses: int, maxsize: int | None, currsize: int) -> _CacheInfo:
+        return tuple.__new__(cls, (hits, misses, maxsize, currsize))
+
+
+def lru_cache(maxsize: Any = 128, typed: bool = False) -> Any:
+    """`functools.lru_cache(maxsize, typed)` for an int or None `maxsize`, made the way
+    functools makes it (the C `_functools._lru_cache_wrapper`), without importing functools;
+    anything else is functools' own answer."""
+    if maxsize is not None and not isinstance(maxsize, int):
+        import functools
+
+        return functools.lru_cache(maxsize, typed)
+    from _functools import _lru_cache_wrapper  # type: ignore[import-not-found]  # functools' own C cache
+
+    size = None if maxsize is None else max(maxsize, 0)
+    return lambda function: _lru_cache_wrapper(function, size, typed, _CacheInfo)
+
+
+def _load_without_functools(name: str = "_sqlite3") -> Any:
+    """`import _sqlite3` when `functools` is not loaded: CPython's `_sqlite3` takes
+    `functools.lru_cache` when it loads (each connection's statement cache is one) and
+    nothing else from it, and functools brings `collections`, `types` and a `namedtuple`
+    compiled by `exec`: ~1-2 ms of every search's start (the command itself needs none of
+    them). For that one moment `functools` is a module holding only `lru_cache` above (the
+    same C cache); it is taken out again at once, so any later `import functools` loads the
+    real one. A module that asks for more than that fails this way and is loaded again the
+    usual way (`name`: the module, for tests). Only a process that has not loaded functools
+    takes this way: one without `threading` (which loads it), whose only other thread is
+    the archive's scan (`ScanInThread`: `_thread`, no import), so no one else can see the
+    stand-in."""
+    import sys
+
+    stand_in = type(sys)("functools")
+    stand_in.lru_cache = lru_cache  # type: ignore[attr-defined]
+    sys.modules["functools"] = stand_in
+    driver: Any = None
+    try:
+        driver = __import__(name)
+    except Exception:  # it asked for more than lru_cache (or is missing): the usual way below
+        sys.modules.pop(name, None)
+    finally:
+        if sys.modules.get("functools") is stand_in:
+            del sys.modules["functools"]
+    return driver if driver is not None else __import__(name)
 
 
 def connect(place: str, busy_ms: int = BUSY_TIMEOUT_MS, *, read_only: bool = False) -> sqlite3.Connection:

@@ -383,6 +383,18 @@ class _Plan:
             self.table = "uni" if within == "all" else "uni_t"
             self.q = '"' + char.replace('"', '""') + '"'
 
+    def count_beside(self) -> bool:
+        """Whether counting the matches is worth a thread and a second connection: only when
+        it reads positions (a phrase: a term of three or more characters) or merges many
+        lists (a one-character term's prefix query in `bi`). A list of one character in
+        `uni` or one pair in `bi` is counted from its doclist alone, in about what opening
+        the second connection costs (~1 ms for 40,000 matches): on this connection, after
+        the ranking, whose pages it shares."""
+        if self.table != "bi":
+            return False
+        terms = [t for group in self.query.groups for t in group] + list(self.query.excluded)
+        return any(len(term) != 2 for term in terms)
+
     def _param(self, value: Any) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
@@ -532,10 +544,11 @@ class _Plan:
 
     def run(self, *, sort: str, limit: int, scores: bool) -> tuple[list[tuple[int, float]], Count | Counted]:
         """The page as (id, score), and the number of matches: counted on a second
-        connection in a thread while this one ranks (`Count`), since both read every match;
-        by the ranking statement itself when it ranks every match (at most RANK_LIMIT)."""
+        connection in a thread while this one ranks (`Count`), since both read every match,
+        when counting reads positions (`count_beside`), else after the ranking; by the
+        ranking statement itself when it ranks every match (at most RANK_LIMIT)."""
         if sort == "date":
-            total = Count(self.conn, self.place, self.count_statements())
+            total = Count(self.conn, self.place, self.count_statements(), beside=self.count_beside())
             key, more = self.cut(limit) if limit > 0 else (None, False)
             arms = self.split(key)[0] if key is not None and more else self.arms()
             page = [(row[0], 0.0) for row in self.select(arms, "0", self._ORDER, limit)]
@@ -552,7 +565,7 @@ class _Plan:
             # rare term no longer starts a thread and a second connection to count a few).
             ranked, count = self.select_counted(self.arms(), _BM25, f"s, {self._ORDER}", limit)
             return [(i, -s) for i, s in ranked], Counted(count)
-        total = Count(self.conn, self.place, self.count_statements())
+        total = Count(self.conn, self.place, self.count_statements(), beside=self.count_beside())
         ranked_arms, rest_arms = self.split(key) if key is not None else (self.arms(), [])
         if self.table == "bi":
             page = [(i, -s) for i, s in self.select(ranked_arms, _BM25, f"s, {self._ORDER}", limit)]
@@ -588,21 +601,27 @@ class Count:
     state (`_STATE` differs). The count is taken here instead, after the ranking, when
     the states differ, when the thread fails (a writer waiting to commit refuses new
     readers: the thread does not wait for it, as the writer waits for us), when the index
-    lives in memory, or when the ranking is done before the thread began to count.
+    lives in memory, when the ranking is done before the thread began to count, or when
+    counting is cheaper than the second connection (`beside` false: `_Plan.count_beside`).
     A search whose matches are all ranked (at most RANK_LIMIT) starts none: its ranking
     statement counts them (`_Plan.select_counted`, `Counted`)."""
 
     __slots__ = ("_claim", "_done", "conn", "statements", "value")
 
     def __init__(
-        self, conn: sqlite3.Connection, place: str, statements: list[tuple[str, dict[str, Any]]]
+        self,
+        conn: sqlite3.Connection,
+        place: str,
+        statements: list[tuple[str, dict[str, Any]]],
+        *,
+        beside: bool = True,
     ) -> None:
         self.conn = conn
         self.statements = statements
         self.value: int | None = None
         self._done: Any = None
         self._claim: Any = None
-        if place == MEMORY:
+        if place == MEMORY or not beside:
             return
         import _thread
 

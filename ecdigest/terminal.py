@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+
+# `typing` and `collections` cost milliseconds to import; this module is on every search's path.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # C0 and C1 control characters except TAB and LF: a terminal acts on them (ESC starts a
 # sequence that can recolour, clear or retitle it; CR overwrites the line), and article

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _hardening import SHIPPED_ARCHIVE, cli_env
+from _hardening import REPO, SHIPPED_ARCHIVE, cli_env
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -127,6 +127,117 @@ def test_driver_is_what_sqlite3_exports() -> None:
         assert getattr(driver, name) is getattr(sqlite3, name)
 
 
+# The driver is loaded without functools (derived._load_without_functools): its stand-in
+# lru_cache must be functools' own, and nothing after it may see the stand-in.
+
+
+@given(
+    maxsize=st.sampled_from([None, -3, 0, 1, 2, 5, 128]),
+    typed=st.booleans(),
+    calls=st.lists(st.sampled_from([0, 1, 2, 3, 1.0, 2.0, "a", "b", True, False]), max_size=60),
+)
+def test_lru_cache_is_functools_lru_cache(maxsize: int | None, typed: bool, calls: list[object]) -> None:
+    import functools
+
+    from ecdigest.derived import lru_cache
+
+    seen: tuple[list[object], list[object]] = ([], [])
+
+    def ours(x: object) -> tuple[str, object]:
+        seen[0].append(x)
+        return type(x).__name__, x
+
+    def theirs(x: object) -> tuple[str, object]:
+        seen[1].append(x)
+        return type(x).__name__, x
+
+    mine, reference = lru_cache(maxsize, typed)(ours), functools.lru_cache(maxsize, typed)(theirs)
+    assert [mine(x) for x in calls] == [reference(x) for x in calls]
+    assert seen[0] == seen[1]
+    assert tuple(mine.cache_info()) == tuple(reference.cache_info())
+    mine.cache_clear()
+    assert tuple(mine.cache_info())[:2] == (0, 0)
+
+
+def test_lru_cache_of_anything_else_is_functools_answer() -> None:
+    from ecdigest.derived import lru_cache
+
+    def twice(x: int) -> int:
+        return 2 * x
+
+    cached = lru_cache(twice)  # functools' bare-decorator form
+    assert cached(4) == 8 and cached.__wrapped__ is twice
+    with pytest.raises(TypeError):
+        lru_cache("128")
+
+
+# A process as a plain install starts it: this test venv's editable install loads functools
+# at start-up (its import hook), so these run without site-packages, the repository on the path.
+_PLAIN = ("-S",)
+
+
+def _plain_env() -> dict[str, str]:
+    return cli_env(PYTHONPATH=str(REPO))
+
+
+_FRESH = (
+    "import sys\n"
+    "from ecdigest.derived import sqlite_driver\n"
+    "driver = sqlite_driver()\n"
+    "loaded = [m for m in ('functools', 'collections', 'types') if m in sys.modules]\n"
+    "conn = driver.connect(':memory:')\n"
+    "rows = [conn.execute(f'SELECT {i % 300}, ?', (i,)).fetchone() for i in range(2000)]\n"
+    "assert rows == [(i % 300, i) for i in range(2000)], rows[:5]\n"
+    "conn.execute('CREATE TABLE t(x)')\n"
+    "conn.executemany('INSERT INTO t VALUES (?)', [(i,) for i in range(500)])\n"
+    "assert conn.execute('SELECT sum(x) FROM t').fetchone() == (124750,)\n"
+    "import functools, sqlite3\n"
+    "assert functools.lru_cache.__module__ == 'functools' and hasattr(functools, 'partial')\n"
+    "assert sqlite3.connect is driver.connect and sqlite_driver() is driver\n"
+    "assert sqlite3.connect(':memory:').execute('SELECT 1').fetchone() == (1,)\n"
+    "print(loaded)\n"
+)
+
+
+def test_driver_loads_without_functools_in_a_fresh_process() -> None:
+    """A command's process: `_sqlite3` loads without functools, collections or types, its
+    statements (more than the 128 its cache holds) answer as usual, and functools and the
+    sqlite3 package load afterwards as they always do."""
+    result = subprocess.run(
+        [sys.executable, *_PLAIN, "-c", _FRESH], capture_output=True, text=True, check=False, env=_plain_env()
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_module_asking_more_of_functools_is_loaded_the_usual_way(tmp_path: Path) -> None:
+    (tmp_path / "needs_cache.py").write_text("from functools import lru_cache\nGOT = lru_cache.__module__\n")
+    (tmp_path / "needs_more.py").write_text(
+        "from functools import lru_cache, partial\nGOT = (lru_cache.__module__, partial.__module__)\n"
+    )
+    code = (
+        "import sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from ecdigest.derived import _load_without_functools as load\n"
+        "print(load('needs_cache').GOT, 'functools' in sys.modules)\n"
+        "print(load('needs_more').GOT, 'functools' in sys.modules)\n"
+        "print(sys.modules['functools'].__file__ is not None)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=cli_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "ecdigest.derived False",
+        "('functools', 'functools') True",
+        "True",
+    ]
+
+
 @pytest.fixture(scope="module")
 def warm_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import shutil
@@ -167,6 +278,46 @@ def test_warm_search_loads_neither_the_sqlite3_package_nor_datetime(
     assert "_sqlite3" in loaded
     unwanted = {"sqlite3", "datetime", "_datetime", "array"}
     assert not loaded & unwanted, sorted(loaded & unwanted)
+
+
+SCRIPT_PROBE = (
+    "import sys\n"
+    "sys.argv = ['ecdigest', *sys.argv[1:]]\n"
+    "from ecdigest.launcher import main\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    "loaded = sorted(sys.modules)\n"
+    "import json\n"
+    "print(json.dumps(loaded), file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "args", [["search", "跨境"], ["search", "直播", "--section", "行业资讯", "--since", "2020-01-01"]]
+)
+def test_console_script_search_loads_no_functools(warm_archive: Path, args: list[str]) -> None:
+    """The console script's warm search (scripts/ecdigest: `launcher.main`) prints what the
+    Typer app prints and loads neither functools nor what it brings (collections, types)."""
+    command = ["--archive", str(warm_archive), *args]
+    probe = subprocess.run(
+        [sys.executable, *_PLAIN, "-c", SCRIPT_PROBE, *command],
+        capture_output=True,
+        check=False,
+        env=_plain_env(),
+    )
+    assert probe.returncode == 0, probe.stderr
+    loaded = set(json.loads(probe.stderr.decode().strip().splitlines()[-1]))
+    assert "_sqlite3" in loaded
+    assert not loaded & {"functools", "collections", "types", "sqlite3"}, sorted(
+        loaded & {"functools", "collections", "types"}
+    )
+    app = subprocess.run(
+        [sys.executable, "-c", "from ecdigest.cli import main; main()", *command],
+        capture_output=True,
+        check=False,
+        env=cli_env(),
+    )
+    assert app.returncode == 0, app.stderr
+    assert probe.stdout == app.stdout and app.stdout.count(b"\n") > 2
 
 
 @pytest.mark.parametrize(("term", "folds"), [("无关", False), ("直播", True), ("跨境电商", True)])
@@ -339,7 +490,50 @@ def test_count_beside_is_the_count(
 ) -> None:
     """The thread's count (second connection) is the count the first connection gives,
     with RANK_LIMIT small so that the newest-first cut is taken too (a search that ranks
-    every match counts them in its ranking statement and starts no thread)."""
+    every match counts them in its ranking statement and starts no thread), and every
+    query shape counted beside (as a phrase's is; `count_beside_is_for_phrases`)."""
+    from test_search import search_ids
+
+    from ecdigest import search_index
+
+    root = tmp_path / "a"
+    _count_archive(root, 6)
+    monkeypatch.setattr(search_index, "RANK_LIMIT", 2)
+    monkeypatch.setattr(search_index._Plan, "count_beside", lambda self: True)
+    seen = _counted_in_thread(monkeypatch)
+    found, result = search_ids(root, words, **options)
+    assert seen == [result.total] and result.total > 0
+    monkeypatch.setattr(search_index, "MEMORY", str(root / ".ecdigest" / "search.sqlite3"))  # no thread
+    seen.clear()
+    again, alone = search_ids(root, words, **options)
+    assert seen == [None]
+    assert (again, alone.total, [h.article for h in alone.hits]) == (
+        found,
+        result.total,
+        [h.article for h in result.hits],
+    )
+
+
+@pytest.mark.parametrize(
+    ("words", "options", "beside"),
+    [
+        ("网", {}, False),  # uni: one character's list
+        ("播", {"within": "title"}, False),  # uni_t
+        ("直播", {}, False),  # bi: one pair's list
+        ("直播 -网店", {"sections": ["行业资讯"]}, False),
+        ("直播 OR 网店", {"sort": "date", "limit": 2}, False),
+        ("跨境电商", {}, True),  # a phrase of three pairs: positions
+        ("跨境电商", {"sort": "date", "limit": 2}, True),
+        ("直播 -跨境电商", {}, True),
+        ("网 直播", {}, True),  # a one-character term in bi: a prefix query
+        ("电商", {"within": "body"}, False),
+    ],
+)
+def test_count_beside_is_for_phrases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, words: str, options: dict[str, Any], beside: bool
+) -> None:
+    """Counted in a thread only when counting reads positions or merges many lists; else on
+    the first connection after the ranking: the same count and page as counted beside."""
     from test_search import search_ids
 
     from ecdigest import search_index
@@ -349,12 +543,13 @@ def test_count_beside_is_the_count(
     monkeypatch.setattr(search_index, "RANK_LIMIT", 2)
     seen = _counted_in_thread(monkeypatch)
     found, result = search_ids(root, words, **options)
-    assert seen == [result.total] and result.total > 0
-    monkeypatch.setattr(search_index, "MEMORY", str(root / ".ecdigest" / "search.sqlite3"))  # no thread
+    assert result.total > 2, (words, result.total)
+    assert seen == ([result.total] if beside else [None]), words
+    monkeypatch.setattr(search_index._Plan, "count_beside", lambda self: not beside)
     seen.clear()
-    again, alone = search_ids(root, words, **options)
-    assert seen == [None]
-    assert (again, alone.total, [h.article for h in alone.hits]) == (
+    again, other = search_ids(root, words, **options)
+    assert seen == ([None] if beside else [result.total]), words
+    assert (again, other.total, [h.article for h in other.hits]) == (
         found,
         result.total,
         [h.article for h in result.hits],
@@ -373,6 +568,7 @@ def test_count_beside_a_rebuilt_index_counts_here(tmp_path: Path, monkeypatch: p
     root = tmp_path / "a"
     _count_archive(root, 3)
     monkeypatch.setattr(search_index, "RANK_LIMIT", 4)  # more matches: counted beside
+    monkeypatch.setattr(search_index._Plan, "count_beside", lambda self: True)  # as a phrase is
     index = search_index.open_index(str(root))
     try:
         write_issue(root, "2023-09", [{"title": "直播", "body": "直播"}], date=dt.date(2023, 9, 1))
@@ -400,6 +596,7 @@ def test_count_beside_a_waiting_writer_does_not_wait(tmp_path: Path, monkeypatch
     root = tmp_path / "a"
     _count_archive(root, 3)
     monkeypatch.setattr(search_index, "RANK_LIMIT", 4)  # more matches: counted beside
+    monkeypatch.setattr(search_index._Plan, "count_beside", lambda self: True)  # as a phrase is
     index = search_index.open_index(str(root))
     writer = derived.connect(index.place, busy_ms=20_000)
     committed = threading.Event()
@@ -500,6 +697,7 @@ def test_count_beside_not_begun_is_counted_here(tmp_path: Path, monkeypatch: pyt
     _count_archive(root, 4)
     search_ids(root, "直播")  # the index, built
     monkeypatch.setattr(search_index, "RANK_LIMIT", 4)  # more matches: counted beside
+    monkeypatch.setattr(search_index._Plan, "count_beside", lambda self: True)  # as a phrase is
     real_connect = search_index.connect
     opened = threading.Event()
     counted: list[str] = []
@@ -909,9 +1107,9 @@ def test_a_search_ranking_every_match_counts_without_a_thread(
     started: list[int] = []
     real_init = search_index.Count.__init__
 
-    def init(self: Any, *args: Any) -> None:
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
         started.append(1)
-        real_init(self, *args)
+        real_init(self, *args, **kwargs)
 
     monkeypatch.setattr(search_index.Count, "__init__", init)
     for words, options in [("网", {}), ("直播 OR 政策", {"limit": 2}), ("网店", {"sections": ["政策法规"]})]:
