@@ -370,3 +370,18 @@ def test_nothing_is_written_through_a_symlinked_folder(root: Path, tmp_path: Pat
         text = rendered.show(str(root), "2023-06", toc=False, section=None, json=False, width=80)
         assert text == uncached_show(root, "2023-06", toc=False, section=None, json=False, width=80)
     assert list(elsewhere.iterdir()) == []
+
+
+@given(
+    st.text(max_size=300)
+    | st.text(alphabet=st.sampled_from("行业 a5:/。，\u3000\xa0\r\n\t\x00\ud800"), max_size=300)
+    | st.sampled_from([" 行业\r\n资讯 ", "a\u2028b", "x" * 257, "\ud800 y", " 行业  资讯 ", "《人民日报》 "])
+)
+@settings(max_examples=300, deadline=None)
+def test_shows_one_line_is_the_exports(text: str) -> None:
+    """`show`'s attribution lines take a printable field without importing export/common:
+    the same answer as common.one_line for every text."""
+    from ecdigest.export import common
+    from ecdigest.export import text as plain
+
+    assert plain.one_line(text) == common.one_line(text)
