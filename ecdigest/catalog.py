@@ -1038,20 +1038,26 @@ class _Writer(StoreWriter):
         # The file whose rows `delete` left for its insert to compare, and those rows.
         self.kept: tuple[int, _Rows] | None = None
 
-    def _count(self, file_id: int, pair_lists: list[str]) -> None:
+    def _count(self, file_id: int, pair_lists: list[str], removed: list[str] | None = None) -> None:
         """Keep title_pair_docs: each pair of these titles (the file's, inserted) is in one
-        more title, each pair of its titles deleted before (pending_pairs) in one fewer."""
+        more title, each pair of its titles deleted before (pending_pairs) in one fewer.
+        `removed`: the titles deleted, when the caller knows them (`_rewrite`'s file, whose
+        pending pairs are theirs; the unchanged titles left out of both lists)."""
         if not self.counting:
             return
         from collections import Counter
 
         conn = self.conn
         change = Counter(pair for text in pair_lists for pair in text.split(" ") if pair)
-        pending = conn.execute("SELECT term, n FROM pending_pairs WHERE file = ?", (file_id,)).fetchall()
-        if pending:
+        if removed is not None:
             conn.execute("DELETE FROM pending_pairs WHERE file = ?", (file_id,))
-            for term, n in pending:
-                change[term] -= n
+            change.subtract(pair for text in removed for pair in text.split(" ") if pair)
+        else:
+            pending = conn.execute("SELECT term, n FROM pending_pairs WHERE file = ?", (file_id,)).fetchall()
+            if pending:
+                conn.execute("DELETE FROM pending_pairs WHERE file = ?", (file_id,))
+                for term, n in pending:
+                    change[term] -= n
         conn.executemany(
             "INSERT INTO title_pair_docs VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
             [(pair, n) for pair, n in sorted(change.items()) if n],
@@ -1092,16 +1098,17 @@ class _Writer(StoreWriter):
             for rowid, a in zip(rowids, articles, strict=True)
             if published and len(a[-2]) >= MIN_NEAR
         }
-        # The pair index changes only where a title did (or its issue's status).
+        # The pair index and its counts change only where a title did (or the status).
+        removed = [(rowid, pairs) for rowid, pairs in old_titles.items() if titles.get(rowid) != pairs]
+        added = [(rowid, pairs) for rowid, pairs in titles.items() if old_titles.get(rowid) != pairs]
         conn.executemany(
-            "INSERT INTO title_pairs(title_pairs, rowid, pairs) VALUES ('delete', ?, ?)",
-            [(rowid, pairs) for rowid, pairs in old_titles.items() if titles.get(rowid) != pairs],
+            "INSERT INTO title_pairs(title_pairs, rowid, pairs) VALUES ('delete', ?, ?)", removed
         )
-        conn.executemany(
-            "INSERT INTO title_pairs(rowid, pairs) VALUES (?, ?)",
-            [(rowid, pairs) for rowid, pairs in titles.items() if old_titles.get(rowid) != pairs],
-        )
-        self._count(file_id, list(titles.values()))
+        conn.executemany("INSERT INTO title_pairs(rowid, pairs) VALUES (?, ?)", added)
+        if kept is None:
+            self._count(file_id, list(titles.values()))
+        else:
+            self._count(file_id, [pairs for _, pairs in added], [pairs for _, pairs in removed])
 
     def _insert_articles(self, file_id: int, numbered: list[tuple[int, tuple[Any, ...]]]) -> None:
         conn = self.conn
