@@ -21,6 +21,7 @@ import math
 import re
 import unicodedata
 
+from .lazyre import lazy
 from .model import Article, Issue
 
 CJK_PER_MINUTE = 255
@@ -44,9 +45,17 @@ else:
 # The definition: one match per word (a pattern, not compiled here: `show` never needs it).
 TOKEN_PATTERN = rf"(?P<cjk>[{_CJK}])|(?P<latin>[A-Za-z0-9]+(?:[.,'’-][A-Za-z0-9]+)*|[\uac00-\ud7a3]+)"
 # The two kinds counted apart, at C speed (`show` counts every article): no character of
-# one kind can be part of a token of the other, so the counts are TOKEN_PATTERN's.
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_LATIN = re.compile(r"[A-Za-z0-9]+(?:[.,'’-][A-Za-z0-9]+)*|[\uac00-\ud7a3]+")
+# one kind can be part of a token of the other, so the counts are TOKEN_PATTERN's. These
+# classes of characters are compiled on first use only (lazyre): re's compiler walks a
+# range of the Basic Multilingual Plane character by character (~1.9 ms for the three
+# patterns, in every `show` that renders); count_text reads the same classes from UTF-8
+# bytes (`_UTF8_*`, byte classes: ~0.3 ms) and needs these only for a text that cannot be
+# encoded (a lone surrogate) or that holds Hangul.
+_CJK_RUN = lazy(f"[{_CJK}]+")
+_LATIN = lazy(r"[A-Za-z0-9]+(?:[.,'’-][A-Za-z0-9]+)*|[\uac00-\ud7a3]+")
+# _LATIN for a text without Hangul (its alternation cannot match there): the same tokens.
+_LATIN_ONLY = lazy(r"[A-Za-z0-9]+(?:(?:[.,'-]|\u2019)[A-Za-z0-9]+)*")
+_HANGUL_FROM = "\uac00"
 
 
 @record(frozen=True)
@@ -71,8 +80,22 @@ class Count:
 # combining class, none composes with a neighbour. So NFKC of a text is NFKC of the text
 # with each run of them cut to one ideograph, with the runs put back: the count reads the
 # short text (`show` normalized ~40,000 characters an issue, ~3 ms, mostly ideographs).
-_STABLE_RUN = re.compile("[\u4e00-\u9fff]+")
+_STABLE_RUN = lazy("[\u4e00-\u9fff]+")
 _STAND_IN = "\u4e00"
+
+# The same classes in UTF-8: a unified ideograph is E4 B8-BF xx or E5-E9 xx xx (U+4E00 is
+# E4 B8 80, U+9FFF E9 BF BF); one character of _CJK is one of these byte sequences (each
+# starts with a lead byte, so a match is always whole characters).
+_UTF8_STABLE_RUN = re.compile(rb"(?:(?:\xe4[\xb8-\xbf]|[\xe5-\xe9][\x80-\xbf])[\x80-\xbf])+")
+_UTF8_STAND_IN = _STAND_IN.encode("utf-8")
+_UTF8_CJK = re.compile(
+    rb"\xe3\x80[\x85\x87]"  # 々 〇
+    rb"|\xe3[\x81-\x83][\x80-\xbf]"  # kana U+3040-30FF
+    rb"|\xe3[\x90-\xbf][\x80-\xbf]|\xe4[\x80-\xb6][\x80-\xbf]"  # U+3400-4DBF
+    rb"|\xe4[\xb8-\xbf][\x80-\xbf]|[\xe5-\xe9][\x80-\xbf][\x80-\xbf]"  # U+4E00-9FFF
+    rb"|\xef[\xa4-\xab][\x80-\xbf]"  # U+F900-FAFF
+    rb"|\xf0[\xa0-\xb0][\x80-\xbf][\x80-\xbf]|\xf0\xb1[\x80-\x8c][\x80-\xbf]|\xf0\xb1\x8d[\x80-\x8f]"  # U+20000-3134F
+)
 
 
 def count_text(text: str) -> Count:
@@ -80,7 +103,22 @@ def count_text(text: str) -> Count:
     mostly one-character tokens): the Chinese characters are the length the text loses
     without them, the other tokens never hold one (tests/test_counting.py compares both).
     Each run of unified ideographs is read as one (`_STABLE_RUN`): the characters it
-    stood for are the length the text lost by it."""
+    stood for are the length the text lost by it. Both classes are read from the UTF-8
+    bytes (the same characters: whole byte sequences, see `_UTF8_CJK`)."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: the character classes themselves
+        return _count_characters(text)
+    short = _UTF8_STABLE_RUN.sub(_UTF8_STAND_IN, data).decode("utf-8")
+    normal = unicodedata.normalize("NFKC", short)
+    rest = _UTF8_CJK.sub(b"", normal.encode("utf-8")).decode("utf-8")
+    cjk = len(normal) - len(rest) + len(text) - len(short)
+    latin = _LATIN_ONLY if not normal or max(normal) < _HANGUL_FROM else _LATIN
+    return Count(cjk, len(latin.findall(normal)))
+
+
+def _count_characters(text: str) -> Count:
+    """count_text by the character classes (for a text UTF-8 cannot hold)."""
     short = _STABLE_RUN.sub(_STAND_IN, text)
     normal = unicodedata.normalize("NFKC", short)
     cjk = len(normal) - len(_CJK_RUN.sub("", normal)) + len(text) - len(short)
