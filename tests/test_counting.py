@@ -160,3 +160,9 @@ def test_the_utf8_classes_are_the_character_classes(text: str) -> None:
     """count_text reads its classes from UTF-8 bytes: the counts of the definition at every
     edge of every range (and by the character classes for a text UTF-8 cannot hold)."""
     assert count_text(text) == _by_token(text), ascii(text)
+
+
+def test_every_edge_alone_and_in_company() -> None:
+    for char in _EDGES:
+        for text in (char, char * 3, f"a{char}1{char}电", f"{char}\u0301"):
+            assert count_text(text) == _by_token(text), ascii(text)
