@@ -994,6 +994,9 @@ class _Writer(StoreWriter):
         self.conn = conn
         row = conn.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()
         self.next_id = int(row[0]) + 1
+        # The temporary tables below: this connection's, in its transaction, in memory (in a
+        # file, a temporary database was created and committed with every write: ~1-8 ms).
+        conn.execute("PRAGMA temp_store = MEMORY")
         # Absent during a cold build (counted at its end, after_build).
         self.counting = (
             conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'title_pair_docs'").fetchone() is not None
@@ -1003,9 +1006,7 @@ class _Writer(StoreWriter):
             # old pairs wait here and its insert writes only the difference, most often
             # none (a body edit keeps the titles; ~1,000 upserts each way were ~10-15 ms of
             # `show` after an edit at 1,000 issues). A file removed (its files row deleted)
-            # gives them back by the trigger. Temporary: this connection's, in its transaction,
-            # in memory (a temporary file was created for it: ~1-8 ms of a write).
-            conn.execute("PRAGMA temp_store = MEMORY")
+            # gives them back by the trigger.
             conn.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS pending_pairs(file INTEGER NOT NULL, term TEXT NOT NULL, "
                 "n INTEGER NOT NULL)"
@@ -1018,21 +1019,45 @@ class _Writer(StoreWriter):
                 "AND term IN (SELECT term FROM pending_pairs WHERE file = OLD.id); "
                 "DELETE FROM pending_pairs WHERE file = OLD.id; END"
             )
+        # A file taken in again keeps its rows until its insert compares them (`delete`);
+        # a file removed instead (its files row deleted) loses them here, and its titles'
+        # pairs, which wait in `pending_titles` (the pair index keeps no text to delete by).
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS pending_titles(file INTEGER NOT NULL, rowid INTEGER NOT NULL, "
+            "pairs TEXT NOT NULL)"
+        )
+        conn.execute(
+            "CREATE TEMP TRIGGER IF NOT EXISTS catalog_file_removed AFTER DELETE ON main.files BEGIN "
+            "INSERT INTO title_pairs(title_pairs, rowid, pairs) "
+            "SELECT 'delete', rowid, pairs FROM pending_titles WHERE file = OLD.id; "
+            "DELETE FROM pending_titles WHERE file = OLD.id; "
+            "DELETE FROM tags WHERE article IN (SELECT id FROM articles WHERE file = OLD.id); "
+            "DELETE FROM articles WHERE file = OLD.id; DELETE FROM sections WHERE file = OLD.id; "
+            "DELETE FROM ids WHERE file = OLD.id; DELETE FROM issues WHERE file = OLD.id; END"
+        )
+        # The file whose rows `delete` left for its insert to compare, and those rows.
+        self.kept: tuple[int, _Rows] | None = None
 
-    def _count(self, file_id: int, pair_lists: list[str]) -> None:
+    def _count(self, file_id: int, pair_lists: list[str], removed: list[str] | None = None) -> None:
         """Keep title_pair_docs: each pair of these titles (the file's, inserted) is in one
-        more title, each pair of its titles deleted before (pending_pairs) in one fewer."""
+        more title, each pair of its titles deleted before (pending_pairs) in one fewer.
+        `removed`: the titles deleted, when the caller knows them (`_rewrite`'s file, whose
+        pending pairs are theirs; the unchanged titles left out of both lists)."""
         if not self.counting:
             return
         from collections import Counter
 
         conn = self.conn
         change = Counter(pair for text in pair_lists for pair in text.split(" ") if pair)
-        pending = conn.execute("SELECT term, n FROM pending_pairs WHERE file = ?", (file_id,)).fetchall()
-        if pending:
+        if removed is not None:
             conn.execute("DELETE FROM pending_pairs WHERE file = ?", (file_id,))
-            for term, n in pending:
-                change[term] -= n
+            change.subtract(pair for text in removed for pair in text.split(" ") if pair)
+        else:
+            pending = conn.execute("SELECT term, n FROM pending_pairs WHERE file = ?", (file_id,)).fetchall()
+            if pending:
+                conn.execute("DELETE FROM pending_pairs WHERE file = ?", (file_id,))
+                for term, n in pending:
+                    change[term] -= n
         conn.executemany(
             "INSERT INTO title_pair_docs VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
             [(pair, n) for pair, n in sorted(change.items()) if n],
@@ -1045,62 +1070,221 @@ class _Writer(StoreWriter):
     def insert(self, file_id: int, payload: Any) -> None:
         row, counts, articles, ids, published = payload
         conn = self.conn
-        conn.execute("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (file_id, *row))
+        kept, self.kept = self.kept, None
+        if kept is not None and (
+            kept[0] != file_id
+            # Its rows went with its files row (a file removed, its id given to a new one).
+            or conn.execute("SELECT 1 FROM issues WHERE file = ?", (file_id,)).fetchone() is None
+        ):
+            self._forget(kept[0])
+            kept = None
+        if kept is None:
+            conn.execute("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (file_id, *row))
+            conn.executemany(
+                "INSERT INTO sections VALUES (?, ?, ?, ?)",
+                [(file_id, pos, name, count) for pos, (name, count) in enumerate(counts)],
+            )
+            rowids = list(range(self.next_id, self.next_id + len(articles)))
+            self.next_id += len(articles)
+            self._insert_articles(file_id, list(zip(rowids, articles, strict=True)))
+            conn.executemany("INSERT INTO ids VALUES (?, ?)", [(value, file_id) for value in ids])
+            old_titles: dict[int, str] = {}
+        else:
+            rowids = self._rewrite(file_id, kept[1], row, counts, articles, ids)
+            old_titles = kept[1][5]
+            conn.execute("DELETE FROM pending_titles WHERE file = ?", (file_id,))
+        titles = {
+            rowid: " ".join(sorted(title_pairs(a[-2])))
+            for rowid, a in zip(rowids, articles, strict=True)
+            if published and len(a[-2]) >= MIN_NEAR
+        }
+        # The pair index and its counts change only where a title did (or the status).
+        removed = [(rowid, pairs) for rowid, pairs in old_titles.items() if titles.get(rowid) != pairs]
+        added = [(rowid, pairs) for rowid, pairs in titles.items() if old_titles.get(rowid) != pairs]
         conn.executemany(
-            "INSERT INTO sections VALUES (?, ?, ?, ?)",
-            [(file_id, pos, name, count) for pos, (name, count) in enumerate(counts)],
+            "INSERT INTO title_pairs(title_pairs, rowid, pairs) VALUES ('delete', ?, ?)", removed
         )
-        first = self.next_id
-        self.next_id += len(articles)
-        rowids = range(first, self.next_id)
+        conn.executemany("INSERT INTO title_pairs(rowid, pairs) VALUES (?, ?)", added)
+        if kept is None:
+            self._count(file_id, list(titles.values()))
+        else:
+            self._count(file_id, [pairs for _, pairs in added], [pairs for _, pairs in removed])
+
+    def _insert_articles(self, file_id: int, numbered: list[tuple[int, tuple[Any, ...]]]) -> None:
+        conn = self.conn
         conn.executemany(
             "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(rowid, file_id, *a[:-1]) for rowid, a in zip(rowids, articles, strict=True)],
+            [(rowid, file_id, *a[:-1]) for rowid, a in numbered],
         )
         conn.executemany(
             "INSERT INTO tags VALUES (?, ?, ?)",
-            [
-                (rowid, pos, tag)
-                for rowid, a in zip(rowids, articles, strict=True)
-                for pos, tag in enumerate(a[-1])
-            ],
+            [(rowid, pos, tag) for rowid, a in numbered for pos, tag in enumerate(a[-1])],
         )
-        conn.executemany("INSERT INTO ids VALUES (?, ?)", [(value, file_id) for value in ids])
-        if published:
-            rows = [
-                (rowid, " ".join(sorted(title_pairs(a[-2]))))
-                for rowid, a in zip(rowids, articles, strict=True)
-                if len(a[-2]) >= MIN_NEAR
-            ]
-            conn.executemany("INSERT INTO title_pairs(rowid, pairs) VALUES (?, ?)", rows)
-            self._count(file_id, [text for _, text in rows])
-        else:
-            self._count(file_id, [])
 
-    def delete(self, file_id: int) -> None:
+    def _rewrite(
+        self,
+        file_id: int,
+        old: _Rows,
+        row: tuple[Any, ...],
+        counts: tuple[tuple[str, int], ...],
+        articles: tuple[tuple[Any, ...], ...],
+        ids: list[str],
+    ) -> list[int]:
+        """Turn the rows a file had (`old`) into the ones its new payload gives, writing only
+        what differs; the row ids of its articles, in order.
+
+        A file taken in again most often differs in a few values (a body edited, a line
+        added): deleting and inserting all its rows rewrote ~150 pages of the indexes on
+        random keys (body_digest, title_key) and a segment of the pair index, each page
+        journaled, written and synced by the COMMIT of `show` right after an edit. Article
+        k keeps the row id of the old article k (row ids stay ascending with the position,
+        as an insert gives them); a value that differs is updated, articles past the old end
+        are inserted, past the new end deleted. The rows hold the values a delete and an
+        insert would leave; only row ids differ, and no answer depends on them (every query
+        orders by file and position; the pair index's rows are articles' row ids)."""
         conn = self.conn
-        published = conn.execute("SELECT status FROM issues WHERE file = ?", (file_id,)).fetchone()
-        if published is not None and published[0] == "published":
-            rows = [
-                (rowid, " ".join(sorted(title_pairs(key))))
-                for rowid, key in conn.execute(
-                    "SELECT id, title_key FROM articles WHERE file = ?", (file_id,)
-                ).fetchall()
-                if len(key) >= MIN_NEAR
-            ]
-            conn.executemany(
-                "INSERT INTO title_pairs(title_pairs, rowid, pairs) VALUES ('delete', ?, ?)", rows
+        old_row, old_counts, old_articles, old_tags, old_ids, _ = old
+        if old_row != tuple(row):
+            conn.execute(
+                "UPDATE issues SET id = ?, title = ?, date = ?, status = ?, last_article_number = ?, "
+                "articles = ?, error = ?, error_line = ?, error_hint = ? WHERE file = ?",
+                (*row, file_id),
             )
-            if self.counting:
-                conn.executemany(
-                    "INSERT INTO pending_pairs VALUES (?, ?, 1)",
-                    [(file_id, pair) for _, text in rows for pair in text.split(" ") if pair],
+        if old_counts != [tuple(count) for count in counts]:
+            conn.execute("DELETE FROM sections WHERE file = ?", (file_id,))
+            conn.executemany(
+                "INSERT INTO sections VALUES (?, ?, ?, ?)",
+                [(file_id, pos, name, count) for pos, (name, count) in enumerate(counts)],
+            )
+        rowids: list[int] = []
+        for (rowid, values), new in zip(old_articles, articles, strict=False):
+            rowids.append(rowid)
+            changed = [
+                (column, value)
+                for column, was, value in zip(_COLUMNS, values, new[:-1], strict=True)  # tags below
+                if was != value
+            ]
+            if changed:
+                conn.execute(
+                    f"UPDATE articles SET {', '.join(f'{column} = ?' for column, _ in changed)} WHERE id = ?",
+                    (*(value for _, value in changed), rowid),
                 )
+            if old_tags.get(rowid, ()) != tuple(new[-1]):
+                conn.execute("DELETE FROM tags WHERE article = ?", (rowid,))
+                conn.executemany(
+                    "INSERT INTO tags VALUES (?, ?, ?)",
+                    [(rowid, pos, tag) for pos, tag in enumerate(new[-1])],
+                )
+        gone = [(rowid,) for rowid, _ in old_articles[len(articles) :]]
+        conn.executemany("DELETE FROM tags WHERE article = ?", gone)
+        conn.executemany("DELETE FROM articles WHERE id = ?", gone)
+        extra = articles[len(old_articles) :]
+        numbered = list(zip(range(self.next_id, self.next_id + len(extra)), extra, strict=True))
+        self.next_id += len(extra)
+        self._insert_articles(file_id, numbered)
+        rowids += [rowid for rowid, _ in numbered]
+        if old_ids != sorted(ids):
+            conn.execute("DELETE FROM ids WHERE file = ?", (file_id,))
+            conn.executemany("INSERT INTO ids VALUES (?, ?)", [(value, file_id) for value in ids])
+        return rowids
+
+    def _forget(self, file_id: int) -> None:
+        """Every row derived from the file: what the trigger `catalog_file_removed` does
+        (nothing left to do when it did)."""
+        conn = self.conn
+        conn.execute(
+            "INSERT INTO title_pairs(title_pairs, rowid, pairs) "
+            "SELECT 'delete', rowid, pairs FROM pending_titles WHERE file = ?",
+            (file_id,),
+        )
+        conn.execute("DELETE FROM pending_titles WHERE file = ?", (file_id,))
         conn.execute("DELETE FROM tags WHERE article IN (SELECT id FROM articles WHERE file = ?)", (file_id,))
         conn.execute("DELETE FROM articles WHERE file = ?", (file_id,))
         conn.execute("DELETE FROM sections WHERE file = ?", (file_id,))
         conn.execute("DELETE FROM ids WHERE file = ?", (file_id,))
         conn.execute("DELETE FROM issues WHERE file = ?", (file_id,))
+
+    def delete(self, file_id: int) -> None:
+        """Remove what was derived from the file, in one of two ways: derived.Updater.apply
+        takes the file in again right after (`insert`, which then writes only what differs:
+        `_rewrite`), or derived.Updater.remove deletes its files row, and the trigger
+        `catalog_file_removed` (or `_forget`, before the writer's next file) deletes its
+        rows. So nothing is written here but what the triggers need: its titles' pairs
+        (`pending_titles`) and their counts (`pending_pairs`), in temporary tables."""
+        conn = self.conn
+        if self.kept is not None:
+            self._forget(self.kept[0])
+            self.kept = None
+        issue = conn.execute(
+            "SELECT id, title, date, status, last_article_number, articles, error, error_line, error_hint "
+            "FROM issues WHERE file = ?",
+            (file_id,),
+        ).fetchone()
+        old_articles = [
+            (found[0], found[1:])
+            for found in conn.execute(
+                f"SELECT id, {', '.join(_COLUMNS)} FROM articles WHERE file = ? ORDER BY pos", (file_id,)
+            ).fetchall()
+        ]
+        titles: dict[int, str] = {}
+        if issue is not None and issue[3] == "published":
+            key_at = _COLUMNS.index("title_key")
+            titles = {
+                rowid: " ".join(sorted(title_pairs(values[key_at])))
+                for rowid, values in old_articles
+                if len(values[key_at]) >= MIN_NEAR
+            }
+            conn.executemany(
+                "INSERT INTO pending_titles VALUES (?, ?, ?)",
+                [(file_id, rowid, pairs) for rowid, pairs in titles.items()],
+            )
+            if self.counting:
+                conn.executemany(
+                    "INSERT INTO pending_pairs VALUES (?, ?, 1)",
+                    [(file_id, pair) for text in titles.values() for pair in text.split(" ") if pair],
+                )
+        counts = conn.execute(
+            "SELECT name, count FROM sections WHERE file = ? ORDER BY pos", (file_id,)
+        ).fetchall()
+        tags: dict[int, tuple[str, ...]] = {}
+        for rowid, tag in conn.execute(
+            "SELECT article, tag FROM tags WHERE article IN (SELECT id FROM articles WHERE file = ?) "
+            "ORDER BY article, pos",
+            (file_id,),
+        ):
+            tags[rowid] = (*tags.get(rowid, ()), tag)
+        ids = [
+            found[0] for found in conn.execute("SELECT id FROM ids WHERE file = ? ORDER BY id", (file_id,))
+        ]
+        self.kept = (file_id, (issue, counts, old_articles, tags, ids, titles))
+
+
+# The articles' columns after `id` and `file`, as Store.parse gives them (tags apart).
+_COLUMNS = (
+    "pos",
+    "article",
+    "section",
+    "title",
+    "source",
+    "compiled_by",
+    "date",
+    "url",
+    "body_digest",
+    "body_line",
+    "title_key",
+)
+
+if TYPE_CHECKING:
+    # A file's rows: its issue row, section counts, (row id, values) of its articles in
+    # order, tags by article row id, ids, and its published titles' pairs by row id.
+    _Rows = tuple[
+        tuple[Any, ...] | None,
+        list[tuple[str, int]],
+        list[tuple[int, tuple[Any, ...]]],
+        dict[int, tuple[str, ...]],
+        list[str],
+        dict[int, str],
+    ]
 
 
 STORE = _CatalogStore()

@@ -82,8 +82,15 @@ def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     a column of printable ASCII is padded by str.ljust; another is measured cell by cell."""
     table = [headers, *rows]
     padded: list[list[str]] = []
-    for column in zip(*table, strict=True):  # a row of another length: ValueError
+    columns = list(zip(*table, strict=True))  # a row of another length: ValueError
+    for number, column in enumerate(columns):
         whole = "".join(column)
+        if number == len(columns) - 1:
+            # The last column's padding is trailing blanks, which every line loses (rstrip):
+            # its cells are not measured (a `list` of 1,000 issues: 1,000 Chinese cells).
+            ascii_text = whole.isascii() and whole.isprintable()
+            padded.append(list(column) if ascii_text else [printable(cell, one_line=True) for cell in column])
+            continue
         if whole.isascii() and whole.isprintable():  # one column per character
             width = max(map(len, column))
             padded.append([cell.ljust(width) for cell in column])

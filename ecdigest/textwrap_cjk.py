@@ -136,18 +136,12 @@ def _may_break(text: str, widths: bytes, end: int) -> bool:
     return widths[end - 1] == 2 or widths[end] == 2
 
 
-def _fitting(widths: bytes, start: int, room: int) -> int:
-    """The largest `end` whose characters from `start` take at most `room` columns."""
-    end, used = start, 0
-    while True:
-        # Half the room in characters: a line of Chinese in one step; Latin in a few more.
-        chunk = widths[end : end + max((room - used) // 2, 0) + 1]
-        if not chunk:
-            return end
-        sums = list(accumulate(chunk, initial=used))
-        if sums[-1] > room:  # the chunk's characters that fit, and no more
-            return end + max(bisect_right(sums, room) - 1, 0)
-        end, used = end + len(chunk), sums[-1]
+def _fitting(sums: list[int], start: int, room: int) -> int:
+    """The largest `end` (at least `start`) whose characters from `start` take at most
+    `room` columns; `sums[k]` is the width of the first k characters (one accumulate over
+    the paragraph at C speed, then a bisection a line: the line-by-line sums in Python were
+    the largest part of wrapping)."""
+    return max(bisect_right(sums, sums[start] + room, start) - 1, start)
 
 
 # What _normalize changes besides the ends: any of these in a text sends it through both
@@ -169,12 +163,13 @@ def wrap(text: str, width: int, *, indent: str = "", subsequent_indent: str | No
         subsequent_indent = indent
     text = _normalize(text)
     widths = _widths(text)
+    sums = list(accumulate(widths, initial=0))
     size = len(text)
     lines: list[str] = []
     start, prefix = 0, indent
     room = width - display_width(indent)
     while start < size:
-        limit = _fitting(widths, start, room)
+        limit = _fitting(sums, start, room)
         end = limit
         while end > start and end < size and not _may_break(text, widths, end):
             end -= 1

@@ -309,6 +309,49 @@ class CatalogMachine(RuleBasedStateMachine):
     def write(self, name: str, issue: Issue) -> None:
         self._path(name).write_text(encode_issue(issue), "utf-8")
 
+    @rule(
+        pick=st.integers(0, 10),
+        at=st.integers(0, 5),
+        change=st.sampled_from(
+            ["title", "body", "tags", "section", "id", "drop", "add", "status", "status+title"]
+        ),
+        title=titles(),
+    )
+    def edit_articles(self, pick: int, at: int, change: str, title: str) -> None:
+        """A small edit of an issue that reads (the catalog's writer then rewrites only the
+        rows that differ): one article's field, one article fewer or more, the status."""
+        files = [p for p in self._existing() if p.name != "ecdigest.toml"]
+        if not files:
+            return
+        path = files[pick % len(files)]
+        try:
+            issue = Archive.open(self.root).read_lenient(path).issue
+        except EcdigestError:
+            return
+        if issue is None:
+            return
+        articles = list(issue.articles)
+        k = at % len(articles) if articles else 0
+        if change in ("status", "status+title"):
+            issue = dataclasses_replace(issue, status="draft" if issue.status == "published" else "published")
+        if articles and change in ("title", "status+title"):
+            articles[k] = dataclasses_replace(articles[k], title=title)
+        elif articles and change == "body":
+            articles[k] = dataclasses_replace(articles[k], body=articles[k].body + "\n\n新的一段。")
+        elif articles and change == "tags":
+            articles[k] = dataclasses_replace(articles[k], tags=(*articles[k].tags[1:], "新标签"))
+        elif articles and change == "section":
+            articles[k] = dataclasses_replace(articles[k], section=SECTIONS[(at + 1) % len(SECTIONS)])
+        elif articles and change == "id":
+            articles[k] = dataclasses_replace(articles[k], id=f"{issue.id}-{at + 50:03d}")
+        elif articles and change == "drop":
+            del articles[k]
+        elif change == "add":
+            new = Article(id=f"{issue.id}-{at + 60:03d}", section=SECTIONS[at % len(SECTIONS)], title=title,
+                          source="《人民日报》", date=dt.date(2023, 5, 29), tags=("数据",), body="又一段。")  # fmt: skip
+            articles.insert(k, new)
+        path.write_text(encode_issue(dataclasses_replace(issue, articles=tuple(articles))), "utf-8")
+
     @rule(name=st.sampled_from(NAMES), data=st.sampled_from(BROKEN))
     def write_broken(self, name: str, data: bytes) -> None:
         self._path(name).write_bytes(data)
@@ -438,6 +481,78 @@ def test_only_changed_files_are_parsed_again(small: Path, monkeypatch: pytest.Mo
     with open_catalog(archive) as catalog:
         assert parsed == ["2023-02.toml"]
         assert [a.body_digest for a in catalog.articles("2023-02")] == [body_digest("第二段。")]
+
+
+def _rows(place: str, statement: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(place)
+    try:
+        return conn.execute(statement).fetchall()
+    finally:
+        conn.close()
+
+
+def test_an_edit_rewrites_only_the_rows_that_differ(small: Path) -> None:
+    """A file taken in again keeps its articles' row ids and writes only changed values: a
+    body edited leaves the pair index and the other articles' rows as they were; a title
+    edited changes that article's pairs alone. The answers stay a full read's."""
+    path = small / "2023" / "2023-01.toml"
+    issue = Archive.open(small).read_lenient(path).issue
+    assert issue is not None
+    extra = [
+        dataclasses_replace(issue.articles[0], id=f"2023-01-00{n}", title=f"第{n}篇文章的标题与众不同")
+        for n in (2, 3)
+    ]
+    path.write_text(encode_issue(dataclasses_replace(issue, articles=(*issue.articles, *extra))), "utf-8")
+    check_everything(small)
+    with open_catalog(Archive.open(small)) as catalog:
+        place = catalog.place
+    articles = "SELECT id, article, title, body_digest FROM articles ORDER BY file, pos"
+    pairs = "SELECT * FROM title_pairs_data ORDER BY id"
+    before, before_pairs = _rows(place, articles), _rows(place, pairs)
+    issue = Archive.open(small).read_lenient(path).issue
+    assert issue is not None
+    changed = list(issue.articles)
+    changed[1] = dataclasses_replace(changed[1], body="改过的正文。")
+    path.write_text(encode_issue(dataclasses_replace(issue, articles=tuple(changed))), "utf-8")
+    check_everything(small)
+    after = _rows(place, articles)
+    assert [row[0] for row in after] == [row[0] for row in before]  # the same row ids
+    assert [row for row in after if row[1] != "2023-01-002"] == [
+        row for row in before if row[1] != "2023-01-002"
+    ]
+    assert after[1][3] == body_digest("改过的正文。") != before[1][3]
+    assert _rows(place, pairs) == before_pairs  # no title changed: the pair index untouched
+    changed[2] = dataclasses_replace(changed[2], title="一个全新的标题完全不同")
+    path.write_text(encode_issue(dataclasses_replace(issue, articles=tuple(changed))), "utf-8")
+    check_everything(small)
+    assert [row[0] for row in _rows(place, articles)] == [row[0] for row in before]
+    assert _rows(place, pairs) != before_pairs
+
+
+def test_a_removed_files_id_given_to_a_new_file_in_one_update(small: Path) -> None:
+    """A file removed and a new one found in the same update: the new file may get the
+    removed one's files id (SQLite reuses the largest); it must not be taken for the removed
+    file taken in again."""
+    check_everything(small)
+    with open_catalog(Archive.open(small)) as catalog:
+        place = catalog.place
+    ((last_id, last_path),) = _rows(place, "SELECT id, path FROM files ORDER BY id DESC LIMIT 1")
+    gone = small / os.fsdecode(last_path)
+    issue = Archive.open(small).read_lenient(gone).issue
+    assert issue is not None
+    gone.unlink()
+    other = dataclasses_replace(
+        issue,
+        id="2023-09",
+        status="published",
+        articles=tuple(dataclasses_replace(a, id=f"2023-09-{n:03d}", title="另一篇文章的标题足够长")
+                       for n, a in enumerate(issue.articles, 1)),
+    )  # fmt: skip
+    (small / "2023" / "2023-09.toml").write_text(encode_issue(other), "utf-8")
+    check_everything(small)
+    assert _rows(place, "SELECT id, path FROM files ORDER BY id DESC LIMIT 1") == [
+        (last_id, b"2023/2023-09.toml")
+    ]
 
 
 def test_show_and_add_read_one_file(small: Path, monkeypatch: pytest.MonkeyPatch, invoke: Invoke) -> None:

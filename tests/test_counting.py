@@ -138,3 +138,31 @@ def test_counting_without_a_match_per_character_counts_the_same() -> None:
     check()
     sample = (SHIPPED_ARCHIVE / "2023" / "2023-06.toml").read_text("utf-8")
     assert count_text(sample) == _by_token(sample)
+
+
+# Each end of every class count_text reads from UTF-8 bytes, and its neighbours outside.
+_EDGES = [
+    chr(code + delta)
+    for code in (0x3005, 0x3007, 0x3040, 0x30FF, 0x3400, 0x3FFF, 0x4000, 0x4DBF, 0x4E00, 0x4FFF,
+                 0x5000, 0x9FFF, 0xAC00, 0xD7A3, 0xF900, 0xFAFF, 0x20000, 0x2FFFF, 0x30000, 0x30FFF,
+                 0x3133F, 0x3134F)
+    for delta in (-1, 0, 1)
+]  # fmt: skip
+
+
+@given(
+    st.lists(
+        st.sampled_from([*_EDGES, "a", "1", ".", "’", "-", " ", "한", "\ud800", "\u0301"]), max_size=30
+    ).map("".join)
+    | st.text(max_size=40)
+)
+def test_the_utf8_classes_are_the_character_classes(text: str) -> None:
+    """count_text reads its classes from UTF-8 bytes: the counts of the definition at every
+    edge of every range (and by the character classes for a text UTF-8 cannot hold)."""
+    assert count_text(text) == _by_token(text), ascii(text)
+
+
+def test_every_edge_alone_and_in_company() -> None:
+    for char in _EDGES:
+        for text in (char, char * 3, f"a{char}1{char}电", f"{char}\u0301"):
+            assert count_text(text) == _by_token(text), ascii(text)

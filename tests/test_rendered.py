@@ -370,3 +370,51 @@ def test_nothing_is_written_through_a_symlinked_folder(root: Path, tmp_path: Pat
         text = rendered.show(str(root), "2023-06", toc=False, section=None, json=False, width=80)
         assert text == uncached_show(root, "2023-06", toc=False, section=None, json=False, width=80)
     assert list(elsewhere.iterdir()) == []
+
+
+@given(
+    st.text(max_size=300)
+    | st.text(alphabet=st.sampled_from("行业 a5:/。，\u3000\xa0\r\n\t\x00\ud800"), max_size=300)
+    | st.sampled_from([" 行业\r\n资讯 ", "a\u2028b", "x" * 257, "\ud800 y", " 行业  资讯 ", "《人民日报》 "])
+)
+@settings(max_examples=300, deadline=None)
+def test_shows_one_line_is_the_exports(text: str) -> None:
+    """`show`'s attribution lines take a printable field without importing export/common:
+    the same answer as common.one_line for every text."""
+    from ecdigest.export import common
+    from ecdigest.export import text as plain
+
+    assert plain.one_line(text) == common.one_line(text)
+
+
+_COLLECTOR = """
+import gc, sys
+from ecdigest.launcher import fast_path
+code = fast_path(["--archive", sys.argv[1], *sys.argv[2:]])
+print(code, gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "answered"),
+    [
+        (["show", "2023-06"], True),
+        (["list"], True),
+        (["show", "2099-99"], False),
+        (["list", "-f", "nope"], False),
+    ],
+)
+def test_show_and_list_run_without_the_cyclic_collector(
+    shipped: Path, argv: list[str], answered: bool
+) -> None:
+    """The launcher's show and list run with the cyclic collector off and freeze what is
+    left when done (the process ends); a command line handed to the Typer app (an error,
+    an option it must judge) gets the collector back, nothing frozen."""
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _COLLECTOR, str(shipped), *argv], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    last = run.stderr.splitlines()[-1]
+    assert last == ("0 True True" if answered else "None True False"), run.stderr

@@ -236,3 +236,16 @@ def test_widths_either_way(text: str) -> None:
     from ecdigest.textwrap_cjk import _widths
 
     assert _widths(text) == bytes(map(char_width, text))
+
+
+@given(st.binary(max_size=60).map(lambda b: bytes(x % 3 for x in b)), st.integers(0, 60), st.integers(-3, 40))
+def test_fitting_is_the_longest_run_that_fits(widths: bytes, start: int, room: int) -> None:
+    """A line's end from the paragraph's prefix sums: the largest end whose characters from
+    `start` take at most `room` columns (zero-width characters included), else `start`."""
+    from itertools import accumulate
+
+    from ecdigest.textwrap_cjk import _fitting
+
+    start = min(start, len(widths))
+    ends = [end for end in range(start, len(widths) + 1) if sum(widths[start:end]) <= room]
+    assert _fitting(list(accumulate(widths, initial=0)), start, room) == max(ends, default=start)

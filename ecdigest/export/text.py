@@ -23,8 +23,6 @@ MEDIA_TYPE = "text/plain"
 def attribution_of(article: Article, settings: Newsletter | None = None) -> str:
     """The article's attribution line, or what is missing from it; its labels in the
     settings' edition."""
-    from .common import one_line  # common's attribution() imports this module
-
     labels = ("来源", "编选")
     if settings is not None and settings.edition:
         from ..editions import label
@@ -39,6 +37,17 @@ def attribution_of(article: Article, settings: Newsletter | None = None) -> str:
             f"{labels[0]}：{source}" + (f" {labels[1]}：{compiled_by}" if compiled_by else "") + " (no date)"
         )
     return format_line(source, article.date, compiled_by, labels=labels)
+
+
+def one_line(text: str) -> str:
+    """common.one_line: a printable field without two spaces in a row is only trimmed (its
+    own first answer), asked here without importing common (its patterns and URL quoting:
+    `show` right after an edit imported it for the attribution lines alone)."""
+    if text.isprintable() and "  " not in text:
+        return text.strip()
+    from .common import one_line as cleaned  # common's attribution() imports this module
+
+    return cleaned(text)
 
 
 def counted(count: Count) -> str:
