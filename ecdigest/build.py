@@ -271,7 +271,7 @@ def build(
     from .fileio import FileLock
     from .outputs import output_folder
     from .site import corpus as site_corpus
-    from .site.builder import Plan, base_digest
+    from .site.base import base_digest
     from .site.manifest import Manifest, issue_key, unchanged_since
     from .site.output import RACY_NS, Writer
 
@@ -325,6 +325,8 @@ def build(
         if not corpus.issues and not manifest.existed:
             _validated(archive, validating, manifest)
             return result
+        from .site.builder import Plan  # (not for a no-change build: ~10 ms of imports)
+
         # Plan and check every output before the first write, the lock file included.
         writer = Writer(out_dir, manifest, force=force)
         plan = Plan(

@@ -222,6 +222,30 @@ def test_a_cold_build_plans_while_its_child_validates(
         build(Archive.open(root), out)
 
 
+def test_a_no_change_build_imports_no_planner_nor_renderer(tmp_path: Path) -> None:
+    """A build with nothing changed needs the settings' digest (site/base.py) and the
+    manifest's check, not the planner, the renderers or the search index's builder."""
+    root = copy_fixture(tmp_path)
+    out = tmp_path / "site"
+    heavy = ["ecdigest.site.builder", "ecdigest.site.render", "ecdigest.site.searchindex", "jinja2"]
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from ecdigest.archive import Archive\n"
+        "from ecdigest.build import build\n"
+        f"result = build(Archive.open(Path({str(root)!r})), Path({str(out)!r}))\n"
+        f"print(len(result.written), [m for m in {heavy!r} if m in sys.modules])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECDIGEST_")}
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, check=True, timeout=120)
+        for _ in range(2)
+    ]
+    cold, again = (run.stdout.decode().split(" ", 1) for run in runs)
+    assert int(cold[0]) > 0 and cold[1].strip() == str(heavy)  # a real build: all of them
+    assert again == ["0", "[]\n"], runs[1].stderr.decode()
+
+
 def test_errors_in_a_draft_do_not_block_the_build(invoke: Invoke, tmp_path: Path) -> None:
     root = copy_fixture(tmp_path)
     draft = root / "2023" / "2023-07.toml"
