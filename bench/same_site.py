@@ -4,7 +4,7 @@ against the code before it on the same archive:
     python bench/same_site.py OUT_BEFORE OUT_AFTER
 
 The search index's segment and entry-point names carry a digest of ecdigest's own code
-(site/builder.py `_code_digest`), so any code change renames them: each name is mapped to
+(site/base.py `_code_digest`), so any code change renames them: each name is mapped to
 its counterpart (same kind, same place) and the files are compared with the names
 replaced. The manifest (mtimes, keys over the code's digest) is not compared. Exit 0 when
 the sites are the same, 1 with the differences listed.

@@ -25,12 +25,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .archive import Archive
 from .errors import Failure, UsageError, WriteError
 from .model import is_valid_issue_id
 from .site.manifest import LOCK_NAME  # the output folder's lock: one name, the manifest's
 from .validate import Problem, validate_report
+
+if TYPE_CHECKING:
+    from .site.manifest import Manifest
 
 # Validating every issue in a forked child from this many issues (a cold build's parent).
 _APART_FROM = 48
@@ -98,14 +102,9 @@ class BuildConflicts(Failure):
 # --------------------------------------------------------------------------- validating
 
 
-def blocking_problems(archive: Archive, paths: list[Path] | None, *, apart: bool = False) -> list[Problem]:
+def blocking_problems(archive: Archive, paths: list[Path] | None) -> list[Problem]:
     """Errors that stop a build: in the published issues of `paths` (all files when None),
-    and in any file too broken to tell its status. `apart`: in a forked child (see
-    `_in_child`)."""
-    if apart:
-        found = _in_child(lambda: blocking_problems(archive, paths))
-        if found is not None:
-            return found
+    and in any file too broken to tell its status."""
     if paths is None:
         # keep=False: the issues only as far as their status (not 100 MB of bodies at 1,000)
         report = validate_report(archive, warnings=False, keep=False)
@@ -123,18 +122,25 @@ def blocking_problems(archive: Archive, paths: list[Path] | None, *, apart: bool
     return [p for p in report.problems if p.path is None or p.path in blocking]
 
 
-def _in_child(work: Callable[[], list[Problem]]) -> list[Problem] | None:
-    """`work()` done in a forked child, its answer sent back pickled; None when it could
-    not be (no fork; the child failed, raised or died: the caller does the work itself, so
-    any error is raised as it always is). A cold build validates every issue before it
-    plans: in the build's own process, what validation left behind (freed, but not given
-    back to the system: ~28 MB at 3,000 issues) was in the parent, and again in each worker
-    it then forks."""
+@dataclass
+class _Child:
+    """A forked child working on an answer (`_start_child`); `pid` 0: none was forked."""
+
+    pid: int = 0
+    reader: int = -1
+
+
+def _start_child(work: Callable[[], list[Problem]]) -> _Child:
+    """Fork a child doing `work()`, its answer sent back pickled; the parent goes on at
+    once (`_child_answer` waits). A cold build validates every issue in one while it plans:
+    in the build's own process, what validation left behind (freed, but not given back to
+    the system: ~28 MB at 3,000 issues) was in the parent, and again in each worker it then
+    forks."""
     import os
     import pickle
 
     if not hasattr(os, "fork"):  # pragma: no cover - POSIX has it
-        return None
+        return _Child()
     import sys
 
     for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
@@ -154,13 +160,46 @@ def _in_child(work: Callable[[], list[Problem]]) -> list[Problem] | None:
         finally:
             os._exit(0)
     os.close(writer)
-    with os.fdopen(reader, "rb") as source:
+    return _Child(pid, reader)
+
+
+def _child_answer(child: _Child) -> list[Problem] | None:
+    """What `child` sent back (waiting for it to end); None when it could not answer (no
+    fork; the child failed, raised or died: the caller does the work itself, so any error
+    is raised as it always is)."""
+    import os
+    import pickle
+
+    if child.pid == 0:
+        return None
+    with os.fdopen(child.reader, "rb") as source:
         data = source.read()
-    _, status = os.waitpid(pid, 0)
+    _, status = os.waitpid(child.pid, 0)
     if not data or status != 0:
         return None
     found: list[Problem] = pickle.loads(data)
     return found
+
+
+def _refuse(problems: list[Problem], manifest: Manifest) -> None:
+    """Raise BuildRefused for `problems` (none: return), closing `manifest`."""
+    if problems:
+        count = len(problems)
+        manifest.close()
+        raise BuildRefused(
+            f"{count} validation error{'s' if count != 1 else ''} in published issues; nothing was written",
+            problems,
+            hint="fix them (`ecdigest validate`) and build again",
+        )
+
+
+def _validated(archive: Archive, child: _Child | None, manifest: Manifest) -> None:
+    """Wait for the validating `child` (None: nothing to wait for) and refuse the build on
+    what it found; validated here when it could not answer."""
+    if child is None:
+        return
+    found = _child_answer(child)
+    _refuse(found if found is not None else blocking_problems(archive, None), manifest)
 
 
 # --------------------------------------------------------------------------- writing
@@ -232,7 +271,7 @@ def build(
     from .fileio import FileLock
     from .outputs import output_folder
     from .site import corpus as site_corpus
-    from .site.builder import Plan, base_digest
+    from .site.base import base_digest
     from .site.manifest import Manifest, issue_key, unchanged_since
     from .site.output import RACY_NS, Writer
 
@@ -264,10 +303,16 @@ def build(
         forced = manifest.pending()
     full = force or not manifest.usable or manifest.settings != base
     corpus = site_corpus.load(archive, drafts=drafts) if full else summary
+    validating: _Child | None = None  # validation in a forked child, answering later
     if validate:
         recorded = manifest.issues()
-        if corpus.broken or full:
-            problems = blocking_problems(archive, None, apart=len(summary.issues) >= _APART_FROM)
+        if (corpus.broken or full) and len(summary.issues) >= _APART_FROM:
+            # Every issue validated in a child (see `_in_child`) while this process plans:
+            # planning writes nothing and shows no progress, and its answer is awaited
+            # before the output folder is touched (a refused build writes nothing).
+            validating = _start_child(lambda: blocking_problems(archive, None))
+        elif corpus.broken or full:
+            _refuse(blocking_problems(archive, None), manifest)
         else:
             changed = [
                 i.path
@@ -275,23 +320,23 @@ def build(
                 if (found := recorded.get(issue_key(archive.root, i.path))) is None
                 or found.digest != i.digest
             ]
-            problems = blocking_problems(archive, changed) if changed else []
-        if problems:
-            count = len(problems)
-            manifest.close()
-            raise BuildRefused(
-                f"{count} validation error{'s' if count != 1 else ''} in published issues; nothing was written",
-                problems,
-                hint="fix them (`ecdigest validate`) and build again",
-            )
-    if not corpus.issues and not manifest.existed:
-        return result
-    # Plan and check every output before the first write, the lock file included.
-    writer = Writer(out_dir, manifest, force=force)
-    plan = Plan(
-        archive, corpus, writer, drafts=drafts, base=base, progress=progress, full=full, forced=forced
-    )
-    plan.prepare()
+            _refuse(blocking_problems(archive, changed) if changed else [], manifest)
+    try:
+        if not corpus.issues and not manifest.existed:
+            _validated(archive, validating, manifest)
+            return result
+        from .site.builder import Plan  # (not for a no-change build: ~10 ms of imports)
+
+        # Plan and check every output before the first write, the lock file included.
+        writer = Writer(out_dir, manifest, force=force)
+        plan = Plan(
+            archive, corpus, writer, drafts=drafts, base=base, progress=progress, full=full, forced=forced
+        )
+        plan.prepare()
+    except Exception:
+        _validated(archive, validating, manifest)  # validation's errors come first
+        raise
+    _validated(archive, validating, manifest)
     with FileLock(out_dir / LOCK_NAME).held():
         if not unchanged_since(manifest, out_dir):  # another build finished meanwhile
             manifest.close()

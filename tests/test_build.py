@@ -152,6 +152,100 @@ def test_a_cold_build_validates_in_a_child_with_the_same_answer(
     assert result.exit_code == 0, result.output
 
 
+def test_a_cold_build_plans_while_its_child_validates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child validating a cold build runs while the parent plans (the child waits to
+    see the plan started), and a refusal still comes before anything is shown or written:
+    no progress, no output folder; validation's errors come before the plan's own."""
+    import time
+
+    import ecdigest.build as build_module
+    import ecdigest.validate as validate_module
+    from ecdigest.archive import Archive
+    from ecdigest.build import BuildRefused, build
+    from ecdigest.site.builder import Plan
+
+    root = copy_fixture(tmp_path)
+    planning = tmp_path / "planning"
+    seen = tmp_path / "seen"
+    real_validate = validate_module.validate_report
+    real_prepare = Plan.prepare
+
+    def validate_report(*args: object, **kwargs: object) -> object:
+        deadline = time.monotonic() + 30
+        while not planning.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.write_text(str(planning.exists()), "utf-8")
+        return real_validate(*args, **kwargs)  # type: ignore[arg-type]
+
+    def prepare(self: Plan) -> None:
+        planning.write_text("", "utf-8")
+        real_prepare(self)
+
+    monkeypatch.setattr(build_module, "validate_report", validate_report)
+    monkeypatch.setattr(Plan, "prepare", prepare)
+    monkeypatch.setattr(build_module, "_APART_FROM", 1)
+    out = tmp_path / "site"
+    shown: list[tuple[int, int, str]] = []
+    build(Archive.open(root), out, progress=lambda *a: shown.append(a))
+    assert seen.read_text("utf-8") == "True" and shown and (out / "feed.xml").exists()
+
+    # Refused: an error in a published issue.
+    path = root / "2023" / "2023-06.toml"
+    path.write_text(
+        path.read_text("utf-8").replace('source = "《经济日报》"', 'source = "《经济日报"'), "utf-8"
+    )
+    for case in ("plain", "plan fails too"):
+        for name in ("planning", "seen"):
+            (tmp_path / name).unlink(missing_ok=True)
+        out = tmp_path / f"refused-{case.replace(' ', '-')}"
+        if case == "plan fails too":  # the email folder a link out of the output folder
+            out.mkdir()
+            (tmp_path / "elsewhere").mkdir()
+            (out / "email").symlink_to(tmp_path / "elsewhere")
+        shown.clear()
+        with pytest.raises(BuildRefused) as refused:
+            build(Archive.open(root), out, progress=lambda *a: shown.append(a))
+        assert any(p.code == "E401" for p in refused.value.problems)
+        assert seen.read_text("utf-8") == "True" and shown == []
+        if case == "plain":
+            assert not out.exists()
+        else:
+            assert sorted(p.name for p in out.iterdir()) == ["email"]
+            assert list((tmp_path / "elsewhere").iterdir()) == []
+    # Valid again: the plan's own error is raised as it is.
+    path.write_text(
+        path.read_text("utf-8").replace('source = "《经济日报"', 'source = "《经济日报》"'), "utf-8"
+    )
+    with pytest.raises(WriteError, match="outside"):
+        build(Archive.open(root), out)
+
+
+def test_a_no_change_build_imports_no_planner_nor_renderer(tmp_path: Path) -> None:
+    """A build with nothing changed needs the settings' digest (site/base.py) and the
+    manifest's check, not the planner, the renderers or the search index's builder."""
+    root = copy_fixture(tmp_path)
+    out = tmp_path / "site"
+    heavy = ["ecdigest.site.builder", "ecdigest.site.render", "ecdigest.site.searchindex", "jinja2"]
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from ecdigest.archive import Archive\n"
+        "from ecdigest.build import build\n"
+        f"result = build(Archive.open(Path({str(root)!r})), Path({str(out)!r}))\n"
+        f"print(len(result.written), [m for m in {heavy!r} if m in sys.modules])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECDIGEST_")}
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, check=True, timeout=120)
+        for _ in range(2)
+    ]
+    cold, again = (run.stdout.decode().split(" ", 1) for run in runs)
+    assert int(cold[0]) > 0 and cold[1].strip() == str(heavy)  # a real build: all of them
+    assert again == ["0", "[]\n"], runs[1].stderr.decode()
+
+
 def test_errors_in_a_draft_do_not_block_the_build(invoke: Invoke, tmp_path: Path) -> None:
     root = copy_fixture(tmp_path)
     draft = root / "2023" / "2023-07.toml"

@@ -530,6 +530,51 @@ def test_workers_build_the_same_site(invoke: Invoke, tmp_path: Path, monkeypatch
     assert again["written"] == [] and again["removed"] == []
 
 
+def test_workers_write_in_bulk_and_the_parent_syncs_before_its_save(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold build's workers fsync none of their files (each fsynced its first
+    FSYNC_FILES); the parent syncs the file system once, before the manifest records them."""
+    import os
+
+    import ecdigest.site.builder as builder
+    from ecdigest.site.manifest import Manifest
+
+    root = many_issues(tmp_path, 24)
+    log = tmp_path / "calls"  # appended to by the parent and the forked workers
+    parent = str(os.getpid())
+    real_fsync, real_save = os.fsync, Manifest.save
+
+    def note(what: str) -> None:
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {what}\n")
+
+    def fsync(fd: int) -> None:
+        import stat
+
+        note("fsync " + ("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"))
+        real_fsync(fd)
+
+    def save(self: Manifest, *args: object, **kwargs: object) -> None:
+        note("save")
+        real_save(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "sync", lambda: note("sync"))
+    monkeypatch.setattr(Manifest, "save", save)
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 4)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    out = tmp_path / "site"
+    report = build(invoke, root, out)
+    calls = [line.split(" ", 1) for line in log.read_text("utf-8").splitlines()]
+    workers = {pid for pid, _ in calls} - {parent}
+    assert workers == set(), calls  # no worker fsyncs (nor syncs, nor saves)
+    assert report["written"]
+    parents = [what for _, what in calls]
+    assert parents.count("sync") == 1 and parents.index("sync") < parents.index("save")
+    assert parents[-1] == "save"
+
+
 def test_a_worker_that_meets_a_changed_issue_hands_its_stretch_back(
     invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -30,7 +30,6 @@ changed stats every recorded file and plans the families of those that are not a
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
@@ -45,21 +44,20 @@ from ..export.common import one_line, paragraphs
 from ..model import Issue, Newsletter
 from . import feeds as site_feeds
 from . import searchindex
+from .base import STATIC_FILES, static_file
+from .base import key as _key
 from .corpus import ArticleInfo, Corpus, IssueInfo, articles_of
 from .manifest import issue_key
 from .names import KINDS, issue_path, key, slug
 from .render import (
     INDEX_ISSUES,
     NAME_PAGE_ARTICLES,
-    STATIC_FILES,
     Edition,
     Site,
     environment,
     make_editions,
     names_index_path,
     share_path,
-    static_file,
-    templates_digest,
     year_path,
 )
 
@@ -72,71 +70,8 @@ Progress = Callable[[int, int, str], None]
 PendingTask = tuple[set[str], Callable[[dict[str, Issue]], None]]
 
 
-def _key(*parts: object) -> str:
-    text = "\x1f".join(map(str, parts))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-
-
 def _short(*parts: object) -> str:
     return _key(*parts)[:12]
-
-
-def base_digest(archive: Archive, *, drafts: bool) -> str:
-    """Everything every output depends on: ecdigest's version, the settings, the templates
-    and assets, the Traditional conversion's data, preview or not."""
-    from .. import __version__
-    from ..codec import encode_settings
-
-    parts: list[object] = [
-        __version__,
-        _code_digest(),
-        encode_settings(archive.settings),
-        templates_digest(archive.root),
-        drafts,
-    ]
-    data = Path(__file__).resolve().parent.parent / "data"
-    for name in ("zh_hant_fixes.tsv",):
-        found = data / name
-        parts.append(found.read_bytes() if found.exists() else b"")
-    parts.append(_opencc_files())  # the cross-script key (every edition's search index), the editions' text
-    return _key(*parts)
-
-
-def _opencc_files() -> str:
-    """OpenCC's installed files by name and size (its library and dictionaries, which
-    change with its version): found without importing it, ~15 ms of every build that
-    converts nothing (an archive without editions)."""
-    import importlib.util
-    import os
-
-    spec = importlib.util.find_spec("opencc")
-    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a dependency
-        return ""
-    lines = []
-    for top in spec.submodule_search_locations:
-        for folder, subfolders, names in os.walk(top):
-            subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
-            for name in sorted(names):
-                path = os.path.join(folder, name)
-                with contextlib.suppress(OSError):
-                    lines.append(f"{os.path.relpath(path, top)}\t{os.stat(path).st_size}")
-    return "\n".join(lines)
-
-
-_CODE: str | None = None
-
-
-def _code_digest() -> str:
-    """ecdigest's own code (3 ms to read): a changed renderer re-renders every page, even
-    under the same version number."""
-    global _CODE
-    if _CODE is None:
-        digest = hashlib.blake2b(digest_size=16)
-        package = Path(__file__).resolve().parent.parent
-        for path in sorted(package.rglob("*.py")):
-            digest.update(path.read_bytes())
-        _CODE = digest.hexdigest()
-    return _CODE
 
 
 def family(*parts: str) -> str:
@@ -608,6 +543,7 @@ class Plan:
         from .manifest import Spool
 
         context = multiprocessing.get_context("fork")
+        self.writer.unsynced = True  # the workers write in bulk: the save syncs them
         pipes = []
         spools = [Spool() for _ in chunks]  # each worker's records (the parent's save reads them)
         for chunk, jobs, parts, spool in zip(chunks, local, chunk_parts, spools, strict=True):
@@ -724,6 +660,10 @@ class Plan:
             writer = self.writer
             writer.records = {}
             writer.spool = spool
+            # No fsync per file: the parent syncs the file system once before its manifest
+            # records them (it owes one: see read_issues). Each worker fsynced its first
+            # FSYNC_FILES files (~3 ms each under load), which that sync covers anyway.
+            writer.bulk = True
             self.new_facets = {}
             self.progress = None  # the parent's progress bar is the parent's to draw
             marks = (len(writer.written), len(writer.conflicts), self.done)

@@ -15,7 +15,6 @@ original and each Traditional edition, on a server or opened from a disk.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -27,16 +26,13 @@ from ..counting import Count, count_article
 from ..dates import format_cn
 from ..export.common import attribution, issue_title, one_line, paragraphs, section_anchors, title_of, web_url
 from ..model import Article, Issue, Newsletter
+from .base import PACKAGE_TEMPLATES, template_dirs, templates_digest
 from .corpus import ArticleInfo, IssueInfo
 from .names import href, issue_path, key, name_path, slug
 
 if TYPE_CHECKING:
     import jinja2
 
-TEMPLATES_DIR = "templates"  # in the archive: ARCHIVE/templates/ overrides the shipped ones
-PACKAGE_TEMPLATES = Path(__file__).with_name("templates")
-PACKAGE_STATIC = Path(__file__).with_name("static")
-STATIC_FILES = ("site.css", "search.js")
 
 # Index: this many newest issues in full, then the years.
 INDEX_ISSUES = 12
@@ -57,15 +53,6 @@ FEED_FILES = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
 
 
 # --------------------------------------------------------------------------- templates
-
-
-def template_dirs(archive_root: Path | None) -> list[Path]:
-    """Where templates are looked up, first match wins: the archive's, then ours."""
-    dirs = []
-    if archive_root is not None and (archive_root / TEMPLATES_DIR).is_dir():
-        dirs.append(archive_root / TEMPLATES_DIR)
-    dirs.append(PACKAGE_TEMPLATES)
-    return dirs
 
 
 # One environment per state of the templates: Jinja compiles a template once per
@@ -98,27 +85,6 @@ def _new_environment(archive_root: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # a build renders from one state of the templates (in its digest)
     )
-
-
-def static_file(archive_root: Path | None, name: str) -> bytes:
-    """An asset (site.css, search.js): `ARCHIVE/templates/static/NAME` if there, else ours."""
-    if archive_root is not None:
-        own = archive_root / TEMPLATES_DIR / "static" / name
-        if own.is_file():
-            return own.read_bytes()
-    return (PACKAGE_STATIC / name).read_bytes()
-
-
-def templates_digest(archive_root: Path | None) -> str:
-    """A digest of every template and asset in use: any change re-renders every page."""
-    digest = hashlib.blake2b(digest_size=16)
-    for folder in template_dirs(archive_root):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            digest.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape") + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-    for name in STATIC_FILES:
-        digest.update(static_file(archive_root, name) + b"\0")
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- views
