@@ -268,6 +268,8 @@ def build(
     preview with the drafts (`serve`), never the published site. `validate=False`: build
     even with errors (the preview, which shows them instead).
     """
+    import time
+
     from .fileio import FileLock
     from .outputs import output_folder
     from .site import corpus as site_corpus
@@ -291,10 +293,13 @@ def build(
     manifest = Manifest.load(out_dir)
     forced: set[str] = set()
     if state == manifest.state and manifest.usable and not summary.broken and not force:
+        checked_ns = time.time_ns()
         stale, names = manifest.stale_files(out_dir, RACY_NS)
         pending = manifest.pending()
         if not stale and not pending:
             result.unchanged = names
+            if manifest.racily_clean:  # read by their bytes this time: by their stat next time
+                manifest.mark_checked(out_dir, checked_ns)
             manifest.close()
             return result
         # Nothing changed but a file did (changed or deleted by hand): plan its family again.

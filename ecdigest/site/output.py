@@ -160,6 +160,7 @@ class Writer:
         same = info is not None and stat.S_ISREG(info.st_mode) and _same(path, data)
         if info is not None and not same and not self.force:
             if record is not None and self._hand_changed(name, record, info):
+                self._smudge(name, record)
                 self.conflict(Conflict(name, "changed", "write"), family)
                 return
             adopted = self.manifest.adopt or (self.manifest.legacy and _LEGACY.match(name))
@@ -184,6 +185,19 @@ class Writer:
         if not same:
             self.written.append(name)
         self.manifest.files[name] = self.records[name] = record
+
+    def _smudge(self, name: str, record: Record) -> None:
+        """Keep `name`, changed by hand, a suspect: its record no longer vouches for it by
+        size and mtime (git's smudged index entry). Else a hand edit that kept them (found
+        by its bytes only because its mtime was close to the last save: a file system with
+        coarse timestamps) would be settled by its stat once a later save moved the racy
+        window past it: its conflict no longer reported, the edit overwritten by the next
+        build that plans it. Put back as written, it is recognised by its bytes again."""
+        smudged = Record(record.key, record.digest, -1, -1, record.family, record.sitemap)
+        if self.spool is not None:
+            self.spool.add(name, smudged)
+        else:
+            self.manifest.files[name] = smudged
 
     def conflict(self, conflict: Conflict, family: str) -> None:
         self.conflicts.append(conflict)
