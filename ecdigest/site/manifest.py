@@ -16,7 +16,11 @@
   index's segments per edition, when it was saved (git's racily-clean check).
 
 A build with nothing changed reads `meta` and the files' sizes and mtimes (60,000 rows in
-~40 ms) and stats the files. A build after an edit reads the rows of the families it
+~40 ms) and stats the files; the few written too close to the last save to be told apart
+from an edit in the same clock tick are read by their bytes, and it then records when it
+checked (`mark_checked`, git's index refresh), so the next one stats them only. A file
+found changed by hand keeps its record smudged (size and mtime -1) until it is written or
+put back, so it is never taken for what was written by its stat alone. A build after an edit reads the rows of the families it
 plans, and writes back only what changed, in one transaction; a kill leaves the old
 manifest or the new one (SQLite's journal). Files are written and synced before the
 transaction that records them commits, so the manifest never describes bytes a power cut
