@@ -54,14 +54,19 @@ from ecdigest.query import fold  # noqa: E402
 from ecdigest.search_index import BODY_WEIGHT, TITLE_WEIGHT, pair_phrase  # noqa: E402
 
 SECTION = "## Floors"
-# Term shapes of bench_scale's searches: (label, term, which table ecdigest asks).
-TERMS = [
-    ("1 character, common", "网"),
-    ("2 characters, common", "直播"),
-    ("4 characters, common", "跨境电商"),
-    ("2 characters, rare", "首彩"),
-    ("3 characters, rare", "担秀位"),
-    ("4 characters, rare", "迭排逐区"),
+# bench_scale's search shapes: (label, words, filters the articles must pass).
+TERMS: list[tuple[str, list[str], str]] = [
+    ("1 character, common", ["网"], ""),
+    ("2 characters, common", ["直播"], ""),
+    ("4 characters, common", ["跨境电商"], ""),
+    ("2 characters, rare", ["首彩"], ""),
+    ("3 characters, rare", ["担秀位"], ""),
+    ("4 characters, rare", ["迭排逐区"], ""),
+    (
+        "two terms, section and date filters",
+        ["数字", "经济", "--section", "行业资讯", "--since", "2015-01-01"],
+        " AND a.section = '行业资讯' AND a.date >= '2015-01-01'",
+    ),
 ]
 
 # The programs are `python -c` texts with their inputs in argv: nothing of ecdigest imported.
@@ -128,6 +133,11 @@ else:
 """
 
 
+def query_words(words: list[str]) -> list[str]:
+    """A search's terms: its words before the first option."""
+    return words[: next((i for i, w in enumerate(words) if w.startswith("--")), len(words))]
+
+
 def timed(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
@@ -140,23 +150,26 @@ def search_rows(archive: Path, python: str, exe: str, runs: int, env: dict[str, 
         [exe, "--archive", str(archive), "search", "网"], env=env, stdout=subprocess.DEVNULL, check=True
     )
     commands: dict[str, list[str]] = {"python -c pass": [python, "-c", "pass"]}
-    for label, term in TERMS:
-        folded = fold(term)
-        table = "uni" if len(folded) == 1 else "bi"
+    for label, words, filters in TERMS:
+        query = query_words(words)
+        terms = [fold(w) for w in query]
+        table = "uni" if len(terms) == 1 and len(terms[0]) == 1 else "bi"
+        match = " AND ".join(f"({pair_phrase(t)})" for t in terms)
         # The least a search printing 20 matches must ask: any 20 matching ids, unranked;
         # and, since ecdigest ranks by bm25 (titles 3x), the 20 best by it (`bi` only: `uni`
         # keeps no positions). ecdigest also counts the matches and cuts snippets.
         join = f"SELECT a.issue, a.article FROM {table} CROSS JOIN articles a ON a.id = {table}.rowid"
-        shapes = {"any 20": f"{join} WHERE {table} MATCH ? LIMIT 20"}
+        shapes = {"any 20": f"{join} WHERE {table} MATCH ?{filters} LIMIT 20"}
         if table == "bi":
             shapes["bm25 top 20"] = (
-                f"{join} WHERE bi MATCH ? ORDER BY bm25(bi, {BODY_WEIGHT}, {TITLE_WEIGHT}) LIMIT 20"
+                f"{join} WHERE bi MATCH ?{filters} ORDER BY bm25(bi, {BODY_WEIGHT}, {TITLE_WEIGHT}) LIMIT 20"
             )
         for shape, sql in shapes.items():
-            args = [str(db), table, pair_phrase(folded), sql, str(archive)]
+            args = [str(db), table, match, sql, str(archive)]
             commands[f"{label}|{shape}"] = [python, "-c", STAT + QUERY, *args]
-        commands[f"{label}|ecdigest search"] = [exe, "--archive", str(archive), "search", term]
-        commands[f"{label}|rg -l"] = ["rg", "-l", term, str(archive)]
+        commands[f"{label}|ecdigest search"] = [exe, "--archive", str(archive), "search", *words]
+        patterns = [a for w in query for a in ("-e", w)]
+        commands[f"{label}|rg -l"] = ["rg", "-l", *patterns, str(archive)]
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, argv in commands.items():
@@ -171,15 +184,16 @@ def search_rows(archive: Path, python: str, exe: str, runs: int, env: dict[str, 
         "| floors ÷ `rg -l` | search ÷ `rg -l` |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, term in TERMS:
+    for label, words, _ in TERMS:
         rg = med[f"{label}|rg -l"]
         any20, real = med[f"{label}|any 20"], med[f"{label}|ecdigest search"]
         top = med.get(f"{label}|bm25 top 20")
         ranked = f"{top:.1f}" if top is not None else "—"
         ratios = f"{any20 / rg:.2f}×" + (f" / {top / rg:.2f}×" if top is not None else "")
         target = "1×" if "rare" in label else "2×"
+        shown = " ".join(query_words(words))
         rows.append(
-            f"| {label} `{term}` | {rg:.1f} | {any20:.1f} | {ranked} | {real:.1f} | {target} | "
+            f"| {label} `{shown}` | {rg:.1f} | {any20:.1f} | {ranked} | {real:.1f} | {target} | "
             f"{ratios} | {real / rg:.2f}× |"
         )
     return rows
