@@ -633,6 +633,10 @@ def test_mark_checked_writes_nothing_when_another_build_holds_the_lock_or_saved(
             assert manifest.mark_checked(out, time.time_ns()) is False
         assert (out / MANIFEST).read_bytes() == stamp
         assert manifest.mark_checked(out, old) is False  # not after the save: nothing to say
+        (out / LOCK_NAME).rename(out / "lock.away")  # no lock file: none is created
+        assert manifest.mark_checked(out, time.time_ns()) is False
+        assert not (out / LOCK_NAME).exists() and (out / MANIFEST).read_bytes() == stamp
+        (out / "lock.away").rename(out / LOCK_NAME)
         other = Manifest.load(out)  # another build saves meanwhile
         other.close()
         build(Archive.open(root), out, force=True)

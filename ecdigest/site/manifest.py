@@ -491,8 +491,8 @@ class Manifest:
         from ..errors import EcdigestError
         from ..fileio import FileLock
 
-        if self.conn is None or checked_ns <= self.saved_ns:
-            return False
+        if self.conn is None or checked_ns <= self.saved_ns or not (out_dir / LOCK_NAME).is_file():
+            return False  # (no lock file: a no-change build creates nothing)
         lock = FileLock(out_dir / LOCK_NAME, timeout=0)
         try:
             lock.acquire()
