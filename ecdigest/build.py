@@ -312,7 +312,7 @@ def build(
     if validate:
         recorded = manifest.issues()
         if (corpus.broken or full) and len(summary.issues) >= _APART_FROM:
-            # Every issue validated in a child (see `_in_child`) while this process plans:
+            # Every issue validated in a child (`_start_child`) while this process plans:
             # planning writes nothing and shows no progress, and its answer is awaited
             # before the output folder is touched (a refused build writes nothing).
             validating = _start_child(lambda: blocking_problems(archive, None))

@@ -1028,12 +1028,8 @@ class _Writer(StoreWriter):
         )
         conn.execute(
             "CREATE TEMP TRIGGER IF NOT EXISTS catalog_file_removed AFTER DELETE ON main.files BEGIN "
-            "INSERT INTO title_pairs(title_pairs, rowid, pairs) "
-            "SELECT 'delete', rowid, pairs FROM pending_titles WHERE file = OLD.id; "
-            "DELETE FROM pending_titles WHERE file = OLD.id; "
-            "DELETE FROM tags WHERE article IN (SELECT id FROM articles WHERE file = OLD.id); "
-            "DELETE FROM articles WHERE file = OLD.id; DELETE FROM sections WHERE file = OLD.id; "
-            "DELETE FROM ids WHERE file = OLD.id; DELETE FROM issues WHERE file = OLD.id; END"
+            + "".join(f"{statement.format(file='OLD.id')}; " for statement in _FORGET)
+            + "END"
         )
         # The file whose rows `delete` left for its insert to compare, and those rows.
         self.kept: tuple[int, _Rows] | None = None
@@ -1191,18 +1187,8 @@ class _Writer(StoreWriter):
     def _forget(self, file_id: int) -> None:
         """Every row derived from the file: what the trigger `catalog_file_removed` does
         (nothing left to do when it did)."""
-        conn = self.conn
-        conn.execute(
-            "INSERT INTO title_pairs(title_pairs, rowid, pairs) "
-            "SELECT 'delete', rowid, pairs FROM pending_titles WHERE file = ?",
-            (file_id,),
-        )
-        conn.execute("DELETE FROM pending_titles WHERE file = ?", (file_id,))
-        conn.execute("DELETE FROM tags WHERE article IN (SELECT id FROM articles WHERE file = ?)", (file_id,))
-        conn.execute("DELETE FROM articles WHERE file = ?", (file_id,))
-        conn.execute("DELETE FROM sections WHERE file = ?", (file_id,))
-        conn.execute("DELETE FROM ids WHERE file = ?", (file_id,))
-        conn.execute("DELETE FROM issues WHERE file = ?", (file_id,))
+        for statement in _FORGET:
+            self.conn.execute(statement.format(file="?"), (file_id,))
 
     def delete(self, file_id: int) -> None:
         """Remove what was derived from the file, in one of two ways: derived.Updater.apply
@@ -1258,6 +1244,19 @@ class _Writer(StoreWriter):
         ]
         self.kept = (file_id, (issue, counts, old_articles, tags, ids, titles))
 
+
+# Removing every row derived from a file ({file}: its id): the body of the trigger
+# `catalog_file_removed` and `_Writer._forget`, one list for both.
+_FORGET = (
+    "INSERT INTO title_pairs(title_pairs, rowid, pairs) "
+    "SELECT 'delete', rowid, pairs FROM pending_titles WHERE file = {file}",
+    "DELETE FROM pending_titles WHERE file = {file}",
+    "DELETE FROM tags WHERE article IN (SELECT id FROM articles WHERE file = {file})",
+    "DELETE FROM articles WHERE file = {file}",
+    "DELETE FROM sections WHERE file = {file}",
+    "DELETE FROM ids WHERE file = {file}",
+    "DELETE FROM issues WHERE file = {file}",
+)
 
 # The articles' columns after `id` and `file`, as Store.parse gives them (tags apart).
 _COLUMNS = (

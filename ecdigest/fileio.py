@@ -41,9 +41,14 @@ def _describe(exc: OSError) -> str:
 
 
 def temp_path(path: Path) -> Path:
+    return path.with_name(temp_name(path.name))
+
+
+def temp_name(name: str) -> str:
+    """The name of a temporary file beside `name` (what `sweep_temp_files` recognises)."""
     # os.urandom, not secrets: `secrets` pulls in hashlib, hmac and random, ~5 ms of every
     # command's start-up, for a name that only has to differ from a concurrent writer's.
-    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    return f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
 
 
 def is_temp_file(name: str) -> bool:

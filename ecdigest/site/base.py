@@ -23,7 +23,7 @@ PACKAGE_STATIC = Path(__file__).with_name("static")
 STATIC_FILES = ("site.css", "search.js")
 
 
-def key(*parts: object) -> str:
+def parts_key(*parts: object) -> str:
     """A digest of `parts` (each as str, joined by U+001F): 32 hex characters."""
     text = "\x1f".join(map(str, parts))
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
@@ -47,7 +47,7 @@ def base_digest(archive: Archive, *, drafts: bool) -> str:
         found = data / name
         parts.append(found.read_bytes() if found.exists() else b"")
     parts.append(_opencc_files())  # the cross-script key (every edition's search index), the editions' text
-    return key(*parts)
+    return parts_key(*parts)
 
 
 def _opencc_files() -> str:

@@ -45,7 +45,7 @@ from ..model import Issue, Newsletter
 from . import feeds as site_feeds
 from . import searchindex
 from .base import STATIC_FILES, static_file
-from .base import key as _key
+from .base import parts_key as _key
 from .corpus import ArticleInfo, Corpus, IssueInfo, articles_of
 from .manifest import issue_key
 from .names import KINDS, issue_path, key, slug

@@ -20,13 +20,13 @@ A build with nothing changed reads `meta` and the files' sizes and mtimes (60,00
 from an edit in the same clock tick are read by their bytes, and it then records when it
 checked (`mark_checked`, git's index refresh), so the next one stats them only. A file
 found changed by hand keeps its record smudged (size and mtime -1) until it is written or
-put back, so it is never taken for what was written by its stat alone. A build after an edit reads the rows of the families it
-plans, and writes back only what changed, in one transaction; a kill leaves the old
-manifest or the new one (SQLite's journal). Files are written and synced before the
-transaction that records them commits, so the manifest never describes bytes a power cut
-could lose; a file a killed build wrote but did not record is recognised by its bytes
-(output.Writer.put). Nothing is created by reading: a refused or no-change build leaves
-no manifest behind where there was none.
+put back, so it is never taken for what was written by its stat alone. A build after an
+edit reads the rows of the families it plans, and writes back only what changed, in one
+transaction; a kill leaves the old manifest or the new one (SQLite's journal). Files are
+written and synced before the transaction that records them commits, so the manifest never
+describes bytes a power cut could lose; a file a killed build wrote but did not record is
+recognised by its bytes (output.Writer.put). Nothing is created by reading: a refused or
+no-change build leaves no manifest behind where there was none.
 
 An older build's folder: a `.ecdigest-manifest.json` (manifest version 2) or a lock file
 without a manifest makes the next build adopt the files it produces; a damaged manifest

@@ -229,7 +229,7 @@ class Writer:
         Through the file descriptor itself (os.open, os.write): `open()` adds a stat, an
         ioctl and a seek to every file (three system calls of nine), and its buffered file
         object; a cold build writes 61,000 files at 1,000 issues."""
-        from ..fileio import _describe, sweep_temp_files
+        from ..fileio import _describe, sweep_temp_files, temp_name
 
         folder, base = os.path.split(path)
         if folder not in self._swept:
@@ -241,8 +241,7 @@ class Writer:
                 raise WriteError(f"cannot create the folder: {_describe(exc)}", path=Path(folder)) from None
             sweep_temp_files(Path(folder))
             self._swept.add(folder)
-        # fileio.temp_path's name (sweep_temp_files knows it), made from the string
-        tmp = os.path.join(folder, f".{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        tmp = os.path.join(folder, temp_name(base))
         fd = -1
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
